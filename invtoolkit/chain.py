@@ -1,0 +1,272 @@
+"""Chains of stages: ``"deconv[n=64] | pso[evaluator=cnn] | steepest"``.
+
+Each stage takes a population and returns one; a stage is an optimizer, or a
+generator (which proposes grids for the target and ignores its input). The final
+population is verified by the exact simulator and reported with its true error.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from invtoolkit import plugins
+from invtoolkit.errors import InputError, InvToolkitError
+from invtoolkit.population import Population
+from invtoolkit.problem import Problem, Target
+
+DEFAULT_SIMULATOR = "lattice-dft"
+_STAGE_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[(.*)\])?\s*$", re.S)
+# Options the chain itself consumes; the rest go to the stage's factory.
+CHAIN_OPTIONS = ("evaluator", "time")
+
+
+def parse_value(text: str):
+    """'3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else stays a string."""
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text.strip())
+        except ValueError:
+            pass
+    return text.strip()
+
+
+@dataclass
+class StageSpec:
+    name: str
+    options: dict = field(default_factory=dict)
+
+    def __str__(self):
+        if not self.options:
+            return self.name
+        inner = ",".join(f"{k}={v}" for k, v in self.options.items())
+        return f"{self.name}[{inner}]"
+
+
+@dataclass
+class StageReport:
+    stage: str
+    evaluator: str
+    evaluations: int
+    seconds: float
+    best_error: float  # by the stage's own evaluator
+    population: int
+
+
+@dataclass
+class ChainResult:
+    population: Population  # verified by the simulator, sorted, best first
+    curves: np.ndarray  # simulator curves of the population (full schedule of the simulator)
+    stages: list[StageReport]
+    target: Target
+    seconds: float
+
+    @property
+    def best_error(self) -> float:
+        return self.population.best_error
+
+
+def parse_stages(text: str) -> list[StageSpec]:
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("empty chain: give stages like 'ga | steepest'")
+    specs = []
+    for part in _split_top_level(text):
+        m = _STAGE_RE.match(part)
+        if not m:
+            raise InputError(f"malformed chain stage '{part.strip()}' (expected name or name[key=value,...])")
+        name, inner = m.group(1), m.group(2)
+        options = {}
+        if inner is not None and inner.strip():
+            for item in inner.split(","):
+                if "=" not in item:
+                    raise InputError(f"malformed option '{item.strip()}' in stage '{name}' (expected key=value)")
+                key, value = item.split("=", 1)
+                key = key.strip()
+                if not key:
+                    raise InputError(f"empty option name in stage '{name}'")
+                options[key] = parse_value(value)
+        specs.append(StageSpec(name, options))
+    return specs
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth < 0:
+                raise InputError(f"malformed chain '{text}': unbalanced ']'")
+        if ch == "|" and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if depth != 0:
+        raise InputError(f"malformed chain '{text}': unbalanced '['")
+    parts.append("".join(current))
+    if any(not p.strip() for p in parts):
+        raise InputError(f"malformed chain '{text}': empty stage")
+    return parts
+
+
+class GeneratorStage:
+    """Adapts a Generator to the stage contract: propose ``n`` grids for the target."""
+
+    def __init__(self, generator, n: int = 64):
+        self.generator = generator
+        self.n = int(n)
+
+    def run(self, problem: Problem, population: Population, *, rng, deadline=None, progress=False):
+        seed = int(rng.integers(2**31))
+        grids = self.generator.generate(problem.target.values[None], self.n, seed=seed)[0]
+        new = Population(grids, problem.errors(grids))
+        return new.concat(population) if population.scored else new
+
+
+class Chain:
+    """Stages run left to right; the result is verified by the exact simulator."""
+
+    def __init__(self, stages: list[StageSpec]):
+        if not stages:
+            raise InputError("a chain needs at least one stage")
+        self.stages = stages
+
+    @classmethod
+    def parse(cls, text: str) -> "Chain":
+        chain = cls(parse_stages(text))
+        chain.resolve_roles()
+        return chain
+
+    def __str__(self):
+        return " | ".join(str(s) for s in self.stages)
+
+    def resolve_roles(self) -> list[str]:
+        """'optimizer' or 'generator' per stage; unknown names raise PluginError."""
+        reg = plugins.registry()
+        roles = []
+        for spec in self.stages:
+            if spec.name in reg.names("optimizer"):
+                roles.append("optimizer")
+            elif spec.name in reg.names("generator"):
+                roles.append("generator")
+            else:
+                known = ", ".join(reg.names("optimizer") + reg.names("generator")) or "none"
+                raise plugins.PluginError(f"unknown stage '{spec.name}' (available: {known})")
+        return roles
+
+    def _build(self, spec: StageSpec, role: str):
+        options = {k: v for k, v in spec.options.items() if k not in CHAIN_OPTIONS}
+        if role == "optimizer":
+            return plugins.create("optimizer", spec.name, **options)
+        n = options.pop("n", 64)
+        return GeneratorStage(plugins.create("generator", spec.name, **options), n=n)
+
+    def run(
+        self,
+        target: Target,
+        *,
+        time_limit: float | None = None,
+        seed: int = 0,
+        simulator=None,
+        evaluators: dict | None = None,
+        population: Population | None = None,
+        keep: int = 8,
+        progress: bool = False,
+        log=None,
+    ) -> ChainResult:
+        """Run every stage, then verify the final population with ``simulator``.
+
+        ``time_limit`` (s) is shared among stages: each gets the remaining time
+        divided by the stages left (weighted by a stage's ``time=`` option).
+        """
+        if time_limit is not None and not time_limit > 0:
+            raise InputError(f"time limit must be > 0, got {time_limit}")
+        start = time.monotonic()
+        deadline = None if time_limit is None else start + time_limit
+        rng = np.random.default_rng(seed)
+        roles = self.resolve_roles()
+        simulator = simulator or _make_evaluator(DEFAULT_SIMULATOR, target, full=True)
+        # Stages only need the target's points: an adsorption target halves DFT cost.
+        cache = dict(evaluators or {})
+        if DEFAULT_SIMULATOR not in cache:
+            cache[DEFAULT_SIMULATOR] = _make_evaluator(DEFAULT_SIMULATOR, target)
+        base = Problem(target, simulator, deadline=deadline)
+        shape = base.grid_shape
+        pop = population if population is not None else Population.empty(shape)
+        reports = []
+        weights = [float(s.options.get("time", 1.0)) for s in self.stages]
+        for i, (spec, role) in enumerate(zip(self.stages, roles)):
+            ev_name = spec.options.get("evaluator")
+            ev_name = ev_name or DEFAULT_SIMULATOR
+            if ev_name not in cache:
+                cache[ev_name] = _make_evaluator(ev_name, target)
+            evaluator = cache[ev_name]
+            stage_deadline = None
+            if deadline is not None:
+                left = max(deadline - time.monotonic(), 0.0)
+                share = weights[i] / sum(weights[i:])
+                stage_deadline = time.monotonic() + left * share
+            problem = Problem(target, evaluator, deadline=stage_deadline)
+            if len(pop) and (not pop.scored or i == 0 or spec.options.get("evaluator") != self.stages[i - 1].options.get("evaluator")):
+                pop = Population(pop.grids, problem.errors(pop.grids))  # rescore under this evaluator
+            stage = self._build(spec, role)
+            t0 = time.monotonic()
+            pop = stage.run(problem, pop, rng=rng, deadline=stage_deadline, progress=progress)
+            if not pop.scored:
+                pop = Population(pop.grids, problem.errors(pop.grids))
+            report = StageReport(
+                stage=str(spec),
+                evaluator=getattr(evaluator, "name", str(ev_name)),
+                evaluations=problem.n_evals,
+                seconds=time.monotonic() - t0,
+                best_error=pop.best_error,
+                population=len(pop),
+            )
+            reports.append(report)
+            if log is not None:
+                log(report)
+        # Verify with the exact simulator: the reported error is always the true one.
+        final = pop.unique()
+        curves = np.asarray(simulator.simulate(final.grids)) if len(final) else np.zeros((0, len(target.values)))
+        errors = np.abs(curves[:, : len(target.values)] - target.values[None]).mean(1) if len(final) else np.zeros(0)
+        order = np.argsort(errors, kind="stable")[:keep]
+        verified = Population(final.grids[order], errors[order])
+        return ChainResult(verified, curves[order], reports, target, time.monotonic() - start)
+
+
+def _make_evaluator(name: str, target: Target, full: bool = False):
+    """Build a simulator or surrogate by name, matching the target's normalization.
+
+    Simulator and surrogate factories accept ``normalization``, ``steps`` and
+    ``adsorption_only``; ``full`` asks for the whole loop even for an adsorption target.
+    """
+    reg = plugins.registry()
+    if name in reg.names("simulator"):
+        role = "simulator"
+    elif name in reg.names("surrogate"):
+        role = "surrogate"
+    else:
+        known = ", ".join(reg.names("simulator") + reg.names("surrogate")) or "none"
+        raise plugins.PluginError(f"unknown evaluator '{name}' (available: {known})")
+    try:
+        return plugins.create(
+            role,
+            name,
+            normalization=target.normalization,
+            steps=target.schedule.steps,
+            adsorption_only=target.schedule.adsorption_only and not full,
+        )
+    except InvToolkitError:
+        raise

@@ -1,0 +1,76 @@
+"""The ``invtoolkit`` command line. Core commands live in ``invtoolkit.commands``;
+plugins add theirs through the ``register_commands(cli)`` hook."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from invtoolkit import plugins
+from invtoolkit.errors import InvToolkitError
+
+EXIT_BAD_INPUT = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="invtoolkit")
+def cli():
+    """invtoolkit: find pore structures whose sorption isotherm matches a target.
+
+    \b
+    Forward:  simulate (exact lattice DFT), predict (CNN surrogate)
+    Inverse:  invert (chains such as 'deconv | pso | steepest'), generate
+    Data:     dataset generate/info/plot, train surrogate/generator
+    Plugins:  plugins (what is installed, and what failed to load)
+
+    Grids are 0/1 arrays, 1 = pore, periodic; isotherms are filled fractions at
+    relative pressures 0, 1/40, ..., 1 (adsorption) and back (desorption).
+    """
+
+
+def build_cli() -> click.Group:
+    from invtoolkit import commands
+
+    commands.add_core_commands(cli)
+    plugins.add_commands(cli)
+    return cli
+
+
+def main(argv=None) -> None:
+    debug = bool(os.environ.get("INVTOOLKIT_DEBUG"))
+    try:
+        group = build_cli()
+        group.main(args=argv, prog_name="invtoolkit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: work written so far is kept.", err=True)
+        sys.exit(130)
+    except InvToolkitError as exc:
+        if debug:
+            raise
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except (OSError, MemoryError) as exc:
+        if debug:
+            raise
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:  # a bug: still one line, with the way to see more
+        if debug:
+            raise
+        click.echo(f"Internal error: {type(exc).__name__}: {exc} (set INVTOOLKIT_DEBUG=1 for a traceback)", err=True)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,16 @@
+"""Core CLI commands: every module here defines ``register(cli)``; found automatically."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+
+def add_core_commands(cli) -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(cli)
