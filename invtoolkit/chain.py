@@ -197,19 +197,21 @@ class Chain:
         deadline = None if time_limit is None else start + time_limit
         rng = np.random.default_rng(seed)
         roles = self.resolve_roles()
-        simulator = simulator or _make_evaluator(DEFAULT_SIMULATOR, target, full=True)
-        # Stages only need the target's points: an adsorption target halves DFT cost.
-        cache = dict(evaluators or {})
-        if DEFAULT_SIMULATOR not in cache:
-            cache[DEFAULT_SIMULATOR] = _make_evaluator(DEFAULT_SIMULATOR, target)
+        if simulator is None:
+            simulator = _make_evaluator(DEFAULT_SIMULATOR, target, full=True)
+            # Stages only need the target's points: an adsorption target halves DFT cost.
+            default_evaluator = _make_evaluator(DEFAULT_SIMULATOR, target)
+        else:
+            default_evaluator = simulator
+        default_name = getattr(simulator, "name", DEFAULT_SIMULATOR)
+        cache = {default_name: default_evaluator, **(evaluators or {})}
         base = Problem(target, simulator, deadline=deadline)
         shape = base.grid_shape
         pop = population if population is not None else Population.empty(shape)
         reports = []
         weights = [float(s.options.get("time", 1.0)) for s in self.stages]
         for i, (spec, role) in enumerate(zip(self.stages, roles)):
-            ev_name = spec.options.get("evaluator")
-            ev_name = ev_name or DEFAULT_SIMULATOR
+            ev_name = spec.options.get("evaluator") or default_name
             if ev_name not in cache:
                 cache[ev_name] = _make_evaluator(ev_name, target)
             evaluator = cache[ev_name]

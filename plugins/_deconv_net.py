@@ -1,0 +1,107 @@
+"""Networks of the ``deconv`` generator (torch; imported lazily by ``deconv.py``).
+
+Generator: (adsorption isotherm, latent code z) -> MLP -> small feature map ->
+two stride-2 transposed convolutions -> circular 3x3 convolutions (periodic grids)
+-> logits -> binary sigmoid -> exactly 0/1 grid.
+
+Recognition head: (grid, isotherm) -> estimate of z. It sees the grid only through
+circular convolutions and global pooling, averaged over the 8 rotations/reflections,
+so it is blind to the torus symmetries: the generator cannot "encode" z by merely
+shifting or rotating one grid, it has to make grids that differ up to symmetry.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from invtoolkit.binary import binary_sigmoid
+
+
+def curve_features(curves: torch.Tensor) -> torch.Tensor:
+    """The isotherm plus its steps (capillary condensation shows as a large step)."""
+    return torch.cat([curves, 4.0 * torch.diff(curves, dim=1)], dim=1)
+
+
+def d4_transforms(x: torch.Tensor) -> list[torch.Tensor]:
+    """The 8 rotations/reflections of (..., H, W) tensors (H == W) or the 4 that keep shape."""
+    square = x.shape[-1] == x.shape[-2]
+    out = []
+    for flip in (False, True):
+        y = torch.flip(x, dims=(-1,)) if flip else x
+        for k in range(4 if square else 2):
+            out.append(torch.rot90(y, 2 * k if not square else k, dims=(-2, -1)))
+    return out
+
+
+class GridGenerator(nn.Module):
+    def __init__(self, n_points: int, latent_dim: int, grid_shape: tuple[int, int], width: int = 64,
+                 hidden: int = 256, temperature: float = 1.0):
+        super().__init__()
+        self.grid_shape = tuple(grid_shape)
+        self.latent_dim = latent_dim
+        self.temperature = temperature
+        h, w = self.grid_shape
+        self.base = (math.ceil(h / 4), math.ceil(w / 4))
+        self.width = width
+        n_in = 2 * n_points - 1 + latent_dim
+        self.mlp = nn.Sequential(
+            nn.Linear(n_in, hidden), nn.SiLU(),
+            nn.Linear(hidden, hidden), nn.SiLU(),
+            nn.Linear(hidden, width * self.base[0] * self.base[1]), nn.SiLU(),
+        )
+        circ = dict(kernel_size=3, padding=1, padding_mode="circular")
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1), nn.SiLU(),
+            nn.ConvTranspose2d(width // 2, width // 4, 4, stride=2, padding=1), nn.SiLU(),
+            nn.Conv2d(width // 4, width // 4, **circ), nn.SiLU(),
+            nn.Conv2d(width // 4, width // 4, **circ), nn.SiLU(),
+            nn.Conv2d(width // 4, 1, **circ),
+        )
+
+    def logits(self, curves: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        h, w = self.grid_shape
+        x = self.mlp(torch.cat([curve_features(curves), z], dim=1))
+        x = self.up(x.view(len(x), self.width, *self.base))
+        return x[:, 0, :h, :w]
+
+    def forward(self, curves: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """(B,P) isotherms, (B,latent) codes -> (B,H,W) grids, exactly 0/1."""
+        return binary_sigmoid(self.logits(curves, z), self.temperature)
+
+
+class Recognition(nn.Module):
+    """(grid, isotherm) -> z estimate, invariant to the torus symmetries."""
+
+    def __init__(self, n_points: int, latent_dim: int, channels: int = 32):
+        super().__init__()
+        circ = dict(kernel_size=3, padding=1, padding_mode="circular")
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, channels, **circ), nn.SiLU(),
+            nn.Conv2d(channels, channels, **circ), nn.SiLU(),
+            nn.Conv2d(channels, 2 * channels, **circ), nn.SiLU(),
+        )
+        self.head = nn.Sequential(
+            nn.Linear(4 * channels + 2 * n_points - 1, 128), nn.SiLU(), nn.Linear(128, latent_dim)
+        )
+
+    def features(self, grids: torch.Tensor) -> torch.Tensor:
+        x = self.conv(grids[:, None])
+        return torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+
+    def forward(self, grids: torch.Tensor, curves: torch.Tensor) -> torch.Tensor:
+        views = d4_transforms(grids)
+        feats = torch.stack([self.features(v) for v in views]).mean(0)
+        return self.head(torch.cat([feats, curve_features(curves)], dim=1))
+
+
+class DeconvModel(nn.Module):
+    """Generator + recognition head, saved together."""
+
+    def __init__(self, n_points: int, latent_dim: int, grid_shape, width: int = 64, hidden: int = 256,
+                 temperature: float = 1.0):
+        super().__init__()
+        self.generator = GridGenerator(n_points, latent_dim, grid_shape, width, hidden, temperature)
+        self.recognition = Recognition(n_points, latent_dim)

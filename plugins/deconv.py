@@ -1,0 +1,362 @@
+"""Generator plugin ``deconv``: target isotherm x latent code -> 0/1 grids.
+
+Input convention: the network reads the ADSORPTION branch (the first ``steps + 1``
+points). A full-loop target (``2 * steps + 1`` points) is accepted and its first
+``steps + 1`` points are used; the desorption half is ignored by the generator
+(search stages downstream can still fit it).
+
+Latent codes are standard normal, drawn from ``torch.Generator().manual_seed(seed)``;
+for one call every target gets the same ``n`` codes, so the same seed gives the same
+grids, target by target, whatever the batch.
+
+Training (``fit``) runs through a frozen differentiable surrogate: loss = MAE between
+the surrogate's adsorption branch of the generated (binary) grids and the target,
+plus an InfoGAN-style term (a recognition head, blind to the torus symmetries, must
+recover z from the grid) that keeps different codes making different grids.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from invtoolkit.errors import InputError
+from invtoolkit.hookspecs import hookimpl
+from invtoolkit.pressure import PressureSchedule
+from invtoolkit.roles import Generator
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "deconv"
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "weights.pt"
+KIND = "deconv"
+ARCH_KEYS = ("n_points", "latent_dim", "grid_shape", "width", "hidden", "temperature")
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+class DeconvGenerator(Generator):
+    """Isotherm x latent code -> grid, through a deconvolutional network.
+
+    ``model``: a model directory (config.json + weights.pt), ``"default"`` for the
+    shipped one, or ``None`` for a fresh untrained network built from the other
+    options (``latent_dim``, ``grid_shape``, ``steps``, ``width``, ``hidden``,
+    ``temperature``, ``seed``).
+    """
+
+    name = "deconv"
+
+    def __init__(self, model="default", *, latent_dim: int = 12, grid_shape=(20, 20), steps: int = 40,
+                 width: int = 64, hidden: int = 256, temperature: float = 1.0, normalization: str = "pore",
+                 seed: int = 0, threads: int | None = None, batch: int = 2048, **ignored):
+        torch = _torch()
+        from invtoolkit_plugins._deconv_net import DeconvModel
+
+        if threads:
+            torch.set_num_threads(int(threads))
+        self.batch = int(batch)
+        if model is None:
+            self.config = {
+                "kind": KIND,
+                "n_points": int(steps) + 1,
+                "steps": int(steps),
+                "latent_dim": int(latent_dim),
+                "grid_shape": [int(grid_shape[0]), int(grid_shape[1])],
+                "width": int(width),
+                "hidden": int(hidden),
+                "temperature": float(temperature),
+                "normalization": normalization,
+            }
+            state = None
+        else:
+            path = DEFAULT_MODEL if model == "default" else Path(model)
+            self.config, state = load_model_files(path)
+            self.path = path
+        cfg = self.config
+        torch.manual_seed(int(seed))  # fresh weights are reproducible
+        self.model = DeconvModel(cfg["n_points"], cfg["latent_dim"], tuple(cfg["grid_shape"]), cfg["width"],
+                                 cfg["hidden"], cfg["temperature"])
+        if state is not None:
+            try:
+                self.model.load_state_dict(state)
+            except RuntimeError as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise InputError(f"{path / WEIGHTS_NAME}: weights do not match {CONFIG_NAME} ({first})") from None
+        self.model.eval()
+        self.schedule = PressureSchedule(cfg["steps"], adsorption_only=True)
+        self.grid_shape = tuple(cfg["grid_shape"])
+        self.normalization = cfg.get("normalization", "pore")
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config["latent_dim"]
+
+    # -- generation ------------------------------------------------------------------
+    def adsorption_targets(self, targets) -> np.ndarray:
+        """(M,P) targets -> (M, steps+1) adsorption branches; InputError if malformed."""
+        t = np.asarray(targets, dtype=np.float64)
+        if t.ndim == 1:
+            t = t[None]
+        if t.ndim != 2:
+            raise InputError(f"targets must have shape (M,P), got {t.shape}")
+        steps = self.config["steps"]
+        if t.shape[1] not in (steps + 1, 2 * steps + 1):
+            raise InputError(
+                f"targets have {t.shape[1]} points; generator '{self.name}' takes the adsorption branch "
+                f"({steps + 1}) or the full loop ({2 * steps + 1})"
+            )
+        if not np.all(np.isfinite(t)):
+            raise InputError("targets contain NaN or infinite values")
+        if t.size and (t.min() < 0 or t.max() > 1):
+            raise InputError("target amounts must lie in [0, 1]")
+        return t[:, : steps + 1]
+
+    def latent_codes(self, n: int, seed: int = 0):
+        """(n, latent_dim) standard-normal codes from a seeded torch.Generator."""
+        torch = _torch()
+        gen = torch.Generator().manual_seed(int(seed))
+        return torch.randn(int(n), self.latent_dim, generator=gen)
+
+    def generate_from_codes(self, targets, codes) -> np.ndarray:
+        """Every target with every code: uint8 (M, n, H, W), never an all-wall grid."""
+        torch = _torch()
+        t = torch.as_tensor(self.adsorption_targets(targets), dtype=torch.float32)
+        codes = torch.as_tensor(codes, dtype=torch.float32)
+        m, n = len(t), len(codes)
+        h, w = self.grid_shape
+        out = np.empty((m * n, h, w), dtype=np.uint8)
+        pairs_t = t.repeat_interleave(n, dim=0)
+        pairs_z = codes.repeat(m, 1)
+        self.model.eval()
+        with torch.inference_mode():
+            for start in range(0, m * n, self.batch):
+                stop = min(start + self.batch, m * n)
+                logits = self.model.generator.logits(pairs_t[start:stop], pairs_z[start:stop])
+                grids = logits > 0
+                empty = ~grids.flatten(1).any(1)
+                if empty.any():  # a grid needs a pore: open the most pore-like cell
+                    flat = grids.flatten(1)
+                    flat[empty, logits[empty].flatten(1).argmax(1)] = True
+                    grids = flat.view_as(grids)
+                out[start:stop] = grids.numpy().astype(np.uint8)
+        return out.reshape(m, n, h, w)
+
+    def generate(self, targets: np.ndarray, n: int, *, seed: int = 0) -> np.ndarray:
+        if int(n) < 1:
+            raise InputError(f"number of grids per target must be >= 1, got {n}")
+        return self.generate_from_codes(targets, self.latent_codes(n, seed))
+
+    # -- files ---------------------------------------------------------------------
+    def save(self, path, extra: dict | None = None) -> None:
+        config = dict(self.config)
+        if extra:
+            config.update(extra)
+        self.config = config
+        save_model_files(path, config, self.model.state_dict())
+
+    # -- training ------------------------------------------------------------------
+    def fit(self, surrogate, targets: np.ndarray, *, epochs: int = 50, time_limit: float | None = None,
+            seed: int = 0, batch_size: int = 256, lr: float = 1e-3, info_weight: float = 0.02,
+            val_fraction: float = 0.1, val_targets: np.ndarray | None = None, progress: bool = False,
+            checkpoint=None, log=None) -> dict:
+        """Train through the frozen ``surrogate`` on ``targets`` (N,P).
+
+        ``time_limit`` in seconds; ``checkpoint`` a directory where the state is kept
+        after every epoch and from which an interrupted run resumes. Returns the
+        history (per epoch: train loss, train MAE, info loss, validation MAE) and
+        leaves the weights of the best validation epoch in the model.
+        """
+        torch = _torch()
+        from invtoolkit.progress import progress_bar
+
+        start_time = time.monotonic()
+        t_all = self.adsorption_targets(targets).astype(np.float32)
+        rng = np.random.default_rng(seed)
+        if val_targets is None:
+            n_val = int(round(len(t_all) * val_fraction)) if len(t_all) >= 10 else 0
+            order = rng.permutation(len(t_all))
+            val_np, train_np = t_all[order[:n_val]], t_all[order[n_val:]]
+        else:
+            val_np, train_np = self.adsorption_targets(val_targets).astype(np.float32), t_all
+        if len(train_np) == 0:
+            raise InputError("no training targets")
+        train_t = torch.from_numpy(train_np)
+        val_t = torch.from_numpy(val_np)
+        val_z = self.latent_codes(len(val_t), seed + 1)
+        frozen = _freeze(surrogate)
+        gen = torch.Generator().manual_seed(int(seed))
+        torch.manual_seed(int(seed))
+        opt = torch.optim.Adam(self.model.parameters(), lr=lr)
+        history = {"epoch": [], "train_loss": [], "train_mae": [], "info": [], "val_mae": [], "seconds": []}
+        first_epoch, best = 0, (math.inf, None)
+        ckpt_file = Path(checkpoint) / "checkpoint.pt" if checkpoint else None
+        if ckpt_file is not None and ckpt_file.exists():
+            state = torch.load(ckpt_file, weights_only=True)
+            if state.get("arch") == json.dumps({k: self.config[k] for k in ARCH_KEYS}, sort_keys=True):
+                self.model.load_state_dict(state["model"])
+                opt.load_state_dict(state["optimizer"])
+                gen.set_state(state["rng"])
+                history = {k: list(v) for k, v in state["history"].items()}
+                first_epoch = len(history["epoch"])
+                best = (state["best_val"], state["best_model"])
+        n_batches = max(1, math.ceil(len(train_t) / batch_size))
+        try:
+            with progress_bar(total=epochs, initial=min(first_epoch, epochs), desc="train deconv", unit="epoch",
+                              enabled=progress) as bar:
+                for epoch in range(first_epoch, epochs):
+                    if time_limit is not None and time.monotonic() - start_time > time_limit:
+                        break
+                    self.model.train()
+                    perm = torch.randperm(len(train_t), generator=gen)
+                    sums = np.zeros(3)
+                    for b in range(n_batches):
+                        idx = perm[b * batch_size:(b + 1) * batch_size]
+                        curves = train_t[idx]
+                        z = torch.randn(len(idx), self.latent_dim, generator=gen)
+                        loss, mae, info = self._loss(surrogate, curves, z, info_weight)
+                        opt.zero_grad(set_to_none=True)
+                        loss.backward()
+                        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
+                        opt.step()
+                        sums += [loss.item(), mae.item(), info.item()]
+                        if time_limit is not None and time.monotonic() - start_time > time_limit:
+                            n_batches_done = b + 1
+                            break
+                    else:
+                        n_batches_done = n_batches
+                    sums /= n_batches_done
+                    val_mae = self.surrogate_mae(surrogate, val_t, val_z) if len(val_t) else sums[1]
+                    for key, value in zip(("epoch", "train_loss", "train_mae", "info", "val_mae", "seconds"),
+                                          (epoch + 1, *sums, val_mae, time.monotonic() - start_time)):
+                        history[key].append(float(value))
+                    if val_mae < best[0]:
+                        best = (val_mae, {k: v.detach().clone() for k, v in self.model.state_dict().items()})
+                    if ckpt_file is not None:
+                        _atomic_torch_save(ckpt_file, {
+                            "arch": json.dumps({k: self.config[k] for k in ARCH_KEYS}, sort_keys=True),
+                            "model": self.model.state_dict(), "optimizer": opt.state_dict(),
+                            "rng": gen.get_state(), "history": history, "best_val": best[0],
+                            "best_model": best[1],
+                        })
+                    bar.update(1)
+                    bar.set_postfix(mae=f"{sums[1]:.4f}", val=f"{val_mae:.4f}", info=f"{sums[2]:.3f}")
+                    if log is not None:
+                        log({k: v[-1] for k, v in history.items()})
+        finally:
+            _unfreeze(frozen)
+            self.model.eval()
+        if best[1] is not None:
+            self.model.load_state_dict(best[1])
+        return history
+
+    def _loss(self, surrogate, curves, z, info_weight):
+        torch = _torch()
+        grids = self.model.generator(curves, z)
+        pred = surrogate.forward_torch(grids)[:, : curves.shape[1]]
+        porosity = grids.flatten(1).mean(1)
+        # An all-wall grid has no isotherm: push it open instead of trusting the surrogate.
+        empty = porosity.detach() == 0
+        per_grid = (pred - curves).abs().mean(1)
+        mae = torch.where(empty, torch.ones_like(per_grid), torch.nan_to_num(per_grid, nan=1.0)).mean()
+        opening = torch.relu(2.0 / grids[0].numel() - porosity).mean()
+        info = ((self.model.recognition(grids, curves) - z) ** 2).mean()
+        return mae + info_weight * info + opening, mae, info
+
+    def surrogate_mae(self, surrogate, curves, z) -> float:
+        """Mean surrogate MAE of the grids made from (curves[i], z[i])."""
+        torch = _torch()
+        self.model.eval()
+        with torch.inference_mode():
+            total = 0.0
+            for s in range(0, len(curves), self.batch):
+                c = curves[s:s + self.batch]
+                grids = self.model.generator(c, z[s:s + self.batch])
+                pred = surrogate.forward_torch(grids)[:, : c.shape[1]]
+                total += torch.nan_to_num((pred - c).abs().mean(1), nan=1.0).sum().item()
+        return total / len(curves)
+
+
+def _torch_modules(obj) -> list:
+    torch = _torch()
+    if isinstance(obj, torch.nn.Module):
+        return [obj]
+    found = []
+    for value in vars(obj).values():
+        if isinstance(value, torch.nn.Module):
+            found.append(value)
+    return found
+
+
+def _freeze(surrogate):
+    """Put the surrogate's torch modules in eval mode without gradients; remember the state."""
+    saved = []
+    for module in _torch_modules(surrogate):
+        saved.append((module, module.training, [(p, p.requires_grad) for p in module.parameters()]))
+        module.eval()
+        for p in module.parameters():
+            p.requires_grad_(False)
+    return saved
+
+
+def _unfreeze(saved) -> None:
+    for module, training, params in saved:
+        module.train(training)
+        for p, flag in params:
+            p.requires_grad_(flag)
+
+
+def _atomic_torch_save(path: Path, obj) -> None:
+    torch = _torch()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def save_model_files(path, config: dict, state: dict) -> None:
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    _atomic_torch_save(path / WEIGHTS_NAME, state)
+    tmp = path / (CONFIG_NAME + ".part")
+    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path / CONFIG_NAME)
+
+
+def load_model_files(path) -> tuple[dict, dict]:
+    """(config, state_dict) of a deconv model directory; InputError on anything wrong."""
+    torch = _torch()
+    path = Path(path)
+    cfg_file, w_file = path / CONFIG_NAME, path / WEIGHTS_NAME
+    if not path.is_dir():
+        raise InputError(f"{path}: generator model directory not found")
+    if not cfg_file.exists() or not w_file.exists():
+        raise InputError(f"{path}: expected {CONFIG_NAME} and {WEIGHTS_NAME}")
+    try:
+        config = json.loads(cfg_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{cfg_file}: not valid JSON ({exc})") from None
+    if not isinstance(config, dict) or config.get("kind") != KIND:
+        raise InputError(f"{cfg_file}: not a '{KIND}' generator model")
+    missing = [k for k in (*ARCH_KEYS, "steps") if k not in config]
+    if missing:
+        raise InputError(f"{cfg_file}: missing {', '.join(missing)}")
+    if config["n_points"] != config["steps"] + 1:
+        raise InputError(f"{cfg_file}: n_points {config['n_points']} != steps + 1")
+    try:
+        state = torch.load(w_file, weights_only=True, map_location="cpu")
+    except Exception as exc:
+        raise InputError(f"{w_file}: unreadable weights ({type(exc).__name__})") from None
+    return config, state
+
+
+@hookimpl
+def register_generators(register):
+    register("deconv", DeconvGenerator,
+             "Deconvolutional generator: isotherm x latent code -> 0/1 grid (binary sigmoid)")

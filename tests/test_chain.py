@@ -1,0 +1,159 @@
+"""Chain parsing and execution with small test plugins registered in the test."""
+
+import numpy as np
+import pytest
+
+from invtoolkit import plugins
+from invtoolkit.chain import Chain, parse_stages
+from invtoolkit.errors import InputError, PluginError
+from invtoolkit.hookspecs import hookimpl
+from invtoolkit.population import Population
+from invtoolkit.pressure import PressureSchedule
+from invtoolkit.problem import Problem, Target
+from invtoolkit.roles import Optimizer, Simulator
+
+SHAPE = (4, 4)
+
+
+class RowSimulator(Simulator):
+    """Toy exact model: point k = fraction of pore cells in rows 0..k (4 points, steps=3)."""
+
+    name = "row-sim"
+    grid_shape = SHAPE
+
+    def __init__(self, normalization="pore", steps=3, adsorption_only=True):
+        self.schedule = PressureSchedule(3, adsorption_only=True)
+        self.normalization = normalization
+        self.calls = 0
+
+    def simulate(self, grids, progress=False):
+        self.calls += len(grids)
+        g = np.asarray(grids, float)
+        return np.cumsum(g.sum(2), axis=1) / g.sum((1, 2))[:, None]
+
+
+class ExhaustiveFlip(Optimizer):
+    """Test optimizer: one pass of best single-cell flips; remembers its options."""
+
+    seen_options = []
+
+    def __init__(self, passes=1):
+        self.passes = int(passes)
+        ExhaustiveFlip.seen_options.append({"passes": self.passes})
+
+    def run(self, problem, population, *, rng, deadline=None, progress=False):
+        if len(population) == 0:
+            population = Population.random(4, problem.grid_shape, rng)
+            population = Population(population.grids, problem.errors(population.grids))
+        grids = population.grids.copy()
+        for _ in range(self.passes):
+            for k in range(len(grids)):
+                flips = np.repeat(grids[k][None], grids[k].size, 0).reshape(grids[k].size, -1)
+                flips[np.arange(grids[k].size), np.arange(grids[k].size)] ^= 1
+                flips = flips.reshape(-1, *grids[k].shape)
+                err = problem.errors(flips)
+                if err.min() < problem.errors(grids[k])[0]:
+                    grids[k] = flips[np.argmin(err)]
+        return Population(grids, problem.errors(grids))
+
+
+class FixedGenerator:
+    def __init__(self, grid_value=1):
+        self.grid_value = grid_value
+
+    def generate(self, targets, n, seed=0):
+        g = np.zeros((len(targets), n, *SHAPE), np.uint8)
+        g[..., 0, :] = 1
+        return g
+
+
+class ToyPlugin:
+    @hookimpl
+    def register_simulators(self, register):
+        register("row-sim", RowSimulator)
+
+    @hookimpl
+    def register_optimizers(self, register):
+        register("flip", ExhaustiveFlip)
+
+    @hookimpl
+    def register_generators(self, register):
+        register("fixed-gen", FixedGenerator)
+
+
+@pytest.fixture
+def toy():
+    plugins.register_plugin(ToyPlugin(), name="toy")
+    ExhaustiveFlip.seen_options.clear()
+    yield
+    plugins.unregister_plugin("toy")
+
+
+def toy_target():
+    truth = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 1]], np.uint8)
+    sim = RowSimulator()
+    return Target(sim.simulate(truth[None])[0], sim.schedule), truth
+
+
+def test_parse_stage_options():
+    specs = parse_stages(" a | b[k=3, x=0.5,flag=true, name=cnn] |c ")
+    assert [s.name for s in specs] == ["a", "b", "c"]
+    assert specs[1].options == {"k": 3, "x": 0.5, "flag": True, "name": "cnn"}
+
+
+@pytest.mark.parametrize("bad", ["", "a | | b", "a[k=1", "a]", "a[k]", "a b"])
+def test_malformed_chains_are_refused(bad):
+    with pytest.raises(InputError):
+        parse_stages(bad)
+
+
+def test_unknown_stage_names_the_available_ones(toy):
+    with pytest.raises(PluginError, match="unknown stage 'nope'.*flip"):
+        Chain.parse("flip | nope")
+
+
+def test_chain_runs_stages_in_order_and_verifies_with_the_simulator(toy):
+    target, truth = toy_target()
+    simulator = RowSimulator()
+    chain = Chain.parse("fixed-gen[n=3] | flip[passes=2,evaluator=row-sim] | flip")
+    result = chain.run(target, seed=1, simulator=simulator)
+    assert [r.stage.split("[")[0] for r in result.stages] == ["fixed-gen", "flip", "flip"]
+    assert ExhaustiveFlip.seen_options == [{"passes": 2}, {"passes": 1}]
+    # the reported error is the simulator's, recomputed on the final grids
+    recomputed = Problem(target, RowSimulator()).errors(result.population.grids)
+    assert np.allclose(result.population.errors, recomputed)
+    assert simulator.calls >= len(result.population)
+    assert result.best_error <= result.stages[0].best_error
+    assert result.stages[1].evaluations > 0
+
+
+def test_generator_stage_scores_its_grids(toy):
+    target, _ = toy_target()
+    result = Chain.parse("fixed-gen[n=2]").run(target, simulator=RowSimulator())
+    g = np.zeros(SHAPE, np.uint8)
+    g[0] = 1
+    assert np.array_equal(result.population.grids[0], g)
+    assert result.best_error == pytest.approx(np.abs(np.array([1, 1, 1, 1]) - target.values).mean())
+
+
+def test_same_seed_same_result(toy):
+    target, _ = toy_target()
+    a = Chain.parse("flip").run(target, seed=7, simulator=RowSimulator())
+    b = Chain.parse("flip").run(target, seed=7, simulator=RowSimulator())
+    assert np.array_equal(a.population.grids, b.population.grids)
+
+
+def test_time_limit_must_be_positive(toy):
+    target, _ = toy_target()
+    with pytest.raises(InputError, match="time limit"):
+        Chain.parse("flip").run(target, time_limit=0, simulator=RowSimulator())
+
+
+def test_target_validation():
+    sched = PressureSchedule(3, adsorption_only=True)
+    with pytest.raises(InputError, match="NaN"):
+        Target([0, np.nan, 0.5, 1], sched)
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        Target([0, 0.5, 1.2, 1], sched)
+    with pytest.raises(InputError, match="points"):
+        Target([0, 1], sched)

@@ -1,0 +1,113 @@
+"""Plugin discovery through entry points, broken plugins, objects registered in tests."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from invtoolkit import plugins
+from invtoolkit.hookspecs import hookimpl
+from invtoolkit.errors import PluginError
+
+
+def run_cli(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "invtoolkit.cli", *args],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+    )
+
+
+def test_builtin_simulator_is_found_through_entry_points():
+    assert "lattice-dft" in plugins.registry().names("simulator")
+    entry = plugins.registry().entry("simulator", "lattice-dft")
+    assert entry.plugin == "lattice-dft"
+    assert plugins.plugin_infos["lattice-dft"].package == "invtoolkit"
+
+
+def test_plugins_command_lists_lattice_dft_as_json():
+    out = run_cli("plugins", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert {"name": "lattice-dft", "role": "simulator"}.items() <= next(r for r in rows if r["name"] == "lattice-dft").items()
+
+
+@pytest.fixture
+def fake_distribution(tmp_path):
+    """A third-party distribution on sys.path with one broken and one good plugin."""
+    (tmp_path / "good_plugin.py").write_text(textwrap.dedent("""
+        from invtoolkit.hookspecs import hookimpl
+
+        class Halve:
+            def run(self, problem, population, *, rng, deadline=None, progress=False):
+                return population
+
+        @hookimpl
+        def register_optimizers(register):
+            register("do-nothing", Halve, "third-party test optimizer")
+    """))
+    (tmp_path / "broken_plugin.py").write_text("raise ImportError('needs a missing library')\n")
+    dist = tmp_path / "fake_plugins-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-plugins\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[invtoolkit]\ngood = good_plugin\nbroken = broken_plugin\n"
+    )
+    return {"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+def test_broken_plugin_is_reported_and_harmless(fake_distribution):
+    out = run_cli("plugins", "--json", env=fake_distribution)
+    assert out.returncode == 0, out.stderr
+    rows = {r["name"]: r for r in json.loads(out.stdout)}
+    assert "needs a missing library" in rows["broken"]["error"]
+    assert rows["do-nothing"]["role"] == "optimizer" and rows["do-nothing"]["package"] == "fake-plugins"
+    assert rows["lattice-dft"]["error"] is None
+    # the rest of the CLI still works
+    assert run_cli("--help", env=fake_distribution).returncode == 0
+
+
+def test_load_plugins_env_limits_what_loads(fake_distribution):
+    env = {**fake_distribution, "INVTOOLKIT_LOAD_PLUGINS": "good"}
+    rows = {r["name"] for r in json.loads(run_cli("plugins", "--json", env=env).stdout)}
+    assert "do-nothing" in rows and "lattice-dft" not in rows and "broken" not in rows
+
+
+class ConstantSimulator:
+    """A test plugin object: registers a simulator whose curve is the porosity."""
+
+    @hookimpl
+    def register_simulators(self, register):
+        register("porosity-sim", PorositySimulator, "test")
+
+
+class PorositySimulator:
+    name = "porosity-sim"
+
+    def simulate(self, grids, progress=False):
+        return np.repeat(grids.reshape(len(grids), -1).mean(1, keepdims=True), 3, axis=1)
+
+
+def test_registered_object_appears_in_registry_and_cli(capsys):
+    plugins.register_plugin(ConstantSimulator(), name="test-constant")
+    try:
+        assert "porosity-sim" in plugins.registry().names("simulator")
+        sim = plugins.create("simulator", "porosity-sim")
+        assert sim.simulate(np.ones((2, 4, 4), np.uint8)).shape == (2, 3)
+        from invtoolkit.cli import main
+
+        with pytest.raises(SystemExit) as exit_info:
+            main(["plugins"])
+        assert exit_info.value.code == 0
+        assert "porosity-sim" in capsys.readouterr().out
+    finally:
+        plugins.unregister_plugin("test-constant")
+    assert "porosity-sim" not in plugins.registry().names("simulator")
+
+
+def test_unknown_plugin_name_is_a_plugin_error():
+    with pytest.raises(PluginError, match="unknown simulator 'nope'.*lattice-dft"):
+        plugins.create("simulator", "nope")
