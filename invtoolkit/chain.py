@@ -22,6 +22,7 @@ DEFAULT_SIMULATOR = "lattice-dft"
 _STAGE_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[(.*)\])?\s*$", re.S)
 # Options the chain itself consumes; the rest go to the stage's factory.
 CHAIN_OPTIONS = ("evaluator", "time")
+VERIFY_RESERVE = 0.05  # fraction of the time limit kept for verifying the result
 
 
 def parse_value(text: str):
@@ -166,6 +167,23 @@ class Chain:
                 raise plugins.PluginError(f"unknown stage '{spec.name}' (available: {known})")
         return roles
 
+    def validate(self) -> None:
+        """Fail before any work on an unknown stage, option, evaluator or time weight."""
+        roles = self.resolve_roles()
+        reg = plugins.registry()
+        evaluators = reg.names("simulator") + reg.names("surrogate")
+        for spec, role in zip(self.stages, roles):
+            weight = spec.options.get("time", 1.0)
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+                raise InputError(f"stage '{spec.name}': time= must be a positive number, got '{weight}'")
+            ev = spec.options.get("evaluator")
+            if ev is not None and ev not in evaluators:
+                raise plugins.PluginError(
+                    f"stage '{spec.name}': unknown evaluator '{ev}' (available: {', '.join(evaluators) or 'none'})"
+                )
+            if role == "optimizer":  # constructors are cheap and check their options
+                self._build(spec, role)
+
     def _build(self, spec: StageSpec, role: str):
         options = {k: v for k, v in spec.options.items() if k not in CHAIN_OPTIONS}
         if role == "optimizer":
@@ -194,13 +212,15 @@ class Chain:
         if time_limit is not None and not time_limit > 0:
             raise InputError(f"time limit must be > 0, got {time_limit}")
         start = time.monotonic()
-        deadline = None if time_limit is None else start + time_limit
+        # The stages share the limit less a small reserve for the final verification.
+        deadline = None if time_limit is None else start + time_limit * (1.0 - VERIFY_RESERVE)
         rng = np.random.default_rng(seed)
+        self.validate()
         roles = self.resolve_roles()
         if simulator is None:
-            simulator = _make_evaluator(DEFAULT_SIMULATOR, target, full=True)
+            simulator = make_evaluator(DEFAULT_SIMULATOR, target, full=True)
             # Stages only need the target's points: an adsorption target halves DFT cost.
-            default_evaluator = _make_evaluator(DEFAULT_SIMULATOR, target)
+            default_evaluator = make_evaluator(DEFAULT_SIMULATOR, target)
         else:
             default_evaluator = simulator
         default_name = getattr(simulator, "name", DEFAULT_SIMULATOR)
@@ -213,7 +233,7 @@ class Chain:
         for i, (spec, role) in enumerate(zip(self.stages, roles)):
             ev_name = spec.options.get("evaluator") or default_name
             if ev_name not in cache:
-                cache[ev_name] = _make_evaluator(ev_name, target)
+                cache[ev_name] = make_evaluator(ev_name, target)
             evaluator = cache[ev_name]
             stage_deadline = None
             if deadline is not None:
@@ -240,7 +260,7 @@ class Chain:
             if log is not None:
                 log(report)
         # Verify with the exact simulator: the reported error is always the true one.
-        final = pop.unique()
+        final = verification_candidates(pop, keep)
         curves = np.asarray(simulator.simulate(final.grids)) if len(final) else np.zeros((0, len(target.values)))
         errors = np.abs(curves[:, : len(target.values)] - target.values[None]).mean(1) if len(final) else np.zeros(0)
         order = np.argsort(errors, kind="stable")[:keep]
@@ -248,7 +268,29 @@ class Chain:
         return ChainResult(verified, curves[order], reports, target, time.monotonic() - start)
 
 
-def _make_evaluator(name: str, target: Target, full: bool = False):
+def distinct_key():
+    """Key making grids equal up to torus symmetry when ``invtoolkit.symmetry`` exists."""
+    try:
+        from invtoolkit.symmetry import canonical
+    except ImportError:
+        return None
+    return canonical
+
+
+def verification_candidates(pop: Population, keep: int) -> Population:
+    """The best distinct grids by the last stage's error (a few times ``keep``, so the
+    exact simulator can reorder them), without all-wall grids (nothing to simulate)."""
+    if not len(pop):
+        return pop
+    pop = pop[pop.grids.reshape(len(pop), -1).any(1)].sorted()
+    try:
+        pop = pop.unique(distinct_key())
+    except Exception:  # a symmetry helper with another signature must not break inversion
+        pop = pop.unique()
+    return pop[: max(4 * keep, 32)]
+
+
+def make_evaluator(name: str, target: Target, full: bool = False):
     """Build a simulator or surrogate by name, matching the target's normalization.
 
     Simulator and surrogate factories accept ``normalization``, ``steps`` and
@@ -272,3 +314,6 @@ def _make_evaluator(name: str, target: Target, full: bool = False):
         )
     except InvToolkitError:
         raise
+
+
+_make_evaluator = make_evaluator  # old private name

@@ -5,9 +5,10 @@ two stride-2 transposed convolutions -> circular 3x3 convolutions (periodic grid
 -> logits -> binary sigmoid -> exactly 0/1 grid.
 
 Recognition head: (grid, isotherm) -> estimate of z. It sees the grid only through
-circular convolutions and global pooling, averaged over the 8 rotations/reflections,
-so it is blind to the torus symmetries: the generator cannot "encode" z by merely
-shifting or rotating one grid, it has to make grids that differ up to symmetry.
+circular convolutions and global pooling (blind to translations) and, in training, in
+a random rotation/reflection per batch (so orientation carries no information; in eval
+the 8 views are averaged). The generator therefore cannot "encode" z by merely
+shifting or rotating one grid: it has to make grids that differ up to symmetry.
 """
 
 from __future__ import annotations
@@ -47,18 +48,22 @@ class GridGenerator(nn.Module):
         self.base = (math.ceil(h / 4), math.ceil(w / 4))
         self.width = width
         n_in = 2 * n_points - 1 + latent_dim
+        # Per-sample normalisation keeps the logits at unit scale: without it the
+        # default init shrinks them to ~0.01 and whole grids flip sign at once.
         self.mlp = nn.Sequential(
-            nn.Linear(n_in, hidden), nn.SiLU(),
-            nn.Linear(hidden, hidden), nn.SiLU(),
-            nn.Linear(hidden, width * self.base[0] * self.base[1]), nn.SiLU(),
+            nn.Linear(n_in, hidden), nn.LayerNorm(hidden), nn.SiLU(),
+            nn.Linear(hidden, hidden), nn.LayerNorm(hidden), nn.SiLU(),
+            nn.Linear(hidden, width * self.base[0] * self.base[1]),
         )
         circ = dict(kernel_size=3, padding=1, padding_mode="circular")
+        c1, c2 = width // 2, width // 4
         self.up = nn.Sequential(
-            nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1), nn.SiLU(),
-            nn.ConvTranspose2d(width // 2, width // 4, 4, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(width // 4, width // 4, **circ), nn.SiLU(),
-            nn.Conv2d(width // 4, width // 4, **circ), nn.SiLU(),
-            nn.Conv2d(width // 4, 1, **circ),
+            nn.GroupNorm(8, width), nn.SiLU(),
+            nn.ConvTranspose2d(width, c1, 4, stride=2, padding=1), nn.GroupNorm(8, c1), nn.SiLU(),
+            nn.ConvTranspose2d(c1, c2, 4, stride=2, padding=1), nn.GroupNorm(4, c2), nn.SiLU(),
+            nn.Conv2d(c2, c2, **circ), nn.GroupNorm(4, c2), nn.SiLU(),
+            nn.Conv2d(c2, c2, **circ), nn.GroupNorm(4, c2), nn.SiLU(),
+            nn.Conv2d(c2, 1, **circ),
         )
 
     def logits(self, curves: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -75,7 +80,7 @@ class GridGenerator(nn.Module):
 class Recognition(nn.Module):
     """(grid, isotherm) -> z estimate, invariant to the torus symmetries."""
 
-    def __init__(self, n_points: int, latent_dim: int, channels: int = 32):
+    def __init__(self, n_points: int, latent_dim: int, channels: int = 24):
         super().__init__()
         circ = dict(kernel_size=3, padding=1, padding_mode="circular")
         self.conv = nn.Sequential(
@@ -93,7 +98,10 @@ class Recognition(nn.Module):
 
     def forward(self, grids: torch.Tensor, curves: torch.Tensor) -> torch.Tensor:
         views = d4_transforms(grids)
-        feats = torch.stack([self.features(v) for v in views]).mean(0)
+        if self.training:
+            feats = self.features(views[int(torch.randint(len(views), ()))])
+        else:
+            feats = torch.stack([self.features(v) for v in views]).mean(0)
         return self.head(torch.cat([feats, curve_features(curves)], dim=1))
 
 

@@ -15,48 +15,62 @@ Design
   asks for: the least fixed point above the previous state when mu increases and
   the greatest one below it when mu decreases.  No over-relaxation, no Anderson
   mixing, no extrapolation between points (they can jump branches).
-* SIMD over grids: the state of ``LANES`` grids is stored interleaved, shape
-  (H*W, LANES), so the innermost loop runs over lanes (grids) and vectorises
-  (AVX2 / AVX-512).  Each lane walks through the pressure schedule on its own;
-  when a lane finishes its last point it takes the next grid of the thread's
-  queue.  The sigmoid uses a hand-written, vectorisable ``exp`` (Cephes-style
-  range reduction + polynomial), because ``math.exp`` is a libm call that LLVM
-  does not vectorise.
-* Threads: numba ``prange`` over workers; worker ``t`` takes grids t, t+T, ...
+* SIMD over grids: the states of ``L`` grids are stored interleaved, (H*W, L), so
+  the innermost loop runs over lanes (grids) and vectorises (AVX2 / AVX-512).
+  Unsigned indices (no wrap-around code), ``error_model='numpy'``, fastmath
+  without reassociation, and a hand-written vectorisable ``exp`` (Cephes range
+  reduction + polynomial; ``math.exp`` is a libm call LLVM does not vectorise).
+  Each lane walks through the schedule on its own; when it finishes it takes the
+  next job of its worker's queue.  Wall cells get a huge negative constant term,
+  so their rho is 0 to 1e-38 without a mask multiply.
+* Threads: numba ``prange`` over workers; worker ``t`` takes jobs t, t+T, ...
 * Stopping rule, per lane and point: with ``d_k`` the max-norm change of sweep k
-  and ``r = d_k / d_{k-1}``, stop when ``k >= 3``, ``d_k <= tol``, ``r < 1`` and
-  ``d_k * r / (1 - r) <= tol`` holds for two consecutive sweeps, i.e. the
-  estimated REMAINING error (geometric tail) is below ``tol``, not just the last
-  step.  Also stop when a sweep changes nothing (exact fixed point in floating
-  point).  In float32 the iteration can stall at rounding level with ``r``
-  hovering around 1; such a lane (``d`` within a few ulp for many sweeps) is
-  finished in float64 instead (see below).
-* Mixed precision: in ``dtype="float32"`` every point is solved in float32 and
-  then polished in float64 on the same lane (the float64 copy of the state is
-  only used for a handful of sweeps per point, because the float32 state is
-  already within rounding of the answer).  This removes the float32 fixed-point
-  bias, which near capillary condensation is amplified by 1/(1-r) and can exceed
-  1e-5.  ``dtype="float64"`` runs float64 sweeps only (exact mode).
+  and ``r = max(d_k/d_{k-1}, r_clean)`` (``r_clean``: the last ratio measured
+  while the steps were well above rounding level, so ulp noise at the end cannot
+  fake a fast contraction), stop when ``d_k <= tol``, ``r < 1`` and the geometric
+  tail ``d_k*r/(1-r) <= tol`` on two consecutive sweeps: a bound on the REMAINING
+  error, not on the last step.  A sweep that changes nothing is a fixed point.
+  float32 steps that stay at a few ulp for 64 sweeps (rounding noise, r ~ 1)
+  end the point too (and mark it for polishing).  Huge cap: MAX_SWEEPS per point,
+  with a warning if ever hit.
+* Precision.  ``dtype="float64"``: float64 sweeps only (exact mode, tol 1e-10).
+  ``dtype="float32"``: float32 sweeps with the constants split in hi+lo float32
+  parts (the rounding of beta*mu and beta*w_ff is the same for all interior cells,
+  a systematic error that the slow mode amplifies), then a float64 polish of the
+  ill-conditioned points.  Near capillary condensation (a half-filled pore) the
+  float32 fixed point is biased by rounding amplified ~1/(1-lambda): up to 1e-5
+  measured.  Points whose clean contraction ratio is >= R_HARD, or that stalled,
+  are saved (float32 state) and re-converged in float64 from that state in a
+  second pass; the float32 walk continues unpolished (its later points contract
+  the small error away).  Grids are processed in internal chunks so the saved
+  states stay bounded (if a chunk overflows its buffer it is redone in float64).
 """
 from __future__ import annotations
 
 import math
-import os
 import warnings
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["solve", "LANES"]
+__all__ = ["solve", "last_stats", "LANES"]
 
-LANES = 16  # grids per SIMD group (one AVX-512 float32 register, two AVX2 ones)
-
-# default tolerances on the estimated remaining max-norm error per cell
-TOL32 = 2e-6    # float32 pre-solve, before the float64 polish
-TOL64 = 1e-10   # exact mode / polish target in float64 mode
-TOL_POLISH = 2e-8  # float64 polish target in float32 mode
+LANES = 64            # max grids per lane group (innermost, vectorised loop)
+TOL32 = 2e-6          # float32 pass: bound on the remaining max-norm error per cell
+TOL64 = 1e-10         # float64 mode
+TOL_POLISH = 1e-9     # float64 polish of hard float32 points
+R_HARD = 0.9          # clean GS contraction ratio above which a float32 point is polished
+CONSEC = 1            # consecutive sweeps that must pass the tail test
+STALL32 = 4.8e-7      # float32 rounding-level step (8 ulp at 1)
+STALL64 = 1e-14
+DCLEAN32 = 1e-6       # steps above this give a trustworthy contraction ratio (float32)
+DCLEAN64 = 1e-13
+NSTALL = 64           # sweeps in a row at rounding level that end a point
 MAX_SWEEPS = 5_000_000  # per point; a point hitting it is reported by a warning
+CHUNK = 4096          # grids per internal chunk (bounds the saved polish states)
+HARD_PER_GRID = 8     # polish buffer capacity per grid of a chunk
+_WALL_BIAS = -1.0e4
 
 _FM = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}  # fastmath without reassoc
 
@@ -129,9 +143,15 @@ def _sigmoid64(x):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _sweep32(rho, s, bias, tab, dmax, K):
-    """One red-black Gauss-Seidel sweep over all cells of all lanes (float32)."""
-    L = dmax.shape[0]
+def _sweep32(rho, bias, blo, tab, dmax, K, Klo):
+    """One red-black Gauss-Seidel sweep over all cells of all lanes (float32).
+
+    rho, bias, blo: (HW*L,) interleaved state and constant term (hi + lo parts; wall
+    cells have a huge negative bias, so their rho stays ~1e-38, i.e. 0); tab: (HW, 5)
+    uint64 offsets (cell, 4 neighbours) * L in sweep order; dmax: (L,) running max
+    |step|.  Unsigned indices: no wrap-around code, so the lane loop vectorises.
+    """
+    L = np.uint64(dmax.shape[0])
     for k in range(tab.shape[0]):
         c = tab[k, 0]
         a = tab[k, 1]
@@ -139,17 +159,19 @@ def _sweep32(rho, s, bias, tab, dmax, K):
         u = tab[k, 3]
         v = tab[k, 4]
         for l in range(L):
-            x = bias[c + l] + K * ((rho[a + l] + rho[b + l]) + (rho[u + l] + rho[v + l]))
-            new = s[c + l] * _sigmoid32(x)
+            l = np.uint64(l)
+            S = (rho[a + l] + rho[b + l]) + (rho[u + l] + rho[v + l])
+            x = (bias[c + l] + K * S) + (blo[c + l] + Klo * S)
+            new = _sigmoid32(x)
             d = abs(new - rho[c + l])
             dmax[l] = max(dmax[l], d)
             rho[c + l] = new
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _sweep64(rho, s, bias, tab, dmax, K):
+def _sweep64(rho, bias, tab, dmax, K):
     """One red-black Gauss-Seidel sweep over all cells of all lanes (float64)."""
-    L = dmax.shape[0]
+    L = np.uint64(dmax.shape[0])
     for k in range(tab.shape[0]):
         c = tab[k, 0]
         a = tab[k, 1]
@@ -157,239 +179,237 @@ def _sweep64(rho, s, bias, tab, dmax, K):
         u = tab[k, 3]
         v = tab[k, 4]
         for l in range(L):
+            l = np.uint64(l)
             x = bias[c + l] + K * ((rho[a + l] + rho[b + l]) + (rho[u + l] + rho[v + l]))
-            new = s[c + l] * _sigmoid64(x)
+            new = _sigmoid64(x)
             d = abs(new - rho[c + l])
             dmax[l] = max(dmax[l], d)
             rho[c + l] = new
 
 
 @njit(cache=True)
-def _stop_test(d, dprev, okprev, k, tol):
+def _stop_test(d, dprev, okprev, k, tol, rcl):
     """Return (converged, ok) for one lane after its k-th sweep at this point.
 
-    ``ok`` says whether this sweep alone satisfies the tail bound; convergence needs
-    it on two consecutive sweeps (guards against a ratio spoiled by fast modes).
+    ``ok``: this sweep satisfies ``d <= tol``, ``r < 1`` and the geometric tail bound
+    ``d*r/(1-r) <= tol`` with ``r = max(d/dprev, rcl)``.  Convergence needs ``ok`` on
+    CONSEC consecutive sweeps (guards against a ratio spoiled by fast transients).
+    A sweep that changes nothing is an exact fixed point.
     """
     if d == 0.0:
         return True, True
     ok = False
     if d <= tol and dprev > 0.0 and k >= 2:
-        r = d / dprev
+        r = max(d / dprev, rcl)
         if r < 1.0 and d * r <= tol * (1.0 - r):
             ok = True
-    return (ok and okprev and k >= 3), ok
+    if CONSEC >= 2:
+        return ok and okprev, ok
+    return ok, ok
 
 
 @njit(cache=True)
-def _load_bias(bias, s, grid, nbr, beta_mu, B, l, L):
-    """bias[c] = beta*mu + beta*w_ff*y*(number of solid neighbours), for one lane."""
+def _load_lane(bias, blo, rho, grid, nbr, beta_mu, B, l, L, reset):
+    """Set one lane's constant term for chemical potential mu (and rho = s if reset).
+
+    bias = beta*mu + beta*w_ff*y*(number of solid neighbours) on pore cells (float64
+    value split into bias + blo when the state is float32), a huge negative number
+    on wall cells (their rho is then 0 to within 1e-38).
+    """
     HW = grid.shape[0]
     for c in range(HW):
-        ns = 0
-        for q in range(4):
-            ns += 1 - grid[nbr[c, q]]
-        bias[c * L + l] = beta_mu + B * ns
+        i = c * L + l
+        if grid[c]:
+            ns = 0
+            for q in range(4):
+                ns += 1 - grid[nbr[c, q]]
+            v = beta_mu + B * ns
+            bias[i] = v
+            blo[i] = v - np.float64(bias[i])
+            if reset:
+                rho[i] = 1.0
+        else:
+            bias[i] = _WALL_BIAS
+            blo[i] = 0.0
+            if reset:
+                rho[i] = 0.0
+
+
+@njit(cache=True)
+def _sweep(rho, bias, blo, tab, dmax, K, Klo):
+    if rho.itemsize == 4:
+        _sweep32(rho, bias, blo, tab, dmax, K, Klo)
+    else:
+        _sweep64(rho, bias, tab, dmax, K)
 
 
 @njit(parallel=True, cache=True)
-def _solve_all(grids, bmus, K, B, nbr, tab, mode, tol_lo, tol_hi, max_sweeps,
-               nworkers, out, stats, ptsweeps):
-    """Solve all grids.
+def _solve_all(grids, jobs, states, bmus, K, B, nbr, tab, single, L, tol, stall_d,
+               dclean, r_hard, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard):
+    """Run all jobs; worker t takes jobs t, t+nworkers, ...
 
-    grids: (N, HW) uint8; bmus: (P,) beta*mu (float64); nbr: (HW, 4) neighbour cells;
-    tab: (HW, 5) sweep table (cell, 4 neighbours) in red-black order, NOT yet scaled
-    by the lane count.  mixed: float32 pre-solve + float64 polish (else float64 only).
-    out: (N, P) float64 sums.  stats: (nworkers, 4) int64: float32 sweeps, float64
-    sweeps, points that hit max_sweeps, float32 stalls handed to float64.
+    grids: (N, HW) uint8; jobs: (J, 4) int64 rows (grid, first point, end point,
+    state row or -1 for rho = s); states: (*, HW) float32 start states; bmus: (P,)
+    beta*mu; nbr: (HW, 4) neighbours; tab: (HW, 5) red-black sweep table; single:
+    float32 state (else float64); out: (N, P) sums.  stats: (nworkers, 4) sweeps,
+    capped points, stalled points, hard-buffer overflows; ptsweeps: (nworkers, P)
+    lane-sweeps per point.  Hard float32 points (clean ratio >= r_hard or stalled)
+    are saved in hard_gp (nworkers, cap, 2) / hard_st (nworkers, cap, HW), counts
+    in nhard (nworkers,), when r_hard < 1.
     """
-    N = grids.shape[0]
-    P = bmus.shape[0]
+    HW = grids.shape[1]
     for t in prange(nworkers):
-        _worker(grids, bmus, K, B, nbr, tab, mode, tol_lo, tol_hi, max_sweeps,
-                t, nworkers, out, stats, ptsweeps)
+        if single:
+            _worker(grids, jobs, states, bmus, np.float32(K), np.float32(K - np.float64(np.float32(K))),
+                    B, nbr, tab, L, tol, stall_d, dclean, r_hard, t, nworkers, out, stats,
+                    ptsweeps, hard_gp, hard_st, nhard,
+                    np.zeros(HW * L, dtype=np.float32), np.zeros(HW * L, dtype=np.float32),
+                    np.zeros(HW * L, dtype=np.float32), np.zeros(L, dtype=np.float32))
+        else:
+            _worker(grids, jobs, states, bmus, K, 0.0, B, nbr, tab, L, tol, stall_d, dclean,
+                    r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard,
+                    np.zeros(HW * L), np.zeros(HW * L), np.zeros(HW * L), np.zeros(L))
     return 0
 
 
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def _worker(grids, bmus, K, B, nbr, tab, mode, tol_lo, tol_hi, max_sweeps,
-            t, nworkers, out, stats, ptsweeps):
-    N = grids.shape[0]
-    HW = grids.shape[1]
-    P = bmus.shape[0]
-    L = LANES
-    tabL = tab * L
-    # float64 state (exact mode, polish) and float32 state (pre-solve)
-    rho64 = np.zeros(HW * L)
-    s64 = np.zeros(HW * L)
-    bias64 = np.zeros(HW * L)
-    rho32 = np.zeros(HW * L, dtype=np.float32)
-    s32 = np.zeros(HW * L, dtype=np.float32)
-    bias32 = np.zeros(HW * L, dtype=np.float32)
-    dmax32 = np.zeros(L, dtype=np.float32)
-    dmax64 = np.zeros(L)
-    K32 = np.float32(K)
-
-    gid = np.full(L, -1, dtype=np.int64)   # grid in lane, -1 idle
-    pt = np.zeros(L, dtype=np.int64)       # point index
-    phase = np.zeros(L, dtype=np.int64)    # 0 = float32 sweeps, 1 = float64 sweeps
-    ksw = np.zeros(L, dtype=np.int64)      # sweeps at this point (this phase)
-    ktot = np.zeros(L, dtype=np.int64)     # sweeps at this point (all phases)
-    dprev = np.zeros(L)
-    okprev = np.zeros(L, dtype=np.bool_)
-    nstall = np.zeros(L, dtype=np.int64)   # float32 sweeps near rounding level
-    nxt = np.int64(t)                      # next grid of this worker's queue
-    nworkers = np.int64(nworkers)
-    active = 0
-    n32 = 0
-    n64 = 0
-    ncap = 0
-    nstalls = 0
-
-    # lanes that are idle keep s = 0: their rows stay exactly 0 and cost nothing extra
-    for l in range(L):
-        if nxt < N:
-            g = nxt
-            nxt += nworkers
-            gid[l] = g
-            active += 1
-            _start_lane(grids, g, bmus, B, nbr, l, L, mode, rho64, s64, bias64,
-                        rho32, s32, bias32)
-            pt[l] = 0
-            phase[l] = 1 if mode == 1 else 0
-            ksw[l] = 0
-            ktot[l] = 0
-            dprev[l] = 0.0
-            okprev[l] = False
-            nstall[l] = 0
-
-    while active > 0:
-        # which precisions are needed this round
-        need32 = False
-        need64 = False
-        for l in range(L):
-            if gid[l] >= 0:
-                if phase[l] == 0:
-                    need32 = True
-                else:
-                    need64 = True
-        if need32:
-            for l in range(L):
-                dmax32[l] = 0.0
-            _sweep32(rho32, s32, bias32, tabL, dmax32, K32)
-            n32 += 1
-        if need64:
-            for l in range(L):
-                dmax64[l] = 0.0
-            _sweep64(rho64, s64, bias64, tabL, dmax64, K)
-            n64 += 1
-        for l in range(L):
-            g = gid[l]
-            if g < 0:
-                continue
-            ph = phase[l]
-            if ph == 0:
-                d = np.float64(dmax32[l])
-                tol = tol_lo
+@njit(cache=True)
+def _start_job(jobs, states, j, grids, nbr, bmus, B, bias, blo, rho, l, L):
+    g = jobs[j, 0]
+    p0 = jobs[j, 1]
+    srow = jobs[j, 3]
+    _load_lane(bias, blo, rho, grids[g], nbr, bmus[p0], B, l, L, srow < 0)
+    if srow >= 0:
+        HW = grids.shape[1]
+        for c in range(HW):
+            if grids[g, c]:
+                rho[c * L + l] = states[srow, c]
             else:
-                d = dmax64[l]
-                tol = tol_hi
-            ksw[l] += 1
-            ktot[l] += 1
-            ptsweeps[t, pt[l]] += 1
-            conv, ok = _stop_test(d, dprev[l], okprev[l], ksw[l], tol)
-            if ph == 0 and not conv:
-                # float32 stalls at rounding level (ratio ~ 1, steps of a few ulp):
-                # hand the point to float64, which resolves it
-                if d <= 4.8e-7:
-                    nstall[l] += 1
-                    if nstall[l] >= 64:
-                        conv = True
-                        nstalls += 1
-                else:
-                    nstall[l] = 0
-            if not conv and ktot[l] >= max_sweeps:
-                conv = True
-                ncap += 1
-            dprev[l] = d
-            okprev[l] = ok
-            if not conv:
-                continue
-            ksw[l] = 0
-            dprev[l] = 0.0
-            okprev[l] = False
-            nstall[l] = 0
-            if ph == 0 and mode == 2:
-                # float32 done: copy to float64 and polish
-                for c in range(HW):
-                    rho64[c * L + l] = rho32[c * L + l]
-                phase[l] = 1
-                continue
-            # point done
-            acc = 0.0
-            if ph == 0:
-                for c in range(HW):
-                    acc += rho32[c * L + l]
-            else:
-                for c in range(HW):
-                    acc += rho64[c * L + l]
-            p = pt[l]
-            out[g, p] = acc
-            ktot[l] = 0
-            p += 1
-            if p < P:
-                pt[l] = p
-                _load_bias(bias64, s64, grids[g], nbr, bmus[p], B, l, L)
-                if mode != 1:
-                    for c in range(HW):
-                        bias32[c * L + l] = np.float32(bias64[c * L + l])
-                    if mode == 2:
-                        for c in range(HW):
-                            rho32[c * L + l] = np.float32(rho64[c * L + l])
-                    phase[l] = 0
-                continue
-            # grid done: next grid of the queue, or idle
-            if nxt < N:
-                g = nxt
-                nxt += nworkers
-                gid[l] = g
-                _start_lane(grids, g, bmus, B, nbr, l, L, mode, rho64, s64, bias64,
-                            rho32, s32, bias32)
-                pt[l] = 0
-                phase[l] = 1 if mode == 1 else 0
-            else:
-                gid[l] = -1
-                active -= 1
-                for c in range(HW):
-                    s64[c * L + l] = 0.0
-                    rho64[c * L + l] = 0.0
-                    s32[c * L + l] = 0.0
-                    rho32[c * L + l] = 0.0
-    stats[t, 0] = n32
-    stats[t, 1] = n64
-    stats[t, 2] = ncap
-    stats[t, 3] = nstalls
+                rho[c * L + l] = 0.0
+    return g, p0
 
 
 @njit(cache=True)
-def _start_lane(grids, g, bmus, B, nbr, l, L, mode, rho64, s64, bias64,
-                rho32, s32, bias32):
-    grid = grids[g]
-    HW = grid.shape[0]
-    for c in range(HW):
-        v = np.float64(grid[c])
-        s64[c * L + l] = v
-        rho64[c * L + l] = v
-        s32[c * L + l] = np.float32(v)
-        rho32[c * L + l] = np.float32(v)
-    _load_bias(bias64, s64, grid, nbr, bmus[0], B, l, L)
-    if mode != 1:
-        for c in range(HW):
-            bias32[c * L + l] = np.float32(bias64[c * L + l])
+def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, tab, L, tol, stall_d, dclean,
+            r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard,
+            rho, bias, blo, dmax):
+    J = jobs.shape[0]
+    HW = grids.shape[1]
+    cap = hard_gp.shape[1]
+    tabL = (tab * L).astype(np.uint64)
+    job = np.full(L, -1, dtype=np.int64)   # job in lane, -1 = idle
+    gid = np.zeros(L, dtype=np.int64)      # its grid
+    pt = np.zeros(L, dtype=np.int64)       # its current point
+    ksw = np.zeros(L, dtype=np.int64)      # sweeps at this point
+    dprev = np.zeros(L)
+    rcl = np.zeros(L)                      # last contraction ratio seen above rounding
+    okprev = np.zeros(L, dtype=np.bool_)
+    nstall = np.zeros(L, dtype=np.int64)   # sweeps in a row at rounding level
+    nxt = np.int64(t)                      # next job of this worker's queue
+    nw = np.int64(nworkers)
+    nsweeps = 0
+    ncap = 0
+    nstalls = 0
+    noverflow = 0
+    nh = 0
+    active = 0
+    for c in range(HW * L):               # idle lanes: all wall, rho = 0
+        bias[c] = _WALL_BIAS
+        blo[c] = 0.0
+        rho[c] = 0.0
+    for l in range(L):
+        if nxt < J:
+            job[l] = nxt
+            gid[l], pt[l] = _start_job(jobs, states, nxt, grids, nbr, bmus, B, bias, blo, rho, l, L)
+            nxt += nw
+            active += 1
+    while active > 0:
+        for l in range(L):
+            dmax[l] = 0.0
+        _sweep(rho, bias, blo, tabL, dmax, K, Klo)
+        nsweeps += 1
+        for l in range(L):
+            j = job[l]
+            if j < 0:
+                continue
+            d = np.float64(dmax[l])
+            k = ksw[l] + 1
+            ksw[l] = k
+            ptsweeps[t, pt[l]] += 1
+            if d >= dclean and dprev[l] >= dclean:
+                rcl[l] = d / dprev[l]
+            conv, ok = _stop_test(d, dprev[l], okprev[l], k, tol, rcl[l])
+            stalled = False
+            if not conv:
+                # float32 can stall at rounding level with r ~ 1: steps of a few ulp
+                # for many sweeps in a row mean the state is as good as float32 gets
+                if d <= stall_d:
+                    nstall[l] += 1
+                    if nstall[l] >= NSTALL:
+                        conv = True
+                        stalled = True
+                        nstalls += 1
+                else:
+                    nstall[l] = 0
+                if k >= MAX_SWEEPS:
+                    conv = True
+                    ncap += 1
+            if not conv:
+                dprev[l] = d
+                okprev[l] = ok
+                continue
+            # point done
+            g = gid[l]
+            p = pt[l]
+            acc = 0.0
+            for c in range(HW):
+                if grids[g, c]:
+                    acc += rho[c * L + l]
+            out[g, p] = acc
+            if r_hard < 1.0 and (stalled or rcl[l] >= r_hard):
+                if nh < cap:
+                    hard_gp[t, nh, 0] = g
+                    hard_gp[t, nh, 1] = p
+                    for c in range(HW):
+                        hard_st[t, nh, c] = rho[c * L + l]
+                    nh += 1
+                else:
+                    noverflow += 1
+            ksw[l] = 0
+            dprev[l] = 0.0
+            rcl[l] = 0.0
+            okprev[l] = False
+            nstall[l] = 0
+            p += 1
+            if p < jobs[j, 2]:
+                pt[l] = p
+                _load_lane(bias, blo, rho, grids[g], nbr, bmus[p], B, l, L, False)
+                continue
+            # job done: next job of the queue, or idle
+            if nxt < J:
+                job[l] = nxt
+                gid[l], pt[l] = _start_job(jobs, states, nxt, grids, nbr, bmus, B, bias, blo,
+                                           rho, l, L)
+                nxt += nw
+            else:
+                job[l] = -1
+                active -= 1
+                for c in range(HW):
+                    bias[c * L + l] = _WALL_BIAS
+                    blo[c * L + l] = 0.0
+                    rho[c * L + l] = 0.0
+    stats[t, 0] += nsweeps * L
+    stats[t, 1] += ncap
+    stats[t, 2] += nstalls
+    stats[t, 3] += noverflow
+    nhard[t] = nh
 
 
 def _tables(H: int, W: int):
-    """Neighbour table (HW,4) and red-black sweep table (HW,5) of an HxW torus."""
+    """Neighbour table (HW,4) and red-black sweep table (HW,5) of an HxW torus.
+
+    For odd H or W the two colours are not independent across the seam; the sweep
+    is then an ordinary Gauss-Seidel sweep in that order, which is just as valid.
+    """
     idx = np.arange(H * W).reshape(H, W)
     nbr = np.stack([np.roll(idx, 1, 0), np.roll(idx, -1, 0),
                     np.roll(idx, 1, 1), np.roll(idx, -1, 1)], axis=-1).reshape(H * W, 4)
@@ -404,19 +424,53 @@ _last_stats: dict = {}
 
 
 def last_stats() -> dict:
-    """Counters of the last ``solve`` call (sweeps per precision, caps hit, stalls)."""
+    """Counters of the last ``solve`` call in this process (for benchmarks/profiling).
+
+    lane_sweeps: lane-sweeps of the main pass (cost = lane_sweeps * H*W cell updates,
+    idle lanes included); polish_lane_sweeps: same for the float64 polish pass;
+    polished: points re-converged in float64; stalled, capped: see the module doc;
+    sweeps_per_point: mean lane-sweeps per grid at each point (active lanes only).
+    """
     return dict(_last_stats)
+
+
+def _lanes(njobs: int, nworkers: int) -> int:
+    """Lane count: LANES, or fewer (multiple of 8) when there are few jobs per worker."""
+    per = -(-njobs // max(nworkers, 1))
+    return int(min(LANES, max(8, -(-per // 8) * 8)))
+
+
+def _run(g8, jobs, states, bmus, K, B, nbr, tab, single, tol, stall_d, dclean, r_hard,
+         nthreads, out, acc, P, cap):
+    HW = g8.shape[1]
+    nworkers = max(1, min(nthreads, len(jobs)))
+    L = _lanes(len(jobs), nworkers)
+    stats = np.zeros((nworkers, 4), dtype=np.int64)
+    ptsweeps = np.zeros((nworkers, P), dtype=np.int64)
+    hard_gp = np.zeros((nworkers, cap, 2), dtype=np.int64)
+    hard_st = np.zeros((nworkers, cap, HW), dtype=np.float32)
+    nhard = np.zeros(nworkers, dtype=np.int64)
+    _solve_all(g8, jobs, states, bmus, K, B, nbr, tab, single, L, tol, stall_d, dclean,
+               r_hard, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard)
+    acc["sweeps"] += stats[:, 0].sum()
+    acc["capped"] += int(stats[:, 1].sum())
+    acc["stalled"] += int(stats[:, 2].sum())
+    acc["ptsweeps"] += ptsweeps.sum(0)
+    gp = np.concatenate([hard_gp[t, :nhard[t]] for t in range(nworkers)])
+    st = np.concatenate([hard_st[t, :nhard[t]] for t in range(nworkers)])
+    return gp, st, int(stats[:, 3].sum())
 
 
 def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None) -> np.ndarray:
     """Sums of the converged density for every grid and chemical potential.
 
-    grids: (N,H,W) 0/1 (1 = pore), periodic; mus: (P,) chemical potentials in schedule
-    order; returns float64 (N,P) with ``sum(rho)`` over the grid at each point.
-    dtype "float32": float32 sweeps + float64 polish (error <= 1e-5 per point after
-    dividing by the pore count, typically ~1e-8); "float64": float64 only (~1e-9).
-    tol: stopping tolerance on the estimated remaining max-norm error per cell (for
-    float32 this is the polish tolerance).  threads: worker threads (default all).
+    grids: (N,H,W) 0/1 (1 = pore), periodic, H, W >= 3; mus: (P,) chemical
+    potentials in schedule order (the first point starts from rho = s, every later
+    one from the previous point's state); returns float64 (N,P), ``sum(rho)`` over
+    each grid at each point.  dtype "float32" (default, fast; error <= 1e-5 after
+    dividing by the pore count, typically ~1e-6) or "float64" (exact, ~1e-9).
+    tol: bound on the estimated remaining max-norm error per cell (float32 pass, or
+    float64 mode).  threads: worker threads (default: all numba threads).
     """
     g = np.asarray(grids)
     if g.ndim != 3:
@@ -429,19 +483,10 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
     out = np.zeros((N, P), dtype=np.float64)
     if N == 0 or P == 0:
         return out
-    g8 = np.ascontiguousarray((g != 0).reshape(N, H * W), dtype=np.uint8)
     if dtype in ("float32", np.float32):
-        mode = 0
-        tol_lo = TOL32 if tol is None else float(tol)
-        tol_hi = tol_lo
-    elif dtype == "mixed":
-        mode = 2
-        tol_hi = TOL_POLISH if tol is None else float(tol)
-        tol_lo = max(TOL32, tol_hi)
+        single = True
     elif dtype in ("float64", np.float64):
-        mode = 1
-        tol_hi = TOL64 if tol is None else float(tol)
-        tol_lo = tol_hi
+        single = False
     else:
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     beta = float(beta)
@@ -451,23 +496,54 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
     nbr, tab = _tables(H, W)
     maxthreads = numba.config.NUMBA_NUM_THREADS
     nthreads = maxthreads if threads is None else max(1, min(int(threads), maxthreads))
-    # enough workers to fill the lanes, never more than there are grid groups
-    nworkers = max(1, min(nthreads, -(-N // LANES)))
-    stats = np.zeros((nworkers, 4), dtype=np.int64)
-    ptsweeps = np.zeros((nworkers, P), dtype=np.int64)
+    acc = dict(sweeps=0, polish_sweeps=0, capped=0, stalled=0, polished=0, redone=0,
+               ptsweeps=np.zeros(P, dtype=np.int64))
+    nostate = np.zeros((0, H * W), dtype=np.float32)
     old = numba.get_num_threads()
     numba.set_num_threads(nthreads)
     try:
-        _solve_all(g8, bmus, K, B, nbr, tab, mode, tol_lo, tol_hi, MAX_SWEEPS,
-                   nworkers, out, stats, ptsweeps)
+        for c0 in range(0, N, CHUNK):
+            g8 = np.ascontiguousarray((g[c0:c0 + CHUNK] != 0).reshape(-1, H * W), dtype=np.uint8)
+            n = g8.shape[0]
+            o = out[c0:c0 + n]
+            jobs = np.zeros((n, 4), dtype=np.int64)
+            jobs[:, 0] = np.arange(n)
+            jobs[:, 2] = P
+            jobs[:, 3] = -1
+            if not single:
+                _run(g8, jobs, nostate, bmus, K, B, nbr, tab, False,
+                     TOL64 if tol is None else float(tol), STALL64, DCLEAN64, 1.0,
+                     nthreads, o, acc, P, 1)
+                continue
+            cap = -(-HARD_PER_GRID * n // max(1, min(nthreads, n))) + 16
+            gp, st, overflow = _run(g8, jobs, nostate, bmus, K, B, nbr, tab, True,
+                                    TOL32 if tol is None else float(tol), STALL32, DCLEAN32,
+                                    R_HARD, nthreads, o, acc, P, cap)
+            if overflow:  # too many ill-conditioned points: redo the chunk in float64
+                acc["redone"] += n
+                _run(g8, jobs, nostate, bmus, K, B, nbr, tab, False, TOL_POLISH, STALL64,
+                     DCLEAN64, 1.0, nthreads, o, acc, P, 1)
+                continue
+            if len(gp):
+                pj = np.zeros((len(gp), 4), dtype=np.int64)
+                pj[:, 0] = gp[:, 0]
+                pj[:, 1] = gp[:, 1]
+                pj[:, 2] = gp[:, 1] + 1
+                pj[:, 3] = np.arange(len(gp))
+                s0 = acc["sweeps"]
+                _run(g8, pj, st, bmus, K, B, nbr, tab, False, TOL_POLISH, STALL64, DCLEAN64,
+                     1.0, nthreads, o, acc, P, 1)
+                acc["polish_sweeps"] += acc["sweeps"] - s0
+                acc["sweeps"] = s0
+                acc["polished"] += len(gp)
     finally:
         numba.set_num_threads(old)
-    st = stats.sum(0)
     _last_stats.clear()
-    _last_stats.update(sweeps32=int(st[0]), sweeps64=int(st[1]), capped=int(st[2]),
-                       stalls32=int(st[3]), lanes=LANES, workers=nworkers,
-                       lane_sweeps_per_point=ptsweeps.sum(0) / N)
-    if st[2]:
-        warnings.warn(f"lattice DFT: {int(st[2])} point(s) hit the cap of {MAX_SWEEPS} "
+    _last_stats.update(lane_sweeps=int(acc["sweeps"]), polish_lane_sweeps=int(acc["polish_sweeps"]),
+                       polished=acc["polished"], redone=acc["redone"], stalled=acc["stalled"],
+                       capped=acc["capped"], dtype="float32" if single else "float64",
+                       sweeps_per_point=acc["ptsweeps"] / N)
+    if acc["capped"]:
+        warnings.warn(f"lattice DFT: {acc['capped']} point(s) hit the cap of {MAX_SWEEPS} "
                       "sweeps; their values may be inaccurate", RuntimeWarning, stacklevel=2)
     return out

@@ -1,0 +1,293 @@
+"""``invtoolkit active-learn``: generate, verify by DFT, learn from the mistakes, repeat.
+
+Round k (k = 0 .. R) first MEASURES the current models: the generator proposes ``n``
+grids for every evaluation target, the lattice DFT verifies them, and the round's
+error is the median over targets of the best-of-n DFT MAE (round 0 = the models as
+given). Then, unless k = R, it UPDATES them:
+
+1. the generator proposes ``n`` grids for fresh training targets (dataset curves,
+   drawn per round); the DFT verifies them;
+2. every verified pair is appended to the working copy of the dataset;
+3. the surrogate is fine-tuned on the pairs where it was wrong (surrogate vs DFT MAE
+   above ``--wrong``), mixed with an equal replay sample of older data;
+4. the generator is fine-tuned through the updated surrogate on dataset targets.
+
+Everything lives in WORKDIR: ``data.zarr`` (a copy; the user's dataset is only
+written with ``--in-place``), ``round_K/`` models, ``rounds.json`` (one entry per
+finished round, written atomically). Running the command again resumes after the
+last finished round; all draws are seeded by (seed, round), so a round interrupted
+after its append is recomputed identically and not appended twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from invtoolkit import plugins
+from invtoolkit.errors import InputError
+
+
+def _atomic_json(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def best_of_n_errors(grids: np.ndarray, curves: np.ndarray, targets: np.ndarray):
+    """grids (M,n,H,W), DFT curves (M*n,P'), targets (M,P) -> per-target best MAE, all MAEs (M,n)."""
+    m, n = grids.shape[:2]
+    p = targets.shape[1]
+    mae = np.abs(curves[:, :p].reshape(m, n, p) - targets[:, None]).mean(2)
+    return mae.min(1), mae
+
+
+def fine_tune_surrogate(surrogate, grids, curves, *, epochs: int, seed: int, lr: float = 3e-4,
+                        batch_size: int = 128, progress: bool = False) -> dict:
+    """Fine-tune a surrogate on (grids, curves): its own ``fine_tune`` if it has one,
+    else MAE on ``forward_torch`` over its torch modules, with random torus symmetries."""
+    if hasattr(surrogate, "fine_tune"):
+        return surrogate.fine_tune(grids, curves, epochs=epochs, seed=seed, lr=lr, progress=progress) or {}
+    import torch
+
+    from invtoolkit.progress import progress_bar
+    from invtoolkit.symmetry import augment_torch
+
+    modules = [v for v in vars(surrogate).values() if isinstance(v, torch.nn.Module)]
+    params = [p for m in modules for p in m.parameters()]
+    if not params:
+        raise InputError(f"surrogate '{surrogate.name}' has no trainable torch parameters to fine-tune")
+    gen = torch.Generator().manual_seed(int(seed))
+    x_all = torch.as_tensor(np.asarray(grids), dtype=torch.float32)
+    y_all = torch.as_tensor(np.asarray(curves), dtype=torch.float32)
+    opt = torch.optim.Adam(params, lr=lr)
+    states = [(m, m.training) for m in modules]
+    for m in modules:
+        m.train()
+    losses = []
+    try:
+        with progress_bar(total=epochs, desc="fine-tune surrogate", unit="epoch", enabled=progress) as bar:
+            for _ in range(epochs):
+                perm = torch.randperm(len(x_all), generator=gen)
+                total = 0.0
+                for s in range(0, len(perm), batch_size):
+                    idx = perm[s:s + batch_size]
+                    x = augment_torch(x_all[idx], generator=gen)
+                    pred = surrogate.forward_torch(x)
+                    loss = (pred - y_all[idx][:, : pred.shape[1]]).abs().mean()
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    total += loss.item() * len(idx)
+                losses.append(total / len(perm))
+                bar.update(1)
+    finally:
+        for m, training in states:
+            m.train(training)
+    return {"loss": losses}
+
+
+class ActiveLearner:
+    def __init__(self, workdir, data, surrogate_spec, generator_spec, *, generator="deconv", n=16, targets=64,
+                 eval_targets=None, seed=0, wrong=0.01, surrogate_epochs=5, generator_epochs=5,
+                 generator_targets=4096, in_place=False, progress=False, log=print):
+        from invtoolkit.commands.train_generator_cmd import load_surrogate  # noqa: F401 (fail early)
+
+        self.workdir = Path(workdir)
+        self.n, self.n_targets, self.seed, self.wrong = int(n), int(targets), int(seed), float(wrong)
+        self.surrogate_epochs, self.generator_epochs = int(surrogate_epochs), int(generator_epochs)
+        self.generator_targets = int(generator_targets)
+        self.generator_name = generator
+        self.progress, self.log = progress, log
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.data_path = Path(data) if in_place else self.workdir / "data.zarr"
+        if not in_place and not self.data_path.exists():
+            src = Path(data)
+            if not src.is_dir():
+                raise InputError(f"{src}: no such dataset")
+            tmp = self.workdir / ".data.zarr.copying"
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(src, tmp)
+            os.replace(tmp, self.data_path)
+        state_file = self.workdir / "state.json"
+        if not state_file.exists():  # the dataset length before any round appended to it
+            from invtoolkit.dataset import Dataset
+
+            _atomic_json(state_file, {"initial_length": len(Dataset.open(self.data_path))})
+        self.initial_length = json.loads(state_file.read_text())["initial_length"]
+        self.rounds_file = self.workdir / "rounds.json"
+        self.rounds = json.loads(self.rounds_file.read_text()) if self.rounds_file.exists() else []
+        self.start_specs = (surrogate_spec, generator_spec)
+        self.eval_targets = self._eval_targets(eval_targets)
+
+    # -- models -------------------------------------------------------------------
+    def _models(self):
+        from invtoolkit.commands.train_generator_cmd import load_surrogate
+
+        if self.rounds and self.rounds[-1].get("models"):
+            sur_spec, gen_spec = self.rounds[-1]["models"]
+        else:
+            sur_spec, gen_spec = self.start_specs
+        options = {} if gen_spec in (None, "default") else {"model": str(gen_spec)}
+        return load_surrogate(str(sur_spec)), plugins.create("generator", self.generator_name, **options)
+
+    def _eval_targets(self, eval_file):
+        path = self.workdir / "eval_targets.npy"
+        if path.exists():
+            return np.load(path)
+        if eval_file is not None:
+            from invtoolkit.commands.train_generator_cmd import load_dataset
+
+            targets = load_dataset(eval_file)[1]
+        else:  # held out: drawn once, never used to fine-tune the generator
+            from invtoolkit.dataset import Dataset
+
+            curves = Dataset.open(self.data_path).load()[1]
+            rng = np.random.default_rng([self.seed, 999_999])
+            targets = curves[rng.choice(len(curves), min(self.n_targets, len(curves)), replace=False)]
+        targets = np.asarray(targets, dtype=np.float64)
+        np.save(path, targets)
+        return targets
+
+    # -- one round ----------------------------------------------------------------
+    def _verify(self, generator, targets, seed, simulator):
+        grids = generator.generate(targets, self.n, seed=seed)
+        flat = grids.reshape(-1, *grids.shape[2:])
+        curves = simulator.simulate(flat)
+        return grids, flat, curves
+
+    def run(self, rounds: int) -> list[dict]:
+        from invtoolkit.dataset import Dataset
+
+        simulator = plugins.create("simulator", "lattice-dft")
+        eval_ads = self.eval_targets[:, : simulator.schedule.steps + 1]
+        if self.rounds and self.rounds[-1].get("final") and self.rounds[-1]["round"] < rounds:
+            self.rounds.pop()  # the last run's final measurement: this run updates after it
+        for k in range(len(self.rounds), rounds + 1):
+            t0 = time.monotonic()
+            surrogate, generator = self._models()
+            grids, _, curves = self._verify(generator, eval_ads, self.seed + 7919 * k, simulator)
+            best, _ = best_of_n_errors(grids, curves, eval_ads)
+            entry = {"round": k, "dft_median_best_of_n": float(np.median(best)),
+                     "dft_mean_best_of_n": float(best.mean()), "n": self.n, "eval_targets": len(eval_ads)}
+            if k < rounds:
+                entry.update(self._update(k, surrogate, generator, simulator, Dataset))
+            else:  # measurement only
+                entry["models"] = self.rounds[-1]["models"] if self.rounds else list(self.start_specs)
+                if self.rounds:
+                    entry["data_length"] = self.rounds[-1]["data_length"]
+                entry["final"] = True
+            entry["seconds"] = round(time.monotonic() - t0, 1)
+            self.rounds.append(entry)
+            _atomic_json(self.rounds_file, self.rounds)
+            self.log(f"round {k}: DFT-verified median best-of-{self.n} MAE {entry['dft_median_best_of_n']:.4f}"
+                     + (f", surrogate MAE on new pairs {entry['surrogate_mae_before']:.4f} -> "
+                        f"{entry['surrogate_mae_after']:.4f}" if "surrogate_mae_after" in entry else ""))
+        return self.rounds
+
+    def _update(self, k, surrogate, generator, simulator, Dataset) -> dict:
+        from invtoolkit.commands.train_generator_cmd import load_surrogate
+
+        ds = Dataset.open(self.data_path, mode="r+")
+        before = self.rounds[-1]["data_length"] if self.rounds else self.initial_length
+        rng = np.random.default_rng([self.seed, k])
+        pool = ds.load(0, before)[1]
+        eval_keys = {t.tobytes() for t in np.asarray(self.eval_targets, np.float32)}
+        pick = [i for i in rng.permutation(len(pool)) if pool[i].tobytes() not in eval_keys][: self.n_targets]
+        targets = pool[pick].astype(np.float64)[:, : simulator.schedule.steps + 1]
+        grids, flat, curves = self._verify(generator, targets, self.seed + 104729 * (k + 1), simulator)
+        new_curves = curves.astype(np.float32)
+        if len(ds) == before:  # not yet appended (an interrupted round may have done it)
+            ds.append(flat, new_curves)
+        predicted = np.asarray(surrogate.simulate(flat))
+        p = min(predicted.shape[1], curves.shape[1])
+        sur_err = np.abs(predicted[:, :p] - curves[:, :p]).mean(1)
+        wrong = sur_err > self.wrong
+        # Replay an equal number of older pairs, so fine-tuning does not forget the rest.
+        old_grids, old_curves = ds.load(0, before)
+        replay = rng.choice(before, size=min(before, max(int(wrong.sum()), 1)), replace=False)
+        tune_grids = np.concatenate([flat[wrong], old_grids[replay]])
+        tune_curves = np.concatenate([new_curves[wrong], old_curves[replay]])
+        out = self.workdir / f"round_{k + 1}"
+        if wrong.any():
+            fine_tune_surrogate(surrogate, tune_grids, tune_curves, epochs=self.surrogate_epochs, seed=self.seed + k,
+                                progress=self.progress)
+        surrogate.save(out / "surrogate")
+        surrogate = load_surrogate(str(out / "surrogate"))
+        after = np.abs(np.asarray(surrogate.simulate(flat))[:, :p] - curves[:, :p]).mean(1)
+        # Generator: fine-tune through the corrected surrogate on dataset targets (never the eval ones).
+        all_curves = ds.load()[1]
+        keep = np.array([c.tobytes() not in eval_keys for c in all_curves])
+        gen_targets = all_curves[keep]
+        gen_targets = gen_targets[rng.permutation(len(gen_targets))[: self.generator_targets]]
+        generator.fit(surrogate, gen_targets, epochs=self.generator_epochs, seed=self.seed + k, lr=3e-4,
+                      progress=self.progress)
+        generator.save(out / "generator")
+        best, _ = best_of_n_errors(grids, curves, targets)
+        return {
+            "new_pairs": len(flat), "wrong_pairs": int(wrong.sum()), "data_length": len(ds),
+            "train_targets_median_best_of_n": float(np.median(best)),
+            "surrogate_mae_before": float(sur_err.mean()), "surrogate_mae_after": float(after.mean()),
+            "models": [str(out / "surrogate"), str(out / "generator")],
+        }
+
+
+@click.command("active-learn")
+@click.option("--data", required=True, type=click.Path(file_okay=False), help="Labelled dataset (zarr).")
+@click.option("--surrogate-model", default="cnn", show_default=True,
+              help="Surrogate model directory or plugin name (its default model).")
+@click.option("--generator-model", default="default", show_default=True,
+              help="Generator model directory ('default': the shipped one).")
+@click.option("--generator", default="deconv", show_default=True, help="Generator plugin.")
+@click.option("--rounds", type=click.IntRange(1), default=3, show_default=True)
+@click.option("--targets", "n_targets", type=click.IntRange(1), default=64, show_default=True,
+              help="Training targets per round (and evaluation targets, unless --eval-targets).")
+@click.option("--eval-targets", type=click.Path(), default=None,
+              help="Evaluation targets: a dataset or .npy (M,P) (default: held out from --data).")
+@click.option("-n", "n", type=click.IntRange(1), default=16, show_default=True, help="Grids per target.")
+@click.option("--wrong", type=click.FloatRange(min=0), default=0.01, show_default=True,
+              help="Surrogate-vs-DFT MAE above which a pair counts as a surrogate mistake.")
+@click.option("--surrogate-epochs", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--generator-epochs", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--generator-targets", type=click.IntRange(1), default=4096, show_default=True,
+              help="Dataset targets per generator fine-tuning.")
+@click.option("--in-place", is_flag=True, help="Append to --data itself instead of a copy in WORKDIR.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=None, help="torch threads.")
+@click.option("-o", "--output", "workdir", required=True, type=click.Path(file_okay=False), help="Work directory.")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def active_learn_command(data, surrogate_model, generator_model, generator, rounds, n_targets, eval_targets, n,
+                         wrong, surrogate_epochs, generator_epochs, generator_targets, in_place, seed, threads,
+                         workdir, progress):
+    """Active learning: generate, verify by lattice DFT, fine-tune, repeat.
+
+    Reports per round the DFT-verified error (median over evaluation targets of the
+    best-of-N MAE) in WORKDIR/rounds.json. Resumable: finished rounds are skipped.
+
+    \b
+    Example:
+      invtoolkit active-learn --data train.zarr --rounds 3 --targets 64 -o al/
+    """
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    learner = ActiveLearner(workdir, data, surrogate_model, generator_model, generator=generator, n=n,
+                            targets=n_targets, eval_targets=eval_targets, seed=seed, wrong=wrong,
+                            surrogate_epochs=surrogate_epochs, generator_epochs=generator_epochs,
+                            generator_targets=generator_targets, in_place=in_place, progress=progress,
+                            log=lambda msg: click.echo(msg, err=True))
+    done = len(learner.rounds)
+    if done > rounds:
+        click.echo(f"{workdir}: {done - 1} rounds already done", err=True)
+    learner.run(rounds)
+
+
+def register(cli):
+    cli.add_command(active_learn_command)

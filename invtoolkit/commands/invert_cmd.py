@@ -1,0 +1,94 @@
+"""``invtoolkit invert``: target isotherm -> best grids, by a chain of search stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from invtoolkit.errors import InputError
+
+# The one place the default chain is chosen. It needs no learned model; it becomes
+# "deconv | <surrogate-guided global> | steepest" once the models ship.
+DEFAULT_CHAIN = "ga[time=2] | steepest"
+
+
+def _grid_size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace("x", " ").split()
+    try:
+        h, w = (int(parts[0]), int(parts[0])) if len(parts) == 1 else (int(parts[0]), int(parts[1]))
+    except (ValueError, IndexError):
+        raise InputError(f"--grid-size '{text}': expected N or HxW, e.g. 20 or 20x20") from None
+    if h < 3 or w < 3 or len(parts) > 2:
+        raise InputError(f"--grid-size '{text}': grids must be at least 3x3")
+    return h, w
+
+
+@click.command("invert")
+@click.option("--target", "target_file", required=True, type=click.Path(dir_okay=False),
+              help="Target isotherm: .npy (41 or 81 values) or .csv pressure,amount[,branch].")
+@click.option("--chain", "chain_text", default=DEFAULT_CHAIN, show_default=True,
+              help="Stages left to right, options in brackets, e.g. 'ga[pop_size=64] | steepest'.")
+@click.option("--time-limit", type=float, default=20.0, show_default=True, help="Seconds for the whole chain.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--normalization", type=click.Choice(["pore", "site"]), default="pore", show_default=True,
+              help="How the target's amounts are normalised: per pore cell or per lattice site.")
+@click.option("--keep", type=int, default=8, show_default=True, help="Best distinct grids to return.")
+@click.option("--grid-size", default="20", show_default=True, help="Grid size N or HxW of the search.")
+@click.option("--steps", type=int, default=40, show_default=True, help="Pressure steps of the simulator axis.")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def invert_command(target_file, chain_text, time_limit, seed, normalization, keep, grid_size, steps, output,
+                   progress):
+    """Find grids whose simulated isotherm matches TARGET.
+
+    Writes OUTPUT/best.npy (K,H,W), OUTPUT/report.json (DFT-verified errors per
+    grid, evaluations and time per stage), OUTPUT/isotherms.png and OUTPUT/grids.png.
+
+    \b
+    Examples:
+      invtoolkit invert --target iso.npy -o out
+      invtoolkit invert --target iso.csv --chain "ga[pop_size=96] | steepest[candidates=2]" --time-limit 60 -o out
+    """
+    import numpy as np
+
+    from invtoolkit import report as rep
+    from invtoolkit.chain import Chain
+    from invtoolkit.population import Population
+    from invtoolkit.targets import read_target
+
+    if not time_limit > 0:
+        raise InputError(f"--time-limit must be > 0, got {time_limit:g}")
+    if keep < 1:
+        raise InputError(f"--keep must be >= 1, got {keep}")
+    if steps < 1:
+        raise InputError(f"--steps must be >= 1, got {steps}")
+    shape = _grid_size(grid_size)
+    chain = Chain.parse(chain_text)
+    chain.validate()
+    target = read_target(target_file, steps=steps, normalization=normalization)
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+
+    def log(stage):
+        click.echo(f"  {stage.stage}: {stage.evaluations} evaluations, {stage.seconds:.1f} s, "
+                   f"best {stage.best_error:.5f} ({stage.evaluator})", err=True)
+
+    result = chain.run(target, time_limit=time_limit, seed=seed, keep=keep, progress=progress,
+                       population=Population.empty(shape), log=log)
+    if not len(result.population):
+        raise InputError("no grid was evaluated within the time limit; raise --time-limit")
+    np.save(out / "best.npy", result.population.grids)
+    report = rep.build_report(result, target_file=target_file, chain=str(chain), seed=seed, time_limit=time_limit)
+    rep.write_json(out / "report.json", report)
+    rep.plot_isotherms(out / "isotherms.png", result)
+    rep.plot_grids(out / "grids.png", result)
+    for line in rep.summary_lines(report):
+        click.echo(line)
+    click.echo(f"wrote {out}/best.npy, report.json, isotherms.png, grids.png")
+
+
+def register(cli):
+    cli.add_command(invert_command)

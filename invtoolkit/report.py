@@ -1,0 +1,146 @@
+"""Inversion output: report.json, isotherms.png, grids.png and a terminal summary."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from invtoolkit.pressure import ADSORPTION, PressureSchedule
+
+
+def grid_rows(result) -> list[dict]:
+    """Per verified grid: MAE on the target points and per branch, porosity."""
+    target = result.target
+    n = len(target.values)
+    ads = target.schedule.branches == ADSORPTION
+    rows = []
+    for i, (grid, curve) in enumerate(zip(result.population.grids, result.curves)):
+        diff = np.abs(curve[:n] - target.values)
+        rows.append({
+            "rank": i + 1,
+            "mae": float(diff.mean()),
+            "mae_adsorption": float(diff[ads].mean()),
+            "mae_desorption": float(diff[~ads].mean()) if (~ads).any() else None,
+            "porosity": float(grid.mean()),
+            "shape": list(grid.shape),
+        })
+    return rows
+
+
+def build_report(result, *, target_file, chain: str, seed: int, time_limit, extra: dict | None = None) -> dict:
+    target = result.target
+    report = {
+        "target": {
+            "file": str(target_file),
+            "points": int(len(target.values)),
+            "branches": "loop" if target.is_loop else "adsorption",
+            "normalization": target.normalization,
+            "steps": int(target.schedule.steps),
+            "notes": list(target.notes),
+        },
+        "chain": chain,
+        "seed": int(seed),
+        "time_limit": time_limit,
+        "total_seconds": float(result.seconds),
+        "verified_by": "lattice-dft",
+        "stages": [_finite(asdict(s)) for s in result.stages],
+        "grids": grid_rows(result),
+    }
+    if extra:
+        report.update(extra)
+    return report
+
+
+def _finite(d: dict) -> dict:
+    """JSON has no inf/NaN: write null instead."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def write_json(path, data: dict) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def plot_isotherms(path, result, *, show: int = 3) -> None:
+    """Target points vs the best grids' DFT isotherms, adsorption solid, desorption dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    target = result.target
+    full = PressureSchedule(target.schedule.steps)
+    p = full.pressures
+    ads = full.branches == ADSORPTION
+    n_t = len(target.values)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    t_ads = target.schedule.branches == ADSORPTION
+    ax.plot(target.pressures[t_ads], target.values[t_ads], "o", color="k", ms=4, label="target adsorption")
+    if (~t_ads).any():
+        ax.plot(target.pressures[~t_ads], target.values[~t_ads], "o", mfc="none", color="k", ms=4,
+                label="target desorption")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, curve in enumerate(result.curves[:show]):
+        c = colors[i % len(colors)]
+        mae = float(np.abs(curve[:n_t] - target.values).mean())
+        ax.plot(p[ads], curve[ads], "-", color=c, lw=1.5, label=f"grid {i + 1} adsorption (MAE {mae:.4f})")
+        if len(curve) > ads.sum():
+            extra = "" if target.is_loop else ", not in target"
+            ax.plot(p[~ads], curve[~ads], "--", color=c, lw=1.2, label=f"grid {i + 1} desorption{extra}")
+    ax.set_xlabel("relative pressure (RH)")
+    ax.set_ylabel("amount (" + ("fraction of pore cells filled" if target.normalization == "pore"
+                                else "per lattice site") + ")")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_grids(path, result, *, columns: int = 4) -> None:
+    """The verified grids, pores light, walls dark, with their MAE and porosity."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grids = result.population.grids
+    errors = result.population.errors
+    k = max(len(grids), 1)
+    cols = min(columns, k)
+    rows = math.ceil(k / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, (grid, err) in enumerate(zip(grids, errors)):
+        ax = axes.flat[i]
+        ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"#{i + 1} MAE {err:.4f}\nporosity {grid.mean():.2f}", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def summary_lines(report: dict) -> list[str]:
+    lines = []
+    t = report["target"]
+    lines.append(f"target {t['file']}: {t['points']} points ({t['branches']}), normalization {t['normalization']}")
+    lines.append(f"chain  {report['chain']}   seed {report['seed']}   {report['total_seconds']:.1f} s")
+    lines.append(f"{'stage':<28} {'evaluator':<14} {'evals':>8} {'seconds':>8} {'best error':>11}")
+    for s in report["stages"]:
+        best = "-" if s["best_error"] is None else f"{s['best_error']:.5f}"
+        lines.append(f"{s['stage'][:28]:<28} {s['evaluator'][:14]:<14} {s['evaluations']:>8} "
+                     f"{s['seconds']:>8.2f} {best:>11}")
+    lines.append(f"{'grid':>4} {'MAE (DFT)':>10} {'ads MAE':>9} {'des MAE':>9} {'porosity':>9}")
+    for g in report["grids"]:
+        des = "-" if g["mae_desorption"] is None else f"{g['mae_desorption']:.5f}"
+        lines.append(f"{g['rank']:>4} {g['mae']:>10.5f} {g['mae_adsorption']:>9.5f} {des:>9} {g['porosity']:>9.3f}")
+    return lines

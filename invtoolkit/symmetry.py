@@ -1,0 +1,282 @@
+"""Symmetries of periodic grids: canonical forms, duplicate removal, augmentation.
+
+A periodic H x W grid looks the same after any of its torus symmetries: the H*W
+translations combined with the point group (the 8 rotations/reflections of the square
+for H == W, the 4 flips {identity, flip rows, flip columns, rotate 180} otherwise).
+The simulated isotherm is invariant under all of them.
+
+The canonical form of a grid is the lexicographically smallest of all its transforms,
+comparing rows as integers (first cell = most significant bit). It is computed by a
+numba kernel with early exit, so typical grids cost a few thousand word comparisons.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+__all__ = [
+    "point_group_size",
+    "n_symmetries",
+    "point_transform",
+    "transform",
+    "all_transforms",
+    "random_transform",
+    "canonical",
+    "canonical_keys",
+    "canonical_hash",
+    "dedupe",
+    "distinct_up_to_symmetry",
+    "augment_torch",
+]
+
+
+
+def point_group_size(shape) -> int:
+    """8 for square grids (dihedral group of the square), 4 otherwise (flips only)."""
+    h, w = shape[-2], shape[-1]
+    return 8 if h == w else 4
+
+
+def n_symmetries(shape) -> int:
+    h, w = shape[-2], shape[-1]
+    return point_group_size(shape) * h * w
+
+
+def point_transform(grids: np.ndarray, d: int) -> np.ndarray:
+    """Element ``d`` of the point group applied to the last two axes.
+
+    Square: d = 0..3 rotate by d*90 degrees, d = 4..7 the same after transposing.
+    Non-square: 0 identity, 1 flip rows, 2 flip columns, 3 both (rotation by 180).
+    """
+    g = np.asarray(grids)
+    if g.shape[-1] == g.shape[-2]:
+        if d >= 4:
+            g = np.swapaxes(g, -1, -2)
+        return np.rot90(g, d % 4, axes=(-2, -1))
+    if d & 1:
+        g = g[..., ::-1, :]
+    if d & 2:
+        g = g[..., :, ::-1]
+    return g
+
+
+def transform(grids: np.ndarray, d: int, dy: int = 0, dx: int = 0) -> np.ndarray:
+    """Point-group element ``d``, then a periodic shift by (dy, dx)."""
+    return np.roll(point_transform(grids, d), (dy, dx), axis=(-2, -1))
+
+
+def all_transforms(grid: np.ndarray) -> np.ndarray:
+    """All 8*H*W (or 4*H*W) transforms of one (H,W) grid, with repeats: (G*H*W, H, W)."""
+    grid = np.asarray(grid)
+    h, w = grid.shape
+    out = []
+    for d in range(point_group_size(grid.shape)):
+        base = point_transform(grid, d)
+        for dy in range(h):
+            for dx in range(w):
+                out.append(np.roll(base, (dy, dx), axis=(0, 1)))
+    return np.stack(out)
+
+
+def random_transform(grids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An independent uniformly random torus symmetry for every grid of (N,H,W)."""
+    grids = np.asarray(grids)
+    n, h, w = grids.shape
+    ds = rng.integers(0, point_group_size(grids.shape), n)
+    dy = rng.integers(0, h, n)
+    dx = rng.integers(0, w, n)
+    out = np.empty_like(grids)
+    for d in np.unique(ds):
+        idx = np.flatnonzero(ds == d)
+        out[idx] = point_transform(grids[idx], int(d))
+    rows = (np.arange(h)[None, :] - dy[:, None]) % h
+    cols = (np.arange(w)[None, :] - dx[:, None]) % w
+    return out[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+# ---------------------------------------------------------------------- canonical form
+
+
+@functools.cache
+def _kernels():
+    """Compile the numba kernels on first use (numba stays out of CLI start-up)."""
+    from numba import njit, prange
+
+    @njit(cache=True, inline="always")
+    def _row_words(flat, src, table, h, w, mask):
+        # table[r, c] = row r of the image (flat[src]) shifted left by c columns, as a w-bit word
+        for r in range(h):
+            word = np.uint64(0)
+            for c in range(w):
+                word = (word << np.uint64(1)) | np.uint64(flat[src[r, c]])
+            table[r, 0] = word
+            for c in range(1, w):
+                table[r, c] = ((word << np.uint64(c)) | (word >> np.uint64(w - c))) & mask
+
+    @njit(parallel=True, cache=True)
+    def canonical_words(flat_grids, src, out):
+        # flat_grids (N, H*W) uint8; src (G, H, W): flat source index of every cell of the
+        # G point-group images. out (N, H) uint64: the smallest row-word sequence over all
+        # G*H*W transforms (rows compared as integers, first cell most significant).
+        n = flat_grids.shape[0]
+        g, h, w = src.shape
+        mask = np.uint64((1 << w) - 1) if w < 64 else np.uint64(0xFFFFFFFFFFFFFFFF)
+        for i in prange(n):
+            tables = np.empty((g, h, w), np.uint64)
+            for d in range(g):
+                _row_words(flat_grids[i], src[d], tables[d], h, w, mask)
+            first = tables[0, 0, 0]
+            for d in range(g):
+                for r in range(h):
+                    for c in range(w):
+                        if tables[d, r, c] < first:
+                            first = tables[d, r, c]
+            bd, br, bc = -1, 0, 0
+            for d in range(g):
+                for r in range(h):
+                    for c in range(w):
+                        if tables[d, r, c] != first:
+                            continue
+                        if bd < 0:
+                            bd, br, bc = d, r, c
+                            continue
+                        # compare candidate (d, r, c) with the best so far, row by row
+                        for k in range(1, h):
+                            a = tables[d, (r + k) % h, c]
+                            b = tables[bd, (br + k) % h, bc]
+                            if a != b:
+                                if a < b:
+                                    bd, br, bc = d, r, c
+                                break
+            for k in range(h):
+                out[i, k] = tables[bd, (br + k) % h, bc]
+
+    return canonical_words
+
+
+@functools.cache
+def _source_index(h: int, w: int) -> np.ndarray:
+    """(G,H,W) int64: flat index of the source cell of every cell of each point image."""
+    flat = np.arange(h * w).reshape(h, w)
+    return np.ascontiguousarray(np.stack([point_transform(flat, d) for d in range(point_group_size((h, w)))]))
+
+
+def canonical_keys(grids: np.ndarray) -> np.ndarray:
+    """uint64 (N,H): the row words of each grid's canonical form (W <= 64).
+
+    Two grids are equivalent under a torus symmetry iff their rows are equal.
+    """
+    grids = np.ascontiguousarray(grids, dtype=np.uint8)
+    if grids.ndim == 2:
+        grids = grids[None]
+    n, h, w = grids.shape
+    if w > 64:
+        raise ValueError(f"canonical forms need W <= 64, got {h}x{w}")
+    kernel = _kernels()
+    src = _source_index(h, w)
+    out = np.empty((n, h), np.uint64)
+    kernel(grids.reshape(n, h * w), src, out)
+    return out
+
+
+def _words_to_grids(words: np.ndarray, w: int) -> np.ndarray:
+    shifts = np.arange(w - 1, -1, -1, dtype=np.uint64)
+    return ((words[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)
+
+
+def canonical(grids: np.ndarray) -> np.ndarray:
+    """The canonical representative of every grid: uint8 (N,H,W) (or (H,W) for one)."""
+    a = np.asarray(grids)
+    keys = canonical_keys(a)
+    out = _words_to_grids(keys, a.shape[-1])
+    return out[0] if a.ndim == 2 else out
+
+
+def canonical_hash(grids: np.ndarray) -> np.ndarray:
+    """uint64 (N,) symmetry-invariant hash (a mix of the canonical row words).
+
+    Collisions between different classes are possible but rare (~N^2 / 2^65).
+    """
+    keys = canonical_keys(grids)
+    h = np.full(len(keys), 0x9E3779B97F4A7C15, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(keys.shape[1]):
+            h = _mix64(h ^ keys[:, k])
+    return h
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    # splitmix64 finaliser: every output bit depends on every input bit
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _key_rows(grids: np.ndarray) -> np.ndarray:
+    keys = canonical_keys(grids)
+    return np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1] * 8))).ravel()
+
+
+def dedupe(grids: np.ndarray, *, return_index: bool = False):
+    """Keep the first grid of every symmetry class, in input order."""
+    grids = np.asarray(grids)
+    _, first = np.unique(_key_rows(grids), return_index=True)
+    first = np.sort(first)
+    return (grids[first], first) if return_index else grids[first]
+
+
+def distinct_up_to_symmetry(grids: np.ndarray) -> int:
+    """Number of different grids when equivalent grids count once."""
+    if len(grids) == 0:
+        return 0
+    return int(len(np.unique(_key_rows(grids))))
+
+
+# ---------------------------------------------------------------------- torch augmentation
+
+
+def augment_torch(x, generator=None, *, per_sample: bool = True):
+    """Random torus symmetry of a torch batch (N,H,W) or (N,C,H,W); isotherms are invariant.
+
+    ``per_sample``: an independent roll and point-group element per sample (default);
+    otherwise one transform for the whole batch (cheaper). ``generator``: torch.Generator.
+    """
+    import torch
+
+    h, w = x.shape[-2], x.shape[-1]
+    n = x.shape[0]
+    group = point_group_size(x.shape)
+    dev = x.device
+
+    def randint(high, size):
+        return torch.randint(0, high, size, generator=generator, device="cpu").to(dev)
+
+    if not per_sample:
+        d, dy, dx = (int(randint(k, (1,))) for k in (group, h, w))
+        return torch.roll(_point_torch(x, d), shifts=(dy, dx), dims=(-2, -1))
+    ds = randint(group, (n,))
+    out = torch.empty_like(x)
+    for d in range(group):
+        idx = torch.nonzero(ds == d).flatten()
+        if len(idx):
+            out[idx] = _point_torch(x[idx], d)
+    dy, dx = randint(h, (n,)), randint(w, (n,))
+    rows = (torch.arange(h, device=dev)[None, :] - dy[:, None]) % h  # (N,H)
+    cols = (torch.arange(w, device=dev)[None, :] - dx[:, None]) % w  # (N,W)
+    rows = rows.view(n, *([1] * (x.dim() - 3)), h, 1).expand(*x.shape)
+    out = torch.gather(out, -2, rows)
+    cols = cols.view(n, *([1] * (x.dim() - 3)), 1, w).expand(*x.shape)
+    return torch.gather(out, -1, cols)
+
+
+def _point_torch(x, d: int):
+    import torch
+
+    if x.shape[-1] == x.shape[-2]:
+        if d >= 4:
+            x = x.transpose(-1, -2)
+        return torch.rot90(x, d % 4, dims=(-2, -1))
+    dims = [dim for bit, dim in ((1, -2), (2, -1)) if d & bit]
+    return torch.flip(x, dims=dims) if dims else x
