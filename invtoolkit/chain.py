@@ -169,10 +169,14 @@ class Chain:
 
     def validate(self) -> None:
         """Fail before any work on an unknown stage, option, evaluator or time weight."""
+        self._build_all(generators=False)
+
+    def _build_all(self, generators: bool = True) -> list:
+        """Check every stage, then build it (optimizer constructors check their options)."""
         roles = self.resolve_roles()
         reg = plugins.registry()
         evaluators = reg.names("simulator") + reg.names("surrogate")
-        for spec, role in zip(self.stages, roles):
+        for spec in self.stages:
             weight = spec.options.get("time", 1.0)
             if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
                 raise InputError(f"stage '{spec.name}': time= must be a positive number, got '{weight}'")
@@ -181,8 +185,8 @@ class Chain:
                 raise plugins.PluginError(
                     f"stage '{spec.name}': unknown evaluator '{ev}' (available: {', '.join(evaluators) or 'none'})"
                 )
-            if role == "optimizer":  # constructors are cheap and check their options
-                self._build(spec, role)
+        return [self._build(spec, role) if generators or role == "optimizer" else None
+                for spec, role in zip(self.stages, roles)]
 
     def _build(self, spec: StageSpec, role: str):
         options = {k: v for k, v in spec.options.items() if k not in CHAIN_OPTIONS}
@@ -215,8 +219,7 @@ class Chain:
         # The stages share the limit less a small reserve for the final verification.
         deadline = None if time_limit is None else start + time_limit * (1.0 - VERIFY_RESERVE)
         rng = np.random.default_rng(seed)
-        self.validate()
-        roles = self.resolve_roles()
+        built = self._build_all()
         if simulator is None:
             simulator = make_evaluator(DEFAULT_SIMULATOR, target, full=True)
             # Stages only need the target's points: an adsorption target halves DFT cost.
@@ -230,7 +233,7 @@ class Chain:
         pop = population if population is not None else Population.empty(shape)
         reports = []
         weights = [float(s.options.get("time", 1.0)) for s in self.stages]
-        for i, (spec, role) in enumerate(zip(self.stages, roles)):
+        for i, (spec, stage) in enumerate(zip(self.stages, built)):
             ev_name = spec.options.get("evaluator") or default_name
             if ev_name not in cache:
                 cache[ev_name] = make_evaluator(ev_name, target)
@@ -243,7 +246,6 @@ class Chain:
             problem = Problem(target, evaluator, deadline=stage_deadline)
             if len(pop) and (not pop.scored or i == 0 or spec.options.get("evaluator") != self.stages[i - 1].options.get("evaluator")):
                 pop = Population(pop.grids, problem.errors(pop.grids))  # rescore under this evaluator
-            stage = self._build(spec, role)
             t0 = time.monotonic()
             pop = stage.run(problem, pop, rng=rng, deadline=stage_deadline, progress=progress)
             if not pop.scored:

@@ -105,7 +105,7 @@ class Dataset:
             group.create_array("curves", shape=(0, len(pressures)), chunks=(chunk_size, len(pressures)),
                                dtype="float32")
             group.create_array("pressures", data=pressures)
-            group.attrs.update(attrs)  # the format marker last: a store without it is no dataset
+            group.update_attributes(attrs)  # one metadata write (attrs.update writes once per key)
             os.rename(tmp, path)
         finally:
             if tmp.exists():
@@ -220,12 +220,12 @@ class Dataset:
             if arr.shape[0] != stop:
                 arr.resize((stop, *arr.shape[1:]))
             arr[start:stop] = data
-        # 2. commit: one atomic metadata write
+        # 2. commit: one atomic metadata write (group.attrs.update would write once per key)
         attrs = {"length": stop}
         if generated:
             attrs["generated"] = stop
             attrs["chunks_done"] = stop // int(self._group.attrs["chunk_size"])
-        self._group.attrs.update(attrs)
+        self._group = self._group.update_attributes(attrs)
 
 
 def _check_layout(group, attrs: dict, path: Path) -> None:

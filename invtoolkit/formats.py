@@ -235,9 +235,11 @@ def isotherm_to_target(
     order = np.lexsort((np.where(labels == "des", -pressures, pressures), labels == "des"))
     target = target_from_points(pressures[order], amounts[order], labels[order], steps=steps,
                                 normalization=normalization, source=src)
+    unit = iso.metadata.get("units_loading")
     if factor != 1.0:
-        unit = iso.metadata.get("units_loading") or ""
-        target.notes.append(f"amounts divided by {factor:.6g} {unit} (scale)".replace("  ", " "))
+        target.notes.append(f"amounts divided by {factor:.6g} {unit or ''} (scale)".replace("  ", " "))
+    # write_result_aif multiplies back, so results come out in the file's own units
+    target.amount_scale = (factor, unit if factor != 1.0 else None)
     return target
 
 
@@ -386,6 +388,35 @@ def write_aif(path, pressures, amounts, branches=None, metadata: dict | None = N
     doc.write_file(str(tmp))
     os.replace(tmp, path)
     return path
+
+
+def write_result_aif(path, result, *, chain: str | None = None, temperature: float | None = None) -> Path:
+    """The best grid's simulated isotherm of a ChainResult as AIF (full loop when simulated).
+
+    Amounts are filled fractions, or the target file's units when the target was
+    scaled (``--scale``), so the result overlays the measured isotherm.
+    """
+    from invtoolkit.pressure import PressureSchedule
+
+    if not len(result.population):
+        raise InputError(f"{path}: no verified grid to write")
+    curve = np.asarray(result.curves[0], dtype=np.float64)
+    steps = result.target.schedule.steps
+    schedule = PressureSchedule(steps, adsorption_only=len(curve) == steps + 1)
+    if len(schedule) != len(curve):
+        raise InputError(f"{path}: {len(curve)} simulated points fit no {steps}-step schedule")
+    factor, unit = getattr(result.target, "amount_scale", (1.0, None))
+    meta = {
+        "material": "invtoolkit best grid",
+        "temperature": temperature,
+        "units_loading": unit or ("fraction" if result.target.normalization == "pore" else "per site"),
+        "scale": factor,
+        "normalization": result.target.normalization,
+        "mae": f"{float(result.population.errors[0]):.6g}",
+        "chain": chain,
+        "porosity": f"{float(result.population.grids[0].mean()):.4g}",
+    }
+    return write_aif(path, schedule.pressures, curve, schedule.branches, meta)
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from numba import njit, prange
 
 __all__ = [
     "point_group_size",
@@ -98,62 +99,57 @@ def random_transform(grids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 # ---------------------------------------------------------------------- canonical form
 
+# numba kernels at module level so that numba can cache them; this module is not
+# imported at CLI start-up (commands import it inside functions).
+@njit(cache=True, inline="always")
+def _row_words(flat, src, table, h, w, mask):
+    # table[r, c] = row r of the image (flat[src]) shifted left by c columns, as a w-bit word
+    for r in range(h):
+        word = np.uint64(0)
+        for c in range(w):
+            word = (word << np.uint64(1)) | np.uint64(flat[src[r, c]])
+        table[r, 0] = word
+        for c in range(1, w):
+            table[r, c] = ((word << np.uint64(c)) | (word >> np.uint64(w - c))) & mask
 
-@functools.cache
-def _kernels():
-    """Compile the numba kernels on first use (numba stays out of CLI start-up)."""
-    from numba import njit, prange
 
-    @njit(cache=True, inline="always")
-    def _row_words(flat, src, table, h, w, mask):
-        # table[r, c] = row r of the image (flat[src]) shifted left by c columns, as a w-bit word
-        for r in range(h):
-            word = np.uint64(0)
-            for c in range(w):
-                word = (word << np.uint64(1)) | np.uint64(flat[src[r, c]])
-            table[r, 0] = word
-            for c in range(1, w):
-                table[r, c] = ((word << np.uint64(c)) | (word >> np.uint64(w - c))) & mask
-
-    @njit(parallel=True, cache=True)
-    def canonical_words(flat_grids, src, out):
-        # flat_grids (N, H*W) uint8; src (G, H, W): flat source index of every cell of the
-        # G point-group images. out (N, H) uint64: the smallest row-word sequence over all
-        # G*H*W transforms (rows compared as integers, first cell most significant).
-        n = flat_grids.shape[0]
-        g, h, w = src.shape
-        mask = np.uint64((1 << w) - 1) if w < 64 else np.uint64(0xFFFFFFFFFFFFFFFF)
-        for i in prange(n):
-            tables = np.empty((g, h, w), np.uint64)
-            for d in range(g):
-                _row_words(flat_grids[i], src[d], tables[d], h, w, mask)
-            first = tables[0, 0, 0]
-            for d in range(g):
-                for r in range(h):
-                    for c in range(w):
-                        if tables[d, r, c] < first:
-                            first = tables[d, r, c]
-            bd, br, bc = -1, 0, 0
-            for d in range(g):
-                for r in range(h):
-                    for c in range(w):
-                        if tables[d, r, c] != first:
-                            continue
-                        if bd < 0:
-                            bd, br, bc = d, r, c
-                            continue
-                        # compare candidate (d, r, c) with the best so far, row by row
-                        for k in range(1, h):
-                            a = tables[d, (r + k) % h, c]
-                            b = tables[bd, (br + k) % h, bc]
-                            if a != b:
-                                if a < b:
-                                    bd, br, bc = d, r, c
-                                break
-            for k in range(h):
-                out[i, k] = tables[bd, (br + k) % h, bc]
-
-    return canonical_words
+@njit(parallel=True, cache=True)
+def canonical_words(flat_grids, src, out):
+    # flat_grids (N, H*W) uint8; src (G, H, W): flat source index of every cell of the
+    # G point-group images. out (N, H) uint64: the smallest row-word sequence over all
+    # G*H*W transforms (rows compared as integers, first cell most significant).
+    n = flat_grids.shape[0]
+    g, h, w = src.shape
+    mask = np.uint64((1 << w) - 1) if w < 64 else np.uint64(0xFFFFFFFFFFFFFFFF)
+    for i in prange(n):
+        tables = np.empty((g, h, w), np.uint64)
+        for d in range(g):
+            _row_words(flat_grids[i], src[d], tables[d], h, w, mask)
+        first = tables[0, 0, 0]
+        for d in range(g):
+            for r in range(h):
+                for c in range(w):
+                    if tables[d, r, c] < first:
+                        first = tables[d, r, c]
+        bd, br, bc = -1, 0, 0
+        for d in range(g):
+            for r in range(h):
+                for c in range(w):
+                    if tables[d, r, c] != first:
+                        continue
+                    if bd < 0:
+                        bd, br, bc = d, r, c
+                        continue
+                    # compare candidate (d, r, c) with the best so far, row by row
+                    for k in range(1, h):
+                        a = tables[d, (r + k) % h, c]
+                        b = tables[bd, (br + k) % h, bc]
+                        if a != b:
+                            if a < b:
+                                bd, br, bc = d, r, c
+                            break
+        for k in range(h):
+            out[i, k] = tables[bd, (br + k) % h, bc]
 
 
 @functools.cache
@@ -174,10 +170,9 @@ def canonical_keys(grids: np.ndarray) -> np.ndarray:
     n, h, w = grids.shape
     if w > 64:
         raise ValueError(f"canonical forms need W <= 64, got {h}x{w}")
-    kernel = _kernels()
     src = _source_index(h, w)
     out = np.empty((n, h), np.uint64)
-    kernel(grids.reshape(n, h * w), src, out)
+    canonical_words(grids.reshape(n, h * w), src, out)
     return out
 
 

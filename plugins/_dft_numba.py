@@ -57,10 +57,10 @@ from numba import njit, prange
 __all__ = ["solve", "last_stats", "LANES"]
 
 LANES = 64            # max grids per lane group (innermost, vectorised loop)
-TOL32 = 2e-6          # float32 pass: bound on the remaining max-norm error per cell
+TOL32 = 1e-6          # float32 pass: bound on the remaining max-norm error per cell
 TOL64 = 1e-10         # float64 mode
-TOL_POLISH = 1e-9     # float64 polish of hard float32 points
-R_HARD = 0.9          # clean GS contraction ratio above which a float32 point is polished
+TOL_POLISH = 1e-7     # float64 polish of hard float32 points
+R_HARD = 0.95         # clean GS contraction ratio above which a float32 point is polished
 CONSEC = 1            # consecutive sweeps that must pass the tail test
 STALL32 = 4.8e-7      # float32 rounding-level step (8 ulp at 1)
 STALL64 = 1e-14
@@ -69,6 +69,7 @@ DCLEAN64 = 1e-13
 NSTALL = 64           # sweeps in a row at rounding level that end a point
 MAX_SWEEPS = 5_000_000  # per point; a point hitting it is reported by a warning
 CHUNK = 4096          # grids per internal chunk (bounds the saved polish states)
+POLISH_LANES = 8      # lanes of the polish pass: few, long jobs -> keep idle lanes cheap
 HARD_PER_GRID = 8     # polish buffer capacity per grid of a chunk
 _WALL_BIAS = -1.0e4
 
@@ -441,10 +442,10 @@ def _lanes(njobs: int, nworkers: int) -> int:
 
 
 def _run(g8, jobs, states, bmus, K, B, nbr, tab, single, tol, stall_d, dclean, r_hard,
-         nthreads, out, acc, P, cap):
+         nthreads, out, acc, P, cap, maxlanes=LANES):
     HW = g8.shape[1]
     nworkers = max(1, min(nthreads, len(jobs)))
-    L = _lanes(len(jobs), nworkers)
+    L = min(_lanes(len(jobs), nworkers), maxlanes)
     stats = np.zeros((nworkers, 4), dtype=np.int64)
     ptsweeps = np.zeros((nworkers, P), dtype=np.int64)
     hard_gp = np.zeros((nworkers, cap, 2), dtype=np.int64)
@@ -532,7 +533,7 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
                 pj[:, 3] = np.arange(len(gp))
                 s0 = acc["sweeps"]
                 _run(g8, pj, st, bmus, K, B, nbr, tab, False, TOL_POLISH, STALL64, DCLEAN64,
-                     1.0, nthreads, o, acc, P, 1)
+                     1.0, nthreads, o, acc, P, 1, POLISH_LANES)
                 acc["polish_sweeps"] += acc["sweeps"] - s0
                 acc["sweeps"] = s0
                 acc["polished"] += len(gp)

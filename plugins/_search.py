@@ -2,8 +2,9 @@
 
 * :class:`Objective`: batched, cached evaluation of grids on a Problem, with the
   stage deadline, a running best, a small archive and a tqdm progress bar.
-* :func:`starting_grids`: the incoming population topped up with random grids
-  whose porosity follows the target when the target carries it (site normalisation).
+* :func:`starting_grids`: the incoming population topped up with grids from a
+  sampler plugin (default ``mixed``: slits, blobs, random cells...), whose porosity
+  follows the target when the target carries it (site normalisation).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 
 import numpy as np
 
+from invtoolkit import plugins
+from invtoolkit.errors import InputError
 from invtoolkit.population import Population
 from invtoolkit.pressure import ADSORPTION
 from invtoolkit.progress import progress_bar
@@ -54,11 +57,32 @@ def random_grids(n: int, shape, rng: np.random.Generator, porosity=None, spread=
     return Population.random(n, tuple(shape), rng, porosity=p).grids
 
 
-def starting_grids(problem, population: Population, n: int, rng: np.random.Generator) -> np.ndarray:
-    """The ``n`` best incoming grids (distinct), topped up with random ones."""
+def sampled_grids(n: int, shape, rng: np.random.Generator, porosity=None, sampler: str | None = "mixed") -> np.ndarray:
+    """``n`` grids from a registered sampler (structured pores: slits, blobs, ...), those
+    closest to ``porosity`` out of 8n when it is given; random cells without the sampler."""
+    if n <= 0:
+        return np.zeros((0, *shape), np.uint8)
+    if sampler not in (None, "cells"):
+        if sampler not in plugins.registry().names("sampler"):
+            if sampler == "mixed":  # the default, when the samplers plugin is not installed
+                return random_grids(n, shape, rng, porosity=porosity)
+            known = ", ".join(plugins.registry().names("sampler"))
+            raise InputError(f"unknown sampler '{sampler}' (available: cells, {known})")
+        draw = plugins.create("sampler", sampler)
+        if porosity is None:
+            return draw.sample(n, tuple(shape), rng)
+        pool = draw.sample(8 * n, tuple(shape), rng)
+        gap = np.abs(pool.reshape(len(pool), -1).mean(1) - porosity)
+        return pool[np.argsort(gap, kind="stable")[:n]]
+    return random_grids(n, shape, rng, porosity=porosity)
+
+
+def starting_grids(problem, population: Population, n: int, rng: np.random.Generator,
+                   sampler: str | None = "mixed") -> np.ndarray:
+    """The ``n`` best incoming grids (distinct), topped up with sampled ones."""
     shape = grid_shape(problem, population)
     seeds = population.sorted().unique().grids[:n]
-    extra = random_grids(n - len(seeds), shape, rng, porosity=porosity_guess(problem.target))
+    extra = sampled_grids(n - len(seeds), shape, rng, porosity=porosity_guess(problem.target), sampler=sampler)
     return np.concatenate([seeds, extra]) if len(extra) else seeds
 
 

@@ -208,8 +208,8 @@ class DeconvGenerator(Generator):
                 best = (state["best_val"], state["best_model"])
         n_batches = max(1, math.ceil(len(train_t) / batch_size))
         try:
-            with progress_bar(total=epochs, initial=min(first_epoch, epochs), desc="train deconv", unit="epoch",
-                              enabled=progress) as bar:
+            with progress_bar(total=epochs * n_batches, initial=min(first_epoch, epochs) * n_batches,
+                              desc="train deconv", unit="batch", enabled=progress) as bar:
                 for epoch in range(first_epoch, epochs):
                     if time_limit is not None and time.monotonic() - start_time > time_limit:
                         break
@@ -226,6 +226,7 @@ class DeconvGenerator(Generator):
                         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
                         opt.step()
                         sums += [loss.item(), mae.item(), info.item()]
+                        bar.update(1)
                         if time_limit is not None and time.monotonic() - start_time > time_limit:
                             n_batches_done = b + 1
                             break
@@ -245,8 +246,7 @@ class DeconvGenerator(Generator):
                             "rng": gen.get_state(), "history": history, "best_val": best[0],
                             "best_model": best[1],
                         })
-                    bar.update(1)
-                    bar.set_postfix(mae=f"{sums[1]:.4f}", val=f"{val_mae:.4f}", info=f"{sums[2]:.3f}")
+                    bar.set_postfix(epoch=epoch + 1, mae=f"{sums[1]:.4f}", val=f"{val_mae:.4f}", info=f"{sums[2]:.3f}")
                     if log is not None:
                         log({k: v[-1] for k, v in history.items()})
         finally:
@@ -360,3 +360,15 @@ def load_model_files(path) -> tuple[dict, dict]:
 def register_generators(register):
     register("deconv", DeconvGenerator,
              "Deconvolutional generator: isotherm x latent code -> 0/1 grid (binary sigmoid)")
+
+
+def _implicit_dft(**options):
+    from invtoolkit_plugins._dft_implicit import ImplicitDFT
+
+    return ImplicitDFT(**options)
+
+
+@hookimpl
+def register_surrogates(register):
+    register("dft-implicit", _implicit_dft,
+             "Exact lattice DFT adsorption branch, differentiable by implicit differentiation (slow; for training)")

@@ -26,6 +26,7 @@ from invtoolkit.roles import Optimizer
 from invtoolkit_plugins._search import Objective, branch_masks, finish, grid_shape, porosity_guess, starting_grids
 
 DEFAULT_GENERATIONS = 50  # used only without a deadline
+EXACT = 1e-12  # a perfect match: stop searching
 BIG = 1e9  # stands for +inf (all-wall grids) inside pymoo's survival
 
 
@@ -54,7 +55,7 @@ class PymooSearch(Optimizer):
     name = "pymoo"
 
     def __init__(self, pop_size: int = 64, mutation: float | None = None, crossover: str = "two-point",
-                 generations: int | None = None, keep: int | None = None):
+                 generations: int | None = None, keep: int | None = None, sampler: str | None = "mixed"):
         if int(pop_size) < 4:
             raise InputError(f"{self.name}: pop_size must be >= 4")
         if mutation is not None and not 0 < float(mutation) <= 0.5:
@@ -68,6 +69,7 @@ class PymooSearch(Optimizer):
         self.crossover = crossover
         self.generations = None if generations is None else int(generations)
         self.keep = None if keep is None else int(keep)
+        self.sampler = sampler
 
     # subclasses -----------------------------------------------------------------
     def objectives(self, problem):
@@ -92,7 +94,7 @@ class PymooSearch(Optimizer):
         with Objective(problem, deadline=deadline, progress=progress, desc=self.name, score=score,
                        n_obj=n_obj) as obj:
             obj.prime(population)
-            start = starting_grids(problem, population, self.pop_size, rng).reshape(self.pop_size, -1).astype(bool)
+            start = starting_grids(problem, population, self.pop_size, rng, self.sampler).reshape(self.pop_size, -1).astype(bool)
             algorithm = self.algorithm(
                 pop_size=self.pop_size,
                 sampling=start,
@@ -103,7 +105,7 @@ class PymooSearch(Optimizer):
             pm_problem = _GridProblem.build(obj, shape, columns)
             termination = ("n_gen", generations if generations is not None else 10**9)
             algorithm.setup(pm_problem, termination=termination, seed=int(rng.integers(2**31)), verbose=False)
-            while algorithm.has_next():
+            while algorithm.has_next() and not obj.best_error <= EXACT:
                 infills = algorithm.ask()
                 if infills is None or len(infills) == 0:
                     break
@@ -125,7 +127,8 @@ class GA(PymooSearch):
 
     Options: ``pop_size``, ``mutation`` (per-cell flip probability, default 1/(H*W)),
     ``crossover`` ("two-point" or "uniform"), ``generations`` (default: until the
-    deadline, or 50 without one), ``keep`` (grids returned; default all).
+    deadline, or 50 without one), ``keep`` (grids returned; default all),
+    ``sampler`` filling the first generation (default "mixed"; "cells": random cells).
     """
 
     name = "ga"

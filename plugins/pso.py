@@ -45,13 +45,13 @@ class BinaryPSOSearch(Optimizer):
     deadline usually ends the run first), ``c1`` cognitive, ``c2`` social,
     ``w`` inertia, ``k`` neighbours in the ring, ``p`` Minkowski norm (1 or 2),
     ``vmax`` velocity clamp: a seeded cell keeps its value with probability
-    sigmoid(vmax) at the first move.
+    sigmoid(vmax) at the first move; ``sampler`` tops up the seeds (default "mixed").
     """
 
     name = "pso"
 
     def __init__(self, particles: int = 32, iters: int = DEFAULT_ITERS, c1: float = 0.5, c2: float = 0.5,
-                 w: float = 0.9, k: int = 5, p: int = 1, vmax: float = 4.0):
+                 w: float = 0.9, k: int = 5, p: int = 1, vmax: float = 4.0, sampler: str | None = "mixed"):
         if int(particles) < 2:
             raise InputError("pso: particles must be >= 2")
         if int(iters) < 1:
@@ -66,6 +66,7 @@ class BinaryPSOSearch(Optimizer):
         self.options = {"c1": float(c1), "c2": float(c2), "w": float(w),
                         "k": min(int(k), int(particles)), "p": int(p)}
         self.vmax = float(vmax)
+        self.sampler = sampler
 
     def run(self, problem, population, *, rng, deadline=None, progress=False):
         with quiet_pyswarms():
@@ -76,7 +77,7 @@ class BinaryPSOSearch(Optimizer):
 
             shape = grid_shape(problem, population)
             n = self.particles
-            start = starting_grids(problem, population, n, rng).reshape(n, -1).astype(np.int64)
+            start = starting_grids(problem, population, n, rng, self.sampler).reshape(n, -1).astype(np.int64)
             clamp = (-self.vmax, self.vmax)
             with Objective(problem, deadline=deadline, progress=progress, desc="pso") as obj, \
                     seeded_global_numpy(int(rng.integers(2**31))):

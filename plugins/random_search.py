@@ -9,7 +9,7 @@ from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
 from invtoolkit.roles import Optimizer
 
-from invtoolkit_plugins._search import Objective, finish, grid_shape, porosity_guess, random_grids
+from invtoolkit_plugins._search import Objective, finish, grid_shape, porosity_guess, random_grids, sampled_grids
 
 DEFAULT_EVALS_WITHOUT_DEADLINE = 2000
 
@@ -19,13 +19,14 @@ class RandomSearch(Optimizer):
 
     Options: ``batch`` grids per evaluator call, ``keep`` grids returned,
     ``max_evals`` (default: until the deadline, or 2000 without one),
-    ``low``/``high`` porosity range (a site-normalised target fixes it instead).
+    ``low``/``high`` porosity range (a site-normalised target fixes it instead),
+    ``sampler`` (default: independent random cells; e.g. "mixed" for structured grids).
     """
 
     name = "random"
 
     def __init__(self, batch: int = 64, keep: int = 32, max_evals: int | None = None,
-                 low: float = 0.1, high: float = 0.9):
+                 low: float = 0.1, high: float = 0.9, sampler: str | None = None):
         if int(batch) < 1 or int(keep) < 1:
             raise InputError("random: batch and keep must be >= 1")
         if not 0.0 <= low <= high <= 1.0:
@@ -33,6 +34,7 @@ class RandomSearch(Optimizer):
         self.batch, self.keep = int(batch), int(keep)
         self.max_evals = None if max_evals is None else int(max_evals)
         self.low, self.high = float(low), float(high)
+        self.sampler = sampler
 
     def run(self, problem, population, *, rng, deadline=None, progress=False) -> Population:
         shape = grid_shape(problem, population)
@@ -46,7 +48,11 @@ class RandomSearch(Optimizer):
                 n = self.batch if limit is None else min(self.batch, limit - obj.evaluations)
                 if not obj.fits(n):
                     break
-                obj.evaluate(random_grids(n, shape, rng, porosity=guess, spread=(self.low, self.high)))
+                if self.sampler in (None, "cells"):
+                    grids = random_grids(n, shape, rng, porosity=guess, spread=(self.low, self.high))
+                else:
+                    grids = sampled_grids(n, shape, rng, porosity=guess, sampler=self.sampler)
+                obj.evaluate(grids)
             return finish(obj, population, keep=self.keep)
 
 

@@ -19,8 +19,44 @@ import math
 
 import numpy as np
 
+from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.roles import Sampler
+
+
+def _range(value, name: str, low: float, high: float) -> tuple[float, float]:
+    """A (min, max) option from a pair or a 'a,b' string, checked to lie in [low, high]."""
+    if isinstance(value, str):
+        value = value.strip("[]() ").replace(":", ",").split(",")
+    try:
+        a, b = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise InputError(f"sampler option {name}: expected two numbers 'min,max', got {value!r}") from None
+    if not (low <= a <= b <= high):
+        raise InputError(f"sampler option {name}: need {low} <= min <= max <= {high}, got {a}, {b}")
+    return a, b
+
+
+def _probabilities(value, name: str) -> tuple[float, ...]:
+    if isinstance(value, str):
+        value = value.strip("[]() ").split(",")
+    try:
+        probs = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        raise InputError(f"sampler option {name}: expected numbers 'p1,p2,...', got {value!r}") from None
+    if not probs or min(probs) < 0 or sum(probs) <= 0:
+        raise InputError(f"sampler option {name}: weights must be >= 0 and not all 0")
+    return probs
+
+
+def _fraction(value, name: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"sampler option {name}: expected a number, got {value!r}") from None
+    if not 0 <= x <= 1:
+        raise InputError(f"sampler option {name}: must be in [0, 1], got {x}")
+    return x
 
 
 def ensure_pore(grids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -62,7 +98,7 @@ class RandomSampler(Sampler):
     name = "random"
 
     def __init__(self, porosity=(0.05, 0.95)):
-        self.porosity = tuple(float(p) for p in porosity)
+        self.porosity = _range(porosity, "porosity", 0.0, 1.0)
 
     def sample(self, n, shape, rng):
         h, w = shape
@@ -84,9 +120,11 @@ class CorrelatedSampler(Sampler):
     name = "correlated"
 
     def __init__(self, lengths=(0.6, 6.0), porosity=(0.1, 0.9), anisotropy=3.0):
-        self.lengths = tuple(float(x) for x in lengths)
-        self.porosity = tuple(float(p) for p in porosity)
+        self.lengths = _range(lengths, "lengths", 1e-3, 1e6)
+        self.porosity = _range(porosity, "porosity", 0.0, 1.0)
         self.anisotropy = float(anisotropy)
+        if not self.anisotropy >= 1:
+            raise InputError(f"sampler option anisotropy: must be >= 1, got {anisotropy}")
 
     def sample(self, n, shape, rng):
         h, w = shape
@@ -124,8 +162,8 @@ class SlitSampler(Sampler):
     name = "slit"
 
     def __init__(self, counts=(0.55, 0.3, 0.15), rough=0.3):
-        self.counts = tuple(counts)
-        self.rough = float(rough)
+        self.counts = _probabilities(counts, "counts")
+        self.rough = _fraction(rough, "rough")
 
     def sample(self, n, shape, rng):
         h, w = shape
@@ -165,8 +203,8 @@ class RectSampler(Sampler):
     name = "rect"
 
     def __init__(self, counts=(0.4, 0.3, 0.2, 0.1), inverted=0.15):
-        self.counts = tuple(counts)
-        self.inverted = float(inverted)
+        self.counts = _probabilities(counts, "counts")
+        self.inverted = _fraction(inverted, "inverted")
 
     def sample(self, n, shape, rng):
         h, w = shape
@@ -224,15 +262,20 @@ class MixedSampler(Sampler):
     name = "mixed"
 
     def __init__(self, weights: dict | None = None):
+        if weights is not None and not isinstance(weights, dict):
+            raise InputError(f"mixed-sampler weights: expected a mapping like {{\"slit\": 0.3}}, got {weights!r}")
         comps = _default_components()
         unknown = set(weights or {}) - set(comps)
         if unknown:
-            raise ValueError(f"unknown mixed-sampler components {sorted(unknown)} (known: {sorted(comps)})")
+            raise InputError(f"unknown mixed-sampler components {sorted(unknown)} (known: {sorted(comps)})")
         self.names = list(comps)
         self.samplers = [comps[name][1] for name in self.names]
-        raw = np.array([float((weights or {}).get(name, comps[name][0])) for name in self.names])
+        try:
+            raw = np.array([float((weights or {}).get(name, comps[name][0])) for name in self.names])
+        except (TypeError, ValueError):
+            raise InputError(f"mixed-sampler weights must be numbers, got {weights!r}") from None
         if raw.sum() <= 0 or (raw < 0).any():
-            raise ValueError("mixed-sampler weights must be >= 0 and not all 0")
+            raise InputError("mixed-sampler weights must be >= 0 and not all 0")
         self.weights = raw / raw.sum()
 
     def sample(self, n, shape, rng):

@@ -40,14 +40,14 @@ class SteepestDescent(Optimizer):
     sent to the evaluator per ranked step), ``fallback`` (check all flips when the
     ranked ones fail; default true), ``restarts`` (kicks after the polish: flip
     ``kick`` random cells of the best and descend again; default: while time is
-    left, none without a deadline).
+    left, none without a deadline), ``sampler`` for starts when no grid comes in.
     """
 
     name = "steepest"
 
     def __init__(self, candidates: int = 4, max_steps: int | None = None, rank: str | None = None,
                  rank_by: str = "gradient", top: int = 32, fallback: bool = True,
-                 restarts: int | None = None, kick: int = 3):
+                 restarts: int | None = None, kick: int = 3, sampler: str | None = "mixed"):
         if int(candidates) < 1:
             raise InputError("steepest: candidates must be >= 1")
         if max_steps is not None and int(max_steps) < 0:
@@ -65,6 +65,7 @@ class SteepestDescent(Optimizer):
             raise InputError("steepest: kick must be >= 1")
         self.restarts = None if restarts is None else int(restarts)
         self.kick = int(kick)
+        self.sampler = sampler
         self.local_minima: list[bool] = []  # per polished candidate, after run()
         self.steps: list[int] = []
 
@@ -73,7 +74,7 @@ class SteepestDescent(Optimizer):
         self.local_minima, self.steps = [], []
         with Objective(problem, deadline=deadline, progress=progress, desc="steepest", archive=self.candidates) as obj:
             obj.prime(population)
-            starts = starting_grids(problem, population, self.candidates, rng)
+            starts = starting_grids(problem, population, self.candidates, rng, self.sampler)
             if not obj.fits(len(starts)):
                 return finish(obj, population)
             start_errors = obj.errors(starts)
@@ -98,13 +99,15 @@ class SteepestDescent(Optimizer):
         best_grid, best_error = min(polished, key=lambda ge: ge[1])
         found = []
         for _ in range(restarts):
-            if obj.expired():
+            if obj.expired() or best_error <= IMPROVEMENT:  # nothing left to gain
                 break
             grid = best_grid.copy().reshape(-1)
             cells = rng.choice(grid.size, size=min(self.kick, grid.size), replace=False)
             grid[cells] ^= 1
             grid = grid.reshape(best_grid.shape)
-            if not grid.any() or not obj.fits(1):
+            if not obj.fits(1):
+                break
+            if not grid.any():
                 continue
             error = float(obj.errors(grid[None])[0])
             grid, error, steps, at_minimum = self._descend(obj, grid, error, ranker)

@@ -82,16 +82,18 @@ def test_installed_plugin_runs_in_a_chain(installed, tmp_path):
         grid = np.zeros((6, 6), np.uint8); grid[1:4, :] = 1
         sim = plugins.create("simulator", "lattice-dft", adsorption_only=True, steps=10)
         target = Target(sim.simulate(grid[None])[0], PressureSchedule(10, adsorption_only=True))
-        result = Chain.parse("anneal[chains=4] | steepest").run(target, time_limit=20, seed=3)
+        result = Chain.parse("anneal[chains=4] | steepest").run(target, time_limit=4, seed=3)
         print(json.dumps({"stages": [s.stage for s in result.stages], "evals": [s.evaluations for s in result.stages],
-                          "error": result.best_error}))
+                          "stage_best": [s.best_error for s in result.stages], "error": result.best_error}))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=installed, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["stages"] == ["anneal[chains=4]", "steepest"]
     assert out["evals"][0] > 4  # annealing stepped, not just scored its start
-    assert out["error"] < 0.05
+    # steepest only accepts improvements, and the verified error is the same DFT's
+    assert out["error"] <= out["stage_best"][0] + 1e-9
+    assert out["error"] < 0.15  # random 6x6 grids start near 0.25 on this target
 
 
 # -- the optimizer itself, registered in-process --------------------------------------------
@@ -121,7 +123,7 @@ def test_anneal_is_seeded_and_improves(anneal_module):
     a = opt.run(problem, start, rng=np.random.default_rng(5))
     b = opt.run(problem, start, rng=np.random.default_rng(5))
     assert np.array_equal(a.grids, b.grids) and np.array_equal(a.errors, b.errors)
-    assert a.best_error <= start.best_error  # keeps the best seen, so never worse
+    assert a.best_error < 0.5 * start.best_error  # 200 evaluations take a slit target from ~0.26 to < 0.13
     assert np.all(np.diff(a.errors) >= 0)  # sorted best first
     assert np.allclose(problem.errors(a.grids), a.errors)  # errors are the problem's own
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from invtoolkit import plugins
+from invtoolkit.errors import InputError
 from invtoolkit_plugins.samplers import CorrelatedSampler, MixedSampler, RandomSampler, RectSampler, SlitSampler
 
 NAMES = ["random", "correlated", "slit", "rect", "mixed"]
@@ -30,6 +31,15 @@ def test_seeded_reproducibility(name):
     c = sampler.sample(300, (20, 20), np.random.default_rng(8))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_bad_options_are_input_errors():
+    for make in (lambda: RandomSampler(porosity=(0.8, 0.2)), lambda: RandomSampler(porosity="a,b"),
+                 lambda: CorrelatedSampler(anisotropy=0.5), lambda: SlitSampler(rough=2),
+                 lambda: RectSampler(counts=[-1, 1])):
+        with pytest.raises(InputError):
+            make()
+    assert RandomSampler(porosity="0.2,0.3").porosity == (0.2, 0.3)
 
 
 def test_random_porosity_spans_the_requested_range():
@@ -81,7 +91,7 @@ def test_single_rectangles_are_rectangles():
 def test_mixed_uses_every_component_and_checks_weights():
     only_slits = MixedSampler(weights={n: 0 for n in MixedSampler().names} | {"slit": 1})
     assert np.allclose(only_slits.weights, [1 if n == "slit" else 0 for n in only_slits.names])
-    with pytest.raises(ValueError, match="unknown"):
+    with pytest.raises(InputError, match="unknown"):
         MixedSampler(weights={"nope": 1})
     grids = MixedSampler().sample(5000, (20, 20), np.random.default_rng(0))
     porosity = grids.mean((1, 2))

@@ -33,17 +33,15 @@ def test_group_sizes():
 @pytest.mark.parametrize("shape", [(3, 3), (3, 4), (2 + 2, 2 + 2)])
 def test_classes_match_brute_force_on_every_small_grid(shape):
     grids = all_grids(*shape)
-    if len(grids) > 5000:
-        grids = grids[np.random.default_rng(0).choice(len(grids), 5000, replace=False)]
-    orbit_id = {}
-    for i, g in enumerate(grids):
-        key = min(brute_orbit(g))
-        orbit_id.setdefault(key, len(orbit_id))
-    brute_class = np.array([orbit_id[min(brute_orbit(g))] for g in grids])
+    if len(grids) > 2000:
+        grids = grids[np.random.default_rng(0).choice(len(grids), 2000, replace=False)]
+    orbit_id, brute_class = {}, []
+    for g in grids:
+        brute_class.append(orbit_id.setdefault(min(brute_orbit(g)), len(orbit_id)))
     keys = S.canonical_keys(grids)
     # same canonical form <=> same brute-force orbit
     _, ours = np.unique(keys, axis=0, return_inverse=True)
-    pairs = set(zip(ours.ravel().tolist(), brute_class.tolist()))
+    pairs = set(zip(ours.ravel().tolist(), brute_class))
     assert len(pairs) == len(set(ours.ravel().tolist())) == len(orbit_id)
     assert S.distinct_up_to_symmetry(grids) == len(orbit_id)
 
@@ -61,7 +59,7 @@ def test_canonical_is_the_smallest_transform_and_invariant():
 
 def test_dedupe_and_hash_on_20x20():
     rng = np.random.default_rng(2)
-    base = (rng.random((300, 20, 20)) < rng.random((300, 1, 1))).astype(np.uint8)
+    base = (rng.random((300, 20, 20)) < rng.uniform(0.2, 0.8, (300, 1, 1))).astype(np.uint8)
     moved = S.random_transform(base, rng)
     assert not np.array_equal(moved, base)
     assert np.array_equal(S.canonical(moved), S.canonical(base))
@@ -103,7 +101,7 @@ def test_augment_torch_gives_equivalent_grids():
 
 
 def test_simulator_curve_is_invariant_under_symmetries():
-    sim = plugins.create("simulator", "lattice-dft", steps=10)
+    sim = plugins.create("simulator", "lattice-dft", steps=10, solver="reference")  # the spec solver
     rng = np.random.default_rng(4)
     grids = (rng.random((4, 6, 6)) < 0.5).astype(np.uint8)
     grids[:, 0, 0] = 1

@@ -25,6 +25,18 @@ def _params(items) -> dict:
     return parse_params(items)
 
 
+def _sampler_params(items) -> dict:
+    """KEY=VALUE with JSON values (lists, mappings) or plain words/numbers."""
+    params = _params(items)
+    for key, value in params.items():
+        if isinstance(value, str):
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                pass
+    return params
+
+
 @click.group("dataset")
 def dataset_group():
     """Labelled datasets of grids and isotherms (zarr stores)."""
@@ -35,7 +47,7 @@ def dataset_group():
 @click.option("--n", "n", required=True, type=click.IntRange(min=1), help="Total number of grids wanted.")
 @click.option("--sampler", default="mixed", show_default=True, help="Sampler plugin (see 'invtoolkit plugins').")
 @click.option("--sampler-param", "sampler_params", multiple=True, metavar="KEY=VALUE",
-              help="Sampler option, e.g. porosity=[0.2,0.8]. Repeatable.")
+              help='Sampler option (JSON values), e.g. porosity=[0.2,0.8] or weights=\'{"slit":0.5}\'. Repeatable.')
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--grid", default="20x20", show_default=True, help="Grid size HxW.")
 @click.option("--simulator", default="lattice-dft", show_default=True, help="Simulator plugin that labels grids.")
@@ -68,7 +80,7 @@ def generate_command(output, n, sampler, sampler_params, seed, grid, simulator, 
 
     options = {"normalization": normalization, **_params(params)}
     ds = generate(
-        output, n, sampler=sampler, sampler_options=_params(sampler_params), seed=seed, shape=parse_grid(grid),
+        output, n, sampler=sampler, sampler_options=_sampler_params(sampler_params), seed=seed, shape=parse_grid(grid),
         simulator=simulator, simulator_options=options, chunk_size=chunk_size, unique=not allow_duplicates,
         workers=workers, scheduler=scheduler, progress=progress, log=lambda m: click.echo(m, err=True),
     )

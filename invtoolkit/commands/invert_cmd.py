@@ -26,7 +26,7 @@ def _grid_size(text: str) -> tuple[int, int]:
 
 @click.command("invert")
 @click.option("--target", "target_file", required=True, type=click.Path(dir_okay=False),
-              help="Target isotherm: .npy (41 or 81 values) or .csv pressure,amount[,branch].")
+              help="Target isotherm: .npy (41 or 81 values), .csv pressure,amount[,branch], AIF .aif, or pyGAPS .json/.csv.")
 @click.option("--chain", "chain_text", default=DEFAULT_CHAIN, show_default=True,
               help="Stages left to right, options in brackets, e.g. 'ga[pop_size=64] | steepest'.")
 @click.option("--time-limit", type=float, default=20.0, show_default=True, help="Seconds for the whole chain.")
@@ -38,8 +38,11 @@ def _grid_size(text: str) -> tuple[int, int]:
 @click.option("--steps", type=int, default=40, show_default=True, help="Pressure steps of the simulator axis.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
+@click.option("--scale", default=None, help="Measured uptakes (.aif/.json/.csv): 'max' divides by the largest "
+              "amount (the saturation uptake), a number divides by that number.")
+@click.option("--p0", type=float, default=None, help="Saturation pressure, for absolute pressures in a file without it.")
 def invert_command(target_file, chain_text, time_limit, seed, normalization, keep, grid_size, steps, output,
-                   progress):
+                   progress, scale=None, p0=None):
     """Find grids whose simulated isotherm matches TARGET.
 
     Writes OUTPUT/best.npy (K,H,W), OUTPUT/report.json (DFT-verified errors per
@@ -66,7 +69,7 @@ def invert_command(target_file, chain_text, time_limit, seed, normalization, kee
     shape = _grid_size(grid_size)
     chain = Chain.parse(chain_text)
     chain.validate()
-    target = read_target(target_file, steps=steps, normalization=normalization)
+    target = read_target(target_file, steps=steps, normalization=normalization, scale=scale, p0=p0)
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory")
@@ -81,13 +84,16 @@ def invert_command(target_file, chain_text, time_limit, seed, normalization, kee
     if not len(result.population):
         raise InputError("no grid was evaluated within the time limit; raise --time-limit")
     np.save(out / "best.npy", result.population.grids)
+    from invtoolkit.formats import write_result_aif  # best grid's isotherm as AIF, for other tools
+
+    write_result_aif(out / "best.aif", result, chain=str(chain))
     report = rep.build_report(result, target_file=target_file, chain=str(chain), seed=seed, time_limit=time_limit)
     rep.write_json(out / "report.json", report)
     rep.plot_isotherms(out / "isotherms.png", result)
     rep.plot_grids(out / "grids.png", result)
     for line in rep.summary_lines(report):
         click.echo(line)
-    click.echo(f"wrote {out}/best.npy, report.json, isotherms.png, grids.png")
+    click.echo(f"wrote {out}/best.npy, best.aif, report.json, isotherms.png, grids.png")
 
 
 def register(cli):

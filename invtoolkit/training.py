@@ -1,0 +1,128 @@
+"""Generic helpers for training learned plugins: split, schedule, early stopping,
+checkpoints, learning-curve plot. torch and matplotlib are imported on use only."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from invtoolkit.errors import InputError
+
+
+def split_indices(n: int, val_fraction: float, seed: int, max_val: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train, validation) index arrays; the validation set has at least one row."""
+    if n < 2:
+        raise InputError(f"need at least 2 examples to split into train/validation, got {n}")
+    n_val = max(1, int(round(n * float(val_fraction))))
+    if max_val is not None:
+        n_val = min(n_val, int(max_val))
+    n_val = min(n_val, n - 1)
+    perm = np.random.default_rng(seed).permutation(n)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def warmup_cosine(progress: float, peak: float, warmup: float = 0.03, final: float = 0.01) -> float:
+    """Learning rate at ``progress`` in [0, 1]: linear warm-up then cosine to ``final * peak``."""
+    p = min(max(progress, 0.0), 1.0)
+    if p < warmup:
+        return peak * (0.1 + 0.9 * p / warmup)
+    q = (p - warmup) / max(1e-12, 1.0 - warmup)
+    return peak * (final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * q)))
+
+
+@dataclass
+class EarlyStopping:
+    """Stop after ``patience`` evaluations without an improvement larger than ``min_delta``."""
+
+    patience: int = 10
+    min_delta: float = 0.0
+    best: float = math.inf
+    best_epoch: int = -1
+    bad: int = 0
+
+    def update(self, value: float, epoch: int) -> bool:
+        """Record ``value``; True when it is a new best."""
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.bad = float(value), int(epoch), 0
+            return True
+        self.bad += 1
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        return self.bad >= self.patience
+
+    def state(self) -> dict:
+        return {"best": self.best, "best_epoch": self.best_epoch, "bad": self.bad}
+
+    def load(self, state: dict) -> None:
+        self.best, self.best_epoch, self.bad = float(state["best"]), int(state["best_epoch"]), int(state["bad"])
+
+
+@dataclass
+class History:
+    """Per-epoch records (dicts), e.g. epoch, train_loss, val_mae, lr, seconds."""
+
+    rows: list = field(default_factory=list)
+
+    def add(self, **row) -> None:
+        self.rows.append(row)
+
+    def column(self, key: str) -> list:
+        return [r[key] for r in self.rows if key in r]
+
+
+def save_checkpoint(path, state: dict) -> None:
+    """Atomic ``torch.save`` (a kill mid-write leaves the previous checkpoint intact)."""
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path) -> dict:
+    """A checkpoint written by :func:`save_checkpoint` (tensors and plain values only)."""
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no checkpoint to resume from")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise InputError(f"{path}: corrupt checkpoint ({type(exc).__name__})") from None
+
+
+def plot_learning_curve(history: History, path, title: str = "") -> Path:
+    """Training loss and validation MAE per epoch (log scale), saved as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    for key, label in (("train_loss", "train L1 loss"), ("val_mae", "validation MAE")):
+        rows = [r for r in history.rows if key in r]
+        if rows:
+            ax.plot([r["epoch"] for r in rows], [r[key] for r in rows], marker=".", label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean absolute error (filled fraction)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    tmp = path.with_name(path.stem + ".part.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path

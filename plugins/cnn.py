@@ -1,0 +1,410 @@
+"""Surrogate plugin ``cnn``: a convolutional network standing in for the lattice DFT.
+
+Grid -> full adsorption/desorption loop (pore normalization), exactly invariant under
+the torus symmetries (circular stride-1 convolutions, D4-symmetric kernels, pooled
+means), adsorption non-decreasing and desorption never below it by construction (see
+``_cnn_net``). ``normalization="site"`` multiplies by the porosity (exact);
+``adsorption_only`` keeps the first ``steps + 1`` points; only the trained ``steps``
+is accepted.
+
+A model is a directory (``invtoolkit.modelio``): config.json + weights.pt with one or
+more ensemble members. ``model=None`` loads the shipped default from
+``models/cnn/`` beside this file. Ensembles give a per-point standard deviation
+(:meth:`CNNSurrogate.predict_with_uncertainty`).
+
+Training: :meth:`CNNSurrogate.train` (used by ``invtoolkit train surrogate``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from invtoolkit import modelio
+from invtoolkit.errors import InputError
+from invtoolkit.hookspecs import hookimpl
+from invtoolkit.io import check_grids
+from invtoolkit.pressure import PressureSchedule
+from invtoolkit.roles import Surrogate
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "cnn"
+PLUGIN = "cnn"
+# Chosen by measurement (docs/surrogate-notes.md): exact symmetry at one pass, ~2 MMAC/grid.
+DEFAULT_ARCH = {
+    "conv": "iso",
+    "channels": 16,
+    "dilations": [1, 1, 2, 4],
+    "kernel": 3,
+    "embed": 64,
+    "hidden": 256,
+}
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+class CNNSurrogate(Surrogate):
+    """Learned lattice-DFT isotherms. Options: ``model`` (directory; None = shipped
+    default), ``normalization``, ``steps`` (must equal the trained one),
+    ``adsorption_only``, ``T``/``TC``/``y`` (checked against the model), ``device``,
+    ``threads``, ``batch_size``."""
+
+    name = PLUGIN
+
+    def __init__(self, model=None, *, normalization: str = "pore", steps: int | None = None,
+                 adsorption_only: bool = False, T=None, TC=None, y=None, device: str = "cpu",
+                 threads: int | None = None, batch_size: int = 4096):
+        from invtoolkit_plugins._cnn_net import Ensemble, IsothermCNN
+
+        if normalization not in ("pore", "site"):
+            raise InputError(f"normalization must be 'pore' or 'site', got '{normalization}'")
+        if model is None:
+            if not (DEFAULT_MODEL / modelio.CONFIG_NAME).exists():
+                raise InputError(f"no default cnn model shipped in {DEFAULT_MODEL}; train one with "
+                                 f"'invtoolkit train surrogate DATA.zarr -o DIR' and pass model=DIR")
+            model = DEFAULT_MODEL
+        self.model_path = modelio.model_dir(model)
+        self.config, states = modelio.load_model(self.model_path)
+        if self.config.get("plugin") != PLUGIN:
+            raise InputError(f"{self.model_path}: a '{self.config.get('plugin')}' model, not a cnn model")
+        modelio.check_compatible(self.config, self.model_path, params={"T": T, "TC": TC, "y": y, "steps": steps})
+        trained_steps = int(self.config["simulator_params"]["steps"])
+        members = []
+        for i, state in enumerate(states):
+            net = IsothermCNN({**self.config["architecture"], "steps": trained_steps})
+            modelio.load_state(net, state, self.model_path / modelio.WEIGHTS_NAME)
+            members.append(net)
+        self.net = Ensemble(members).eval().requires_grad_(False)
+        self.device = device
+        if device != "cpu":
+            self.net.to(device)
+        self.threads = threads
+        self.batch_size = int(batch_size)
+        self.grid_shape = tuple(int(v) for v in self.config["grid_shape"])
+        self.schedule = PressureSchedule(trained_steps, bool(adsorption_only))
+        self.normalization = normalization
+
+    # -- role interface -------------------------------------------------------------
+    @property
+    def params(self) -> dict:
+        p = self.config["simulator_params"]
+        return {"T": p.get("T"), "TC": p.get("TC"), "y": p.get("y"), "steps": self.schedule.steps,
+                "normalization": self.normalization}
+
+    @property
+    def n_members(self) -> int:
+        return len(self.net.members)
+
+    def with_options(self, **options) -> "CNNSurrogate":
+        """A copy sharing the network, with other normalization / adsorption_only."""
+        steps = options.pop("steps", None)
+        modelio.check_compatible(self.config, self.model_path, params={"steps": steps, **{
+            k: options.pop(k) for k in ("T", "TC", "y") if k in options}})
+        other = copy.copy(self)
+        normalization = options.pop("normalization", self.normalization)
+        if normalization not in ("pore", "site"):
+            raise InputError(f"normalization must be 'pore' or 'site', got '{normalization}'")
+        other.normalization = normalization
+        other.schedule = PressureSchedule(self.schedule.steps, bool(options.pop("adsorption_only",
+                                                                                self.schedule.adsorption_only)))
+        for key in ("device", "threads", "batch_size"):
+            if key in options:
+                setattr(other, key, options.pop(key))
+        if options:
+            raise InputError(f"cnn: unknown options {sorted(options)}")
+        return other
+
+    def _check_shape(self, shape) -> None:
+        if tuple(shape[-2:]) != self.grid_shape:
+            h, w = self.grid_shape
+            raise InputError(f"{self.model_path}: model was trained on {h}x{w} grids, "
+                             f"not {shape[-2]}x{shape[-1]}")
+
+    def _finish(self, loop, grids):
+        """Pore-normalized full loops (torch) -> this surrogate's points and normalization."""
+        out = loop[:, : len(self.schedule)]
+        if self.normalization == "site":
+            out = out * grids.mean((-2, -1)).unsqueeze(1)
+        return out
+
+    def forward_torch(self, grids):
+        """torch (N,H,W) float in [0,1] -> (N,P), differentiable with respect to ``grids``."""
+        self._check_shape(grids.shape)
+        return self._finish(self.net(grids), grids)
+
+    def _batches(self, grids, fn, progress: bool):
+        torch = _torch()
+        from invtoolkit.progress import progress_bar
+
+        grids = check_grids(grids)
+        self._check_shape(grids.shape)
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+        outs = []
+        with torch.inference_mode(), progress_bar(total=len(grids), desc="cnn", unit="grid",
+                                                  enabled=progress) as bar:
+            for start in range(0, len(grids), self.batch_size):
+                x = torch.from_numpy(grids[start:start + self.batch_size]).to(self.device, torch.float32)
+                outs.append([t.cpu().numpy().astype(np.float64) for t in fn(x)])
+                bar.update(len(x))
+        return [np.concatenate(parts) for parts in zip(*outs)]
+
+    def simulate(self, grids: np.ndarray, *, progress: bool = False) -> np.ndarray:
+        """float64 (N,P) predicted isotherms of uint8 grids (N,H,W)."""
+        (curves,) = self._batches(grids, lambda x: (self._finish(self.net(x), x),), progress)
+        return curves
+
+    def predict_with_uncertainty(self, grids: np.ndarray, *, progress: bool = False):
+        """(mean, std) float64 (N,P): ensemble mean and per-point standard deviation
+        (all zeros for a single model)."""
+
+        def both(x):
+            mean, std = self.net.mean_std(x)
+            return self._finish(mean, x), self._finish(std, x)
+
+        return tuple(self._batches(grids, both, progress))
+
+    def save(self, path) -> None:
+        modelio.save_model(path, {k: v for k, v in self.config.items() if k not in ("format", "format_version",
+                                                                                     "members")},
+                           [m.state_dict() for m in self.net.members])
+
+    # -- training ---------------------------------------------------------------------
+    @classmethod
+    def train(cls, data, output, **options) -> dict:
+        """Train a model (K members) on dataset ``data`` into directory ``output``; see :func:`train_cnn`."""
+        return train_cnn(data, output, **options)
+
+
+# ------------------------------------------------------------------------ training
+def _load_training_data(path):
+    """(grids uint8, pore-normalized curves float32, attrs) of a dataset store."""
+    from invtoolkit.dataset import Dataset
+
+    ds = Dataset.open(path)
+    grids, curves = ds.load()
+    attrs = ds.attrs
+    if len(grids) < 10:
+        raise InputError(f"{path}: only {len(grids)} labelled grids, need at least 10 to train")
+    params = dict(attrs.get("simulator_params") or {})
+    steps = int(params.get("steps", 40))
+    if curves.shape[1] != 2 * steps + 1:
+        raise InputError(f"{path}: curves have {curves.shape[1]} points; training needs the full loop "
+                         f"({2 * steps + 1} points for steps={steps})")
+    if params.get("normalization", "pore") == "site":  # exact conversion to pore filling
+        pores = grids.reshape(len(grids), -1).sum(1).astype(np.float32)
+        curves = curves * (grids.shape[1] * grids.shape[2]) / pores[:, None]
+    return grids, np.clip(curves, 0.0, 1.0).astype(np.float32), attrs, params, steps
+
+
+def evaluate(net, grids, curves, batch: int = 4096) -> np.ndarray:
+    """Per-grid MAE over all points (numpy (N,)) of ``net`` in eval mode."""
+    torch = _torch()
+    was_training = net.training
+    net.eval()
+    errs = []
+    with torch.inference_mode():
+        for start in range(0, len(grids), batch):
+            x = grids[start:start + batch].float()
+            errs.append((net(x) - curves[start:start + batch]).abs().mean(1))
+    net.train(was_training)
+    return torch.cat(errs).numpy()
+
+
+def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None, seed: int = 0,
+              batch_size: int = 256, lr: float = 2e-3, weight_decay: float = 1e-4, ensemble: int = 1,
+              threads: int | None = None, resume: bool = False, val_fraction: float = 0.05,
+              max_val: int = 20_000, patience: int = 8, arch: dict | None = None, progress: bool = True,
+              log=None, command: str | None = None) -> dict:
+    """Train ``ensemble`` members (seeds seed, seed+1, ...) and save the model directory.
+
+    ``time_limit`` (minutes) caps the whole run; the learning-rate schedule (warm-up +
+    cosine) follows whichever of epochs or time runs out first, so a time-limited run
+    still anneals. A checkpoint is written every epoch to ``output/checkpoint.pt``;
+    ``resume=True`` continues from it. Returns a summary (validation MAE mean / p95 ...).
+    """
+    torch = _torch()
+    from invtoolkit.progress import progress_bar
+    from invtoolkit.training import (EarlyStopping, History, load_checkpoint, plot_learning_curve,
+                                     save_checkpoint, split_indices, warmup_cosine)
+    from invtoolkit_plugins._cnn_net import IsothermCNN
+    from invtoolkit.symmetry import augment_torch
+
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise InputError(f"{output}: exists and is not a directory")
+    if threads:
+        torch.set_num_threads(int(threads))
+    grids_np, curves_np, attrs, params, steps = _load_training_data(data)
+    arch = {**DEFAULT_ARCH, **(arch or {}), "steps": steps}
+    train_idx, val_idx = split_indices(len(grids_np), val_fraction, seed, max_val)
+    grids = torch.from_numpy(grids_np)
+    curves = torch.from_numpy(curves_np)
+    g_tr, c_tr = grids[train_idx], curves[train_idx]
+    g_va, c_va = grids[val_idx], curves[val_idx]
+    n_batches = max(1, len(train_idx) // batch_size)
+    budget = None if time_limit is None else float(time_limit) * 60.0
+    member_budget = None if budget is None else budget / ensemble
+    output.mkdir(parents=True, exist_ok=True)
+    ckpt_path = output / "checkpoint.pt"
+
+    state = load_checkpoint(ckpt_path) if resume and ckpt_path.exists() else None
+    if resume and state is None:
+        log(f"{ckpt_path}: no checkpoint, starting from scratch")
+    done = list(state["done"]) if state else []  # finished members: {"state", "summary", "history"}
+
+    for member in range(len(done), ensemble):
+        member_seed = seed + member
+        torch.manual_seed(member_seed)
+        net = IsothermCNN(arch)
+        opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+        early, history = EarlyStopping(patience=patience), History()
+        best_state, start_epoch, step, elapsed = None, 0, 0, 0.0
+        if state and state.get("member") == member and "model" in state:
+            net.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            early.load(state["early"])
+            history.rows = list(state["history"])
+            best_state = state["best_state"]
+            start_epoch, step, elapsed = int(state["epoch"]) + 1, int(state["step"]), float(state["elapsed"])
+            log(f"member {member}: resuming after epoch {start_epoch} (best val MAE {early.best:.5f})")
+        total_steps = epochs * n_batches
+        augment = arch.get("conv") != "iso"  # iso nets are exactly invariant: augmenting changes nothing
+        t_start = time.monotonic() - elapsed
+        stop_reason = "epochs"
+        for epoch in range(start_epoch, epochs):
+            if early.should_stop:
+                stop_reason = "early stopping"
+                break
+            if member_budget is not None and time.monotonic() - t_start >= member_budget:
+                stop_reason = "time limit"
+                break
+            gen = torch.Generator().manual_seed(member_seed * 100_003 + epoch)
+            order = torch.randperm(len(train_idx), generator=gen)
+            net.train()
+            loss_sum, seen = 0.0, 0
+            desc = f"member {member} epoch {epoch + 1}/{epochs}"
+            with progress_bar(total=n_batches, desc=desc, unit="batch", enabled=progress) as bar:
+                for b in range(n_batches):
+                    frac = step / total_steps
+                    if member_budget is not None:
+                        frac = max(frac, (time.monotonic() - t_start) / member_budget)
+                    if frac >= 1.0:
+                        break
+                    for group in opt.param_groups:
+                        group["lr"] = warmup_cosine(frac, lr)
+                    idx = order[b * batch_size:(b + 1) * batch_size]
+                    x = g_tr[idx].float()
+                    if augment:
+                        x = augment_torch(x, gen)
+                    loss = (net(x) - c_tr[idx]).abs().mean()
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    step += 1
+                    loss_sum += float(loss.detach()) * len(idx)
+                    seen += len(idx)
+                    bar.update(1)
+                    if b % 50 == 0:
+                        bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
+                                        val=f"{early.best:.4f}" if early.best < math.inf else "-")
+            errs = evaluate(net, g_va, c_va)
+            val_mae, val_p95 = float(errs.mean()), float(np.quantile(errs, 0.95))
+            if early.update(val_mae, epoch):
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            elapsed = time.monotonic() - t_start
+            history.add(epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), val_mae=val_mae, val_p95=val_p95,
+                        lr=opt.param_groups[0]["lr"], seconds=round(elapsed, 1))
+            log(f"member {member} epoch {epoch + 1}: train {loss_sum / max(seen, 1):.5f}  val MAE {val_mae:.5f} "
+                f"(p95 {val_p95:.5f})  best {early.best:.5f}  {elapsed / 60:.1f} min")
+            save_checkpoint(ckpt_path, {"done": done, "member": member, "epoch": epoch, "step": step,
+                                        "elapsed": elapsed, "model": net.state_dict(), "optimizer": opt.state_dict(),
+                                        "best_state": best_state, "early": early.state(), "history": history.rows})
+            if seen < n_batches * batch_size:  # the schedule ran out inside this epoch (time limit)
+                stop_reason = "time limit"
+                break
+        net.load_state_dict(best_state)
+        errs = evaluate(net, g_va, c_va)
+        summary = {"seed": member_seed, "epochs_run": len(history.rows), "best_epoch": early.best_epoch + 1,
+                   "val_mae": float(errs.mean()), "val_mae_p95": float(np.quantile(errs, 0.95)),
+                   "seconds": round(elapsed, 1), "steps": step, "stopped_by": stop_reason}
+        done.append({"state": best_state, "summary": summary, "history": history.rows})
+        save_checkpoint(ckpt_path, {"done": done})
+        log(f"member {member} done: val MAE {summary['val_mae']:.5f} (p95 {summary['val_mae_p95']:.5f})")
+
+    # the ensemble as a whole on the validation set
+    from invtoolkit_plugins._cnn_net import Ensemble
+
+    members = []
+    for d in done:
+        net = IsothermCNN(arch)
+        net.load_state_dict(d["state"])
+        members.append(net)
+    errs = evaluate(Ensemble(members), g_va, c_va)
+    summary = {"val_mae": float(errs.mean()), "val_mae_p95": float(np.quantile(errs, 0.95)),
+               "n_train": int(len(train_idx)), "n_val": int(len(val_idx)), "members": [d["summary"] for d in done]}
+    sim_params = {k: params.get(k) for k in ("T", "TC", "y")}
+    config = {
+        "plugin": PLUGIN,
+        "architecture": {k: v for k, v in arch.items() if k != "steps"},
+        "simulator": attrs.get("simulator", "lattice-dft"),
+        "simulator_params": {**sim_params, "steps": steps, "normalization": "pore"},
+        "grid_shape": [int(grids_np.shape[1]), int(grids_np.shape[2])],
+        "pressures": PressureSchedule(steps).pressures.round(10).tolist(),
+        "training": {
+            "dataset": str(data), "dataset_rows": int(len(grids_np)), "sampler": attrs.get("sampler"),
+            "dataset_seed": attrs.get("seed"), "dataset_normalization": params.get("normalization", "pore"),
+            "seed": seed, "epochs": epochs, "time_limit_min": time_limit, "batch_size": batch_size, "lr": lr,
+            "weight_decay": weight_decay, "val_fraction": val_fraction, "patience": patience,
+            "loss": "L1 over the 2*steps+1 loop points (pore normalization)",
+            "command": command, "torch": torch.__version__, **summary,
+        },
+    }
+    modelio.save_model(output, config, [d["state"] for d in done])
+    rows = []
+    for k, d in enumerate(done):
+        rows += [{**r, "member": k} for r in d["history"]]
+    _plot_members(done, output / "learning_curve.png")
+    log(f"saved {output} ({len(done)} member(s)): val MAE {summary['val_mae']:.5f} (p95 {summary['val_mae_p95']:.5f})")
+    return summary
+
+
+def _plot_members(done, path) -> None:
+    from invtoolkit.training import History, plot_learning_curve
+
+    if len(done) == 1:
+        history = History(list(done[0]["history"]))
+        plot_learning_curve(history, path, title="cnn surrogate")
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    for k, d in enumerate(done):
+        rows = d["history"]
+        ax.plot([r["epoch"] for r in rows], [r["val_mae"] for r in rows], marker=".", label=f"member {k} val MAE")
+        ax.plot([r["epoch"] for r in rows], [r["train_loss"] for r in rows], ls=":", alpha=0.6)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MAE (dotted: train loss)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+@hookimpl
+def register_surrogates(register):
+    register(PLUGIN, CNNSurrogate, "CNN surrogate of lattice-dft: full loop, exact torus symmetry, ensembles")

@@ -1,0 +1,183 @@
+"""Tests of the fast lattice-DFT solvers (numba and torch) against independent facts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from invtoolkit_plugins import _dft_numba
+
+KB = 0.0019872041
+T = 298.0
+TC = 647.0
+Y = 1.5
+BETA = 1.0 / (KB * T)
+MU_SAT = -2.0 * KB * TC
+W_FF = -2.0 * MU_SAT / 4.0
+KW = dict(beta=BETA, w_ff=W_FF, y=Y)
+
+
+def schedule(npts=41, loop=True):
+    rh = np.linspace(0.0, 1.0, npts)
+    if loop:
+        rh = np.concatenate([rh, rh[-2::-1]])
+    with np.errstate(divide="ignore"):
+        mu = MU_SAT + KB * T * np.log(rh)
+    mu[rh == 0] = -90.0
+    return mu
+
+
+MUS = schedule()
+
+
+def scalar_reference(grid, mus, tol=1e-14, max_sweeps=2_000_000):
+    """Plain scalar Gauss-Seidel in Python floats, iterated to a tight fixed point."""
+    H, W = grid.shape
+    s = [[float(grid[i][j]) for j in range(W)] for i in range(H)]
+    rho = [row[:] for row in s]
+    out = []
+    for mu in mus:
+        prev = None
+        for _ in range(max_sweeps):
+            d = 0.0
+            for i in range(H):
+                for j in range(W):
+                    if not s[i][j]:
+                        continue
+                    acc = 0.0
+                    for a, b in ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1)):
+                        a %= H
+                        b %= W
+                        acc += rho[a][b] + Y * (1.0 - s[a][b])
+                    x = BETA * (mu + W_FF * acc)
+                    new = 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+                    d = max(d, abs(new - rho[i][j]))
+                    rho[i][j] = new
+            if d == 0.0:
+                break
+            if prev is not None and d < prev:
+                r = d / prev
+                if d * r / (1.0 - r) < tol:
+                    break
+            prev = d
+        out.append(sum(map(sum, rho)))
+    return np.array(out)
+
+
+def random_grids(n, h, w, seed, p=0.5):
+    rng = np.random.default_rng(seed)
+    g = (rng.random((n, h, w)) < p).astype(np.uint8)
+    g[g.reshape(n, -1).sum(1) == 0, 0, 0] = 1
+    return g
+
+
+def square_pore(size=20, a=14):
+    g = np.zeros((1, size, size), dtype=np.uint8)
+    g[0, :a, :a] = 1
+    return g
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    grids = np.stack([
+        np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1]], dtype=np.uint8),
+        np.array([[1, 1, 1], [1, 1, 1], [1, 1, 1]], dtype=np.uint8),
+    ])
+    g4 = np.array([[1, 1, 0, 0], [1, 1, 0, 1], [0, 0, 0, 1], [1, 0, 1, 1]], dtype=np.uint8)
+    ref3 = np.stack([scalar_reference(g, MUS) for g in grids])
+    ref4 = scalar_reference(g4, MUS)[None]
+    return grids, ref3, g4[None], ref4
+
+
+@pytest.mark.parametrize("dtype,bound", [("float64", 1e-6), ("float32", 1e-5)])
+def test_tiny_against_scalar_loop(tiny, dtype, bound):
+    grids, ref3, g4, ref4 = tiny
+    for g, ref in ((grids, ref3), (g4, ref4)):
+        out = _dft_numba.solve(g, MUS, **KW, dtype=dtype)
+        assert out.shape == ref.shape and out.dtype == np.float64
+        npore = g.reshape(len(g), -1).sum(1)[:, None]
+        assert np.abs(out - ref).max() / npore.min() <= bound
+    if dtype == "float64":
+        assert np.abs(_dft_numba.solve(grids, MUS, **KW, dtype=dtype) - ref3).max() < 1e-8
+
+
+def test_hysteresis_large_square_pore():
+    g = square_pore(20, 14)
+    out = _dft_numba.solve(g, MUS, **KW)[0] / g.sum()
+    ads, des = out[:41], out[40:][::-1]
+    assert np.all(des >= ads - 1e-6)
+    assert (des - ads).max() > 0.3  # a real hysteresis loop
+    assert np.diff(ads).max() > 0.3  # capillary condensation is a step
+    assert out[0] == pytest.approx(0.0, abs=1e-12) and out[40] > 0.95
+
+
+def test_adsorption_branch_monotone():
+    g = np.concatenate([random_grids(20, 20, 20, 3), square_pore(20, 12)])
+    ads = schedule(41, loop=False)
+    out = _dft_numba.solve(g, ads, **KW)
+    assert np.all(np.diff(out, axis=1) >= -1e-6 * g[0].size)
+    # adsorption only == the first 41 points of the loop
+    loop = _dft_numba.solve(g, MUS, **KW)
+    np.testing.assert_allclose(out, loop[:, :41], atol=1e-5 * g[0].size)
+
+
+def test_symmetries_give_same_sums():
+    g = random_grids(6, 12, 12, 7)
+    ref = _dft_numba.solve(g, MUS, **KW, dtype="float64")
+    variants = [np.roll(g, (3, -5), (1, 2)), np.transpose(g, (0, 2, 1)), g[:, ::-1, :],
+                g[:, :, ::-1], np.rot90(g, 1, (1, 2))]
+    for v in variants:
+        out = _dft_numba.solve(np.ascontiguousarray(v), MUS, **KW, dtype="float64")
+        np.testing.assert_allclose(out, ref, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (7, 7), (5, 3)])
+def test_odd_sizes(shape):
+    g = random_grids(3, *shape, seed=11, p=0.6)
+    ref = np.stack([scalar_reference(x, MUS, tol=1e-12) for x in g])
+    npore = g.reshape(3, -1).sum(1)[:, None]
+    for dtype, bound in (("float64", 1e-6), ("float32", 1e-5)):
+        out = _dft_numba.solve(g, MUS, **KW, dtype=dtype)
+        assert (np.abs(out - ref) / npore).max() <= bound
+
+
+def test_float32_matches_float64_random_and_late_condensing():
+    g = np.concatenate([random_grids(40, 20, 20, 5), square_pore(20, 16), square_pore(20, 12)])
+    slit = np.zeros((1, 20, 20), dtype=np.uint8)
+    slit[0, :6] = 1
+    g = np.concatenate([g, slit])
+    npore = g.reshape(len(g), -1).sum(1)[:, None]
+    r64 = _dft_numba.solve(g, MUS, **KW, dtype="float64")
+    r32 = _dft_numba.solve(g, MUS, **KW, dtype="float32")
+    assert (np.abs(r32 - r64) / npore).max() <= 1e-5
+    # thread count (hence lane layout, vector vs scalar remainder code) changes only
+    # rounding, within the float32 error bound
+    r1 = _dft_numba.solve(g, MUS, **KW, dtype="float32", threads=1)
+    assert (np.abs(r1 - r64) / npore).max() <= 1e-5
+
+
+def test_edge_cases():
+    g = random_grids(2, 5, 5, 1)
+    assert _dft_numba.solve(g[:0], MUS, **KW).shape == (0, len(MUS))
+    assert _dft_numba.solve(g, MUS[:0], **KW).shape == (2, 0)
+    one = _dft_numba.solve(g, MUS[20:21], **KW)  # schedule of one point starts from rho = s
+    assert one.shape == (2, 1)
+    with pytest.raises(ValueError):
+        _dft_numba.solve(np.ones((1, 2, 5), np.uint8), MUS, **KW)
+    with pytest.raises(ValueError):
+        _dft_numba.solve(g, MUS, **KW, dtype="float16")
+
+
+def test_torch_agrees_with_numba():
+    pytest.importorskip("torch")
+    from invtoolkit_plugins import _dft_torch
+
+    g = np.concatenate([random_grids(6, 10, 10, 2), random_grids(2, 10, 10, 3, p=0.8)])
+    g = np.concatenate([g, square_pore(10, 7)])
+    npore = g.reshape(len(g), -1).sum(1)[:, None]
+    ref = _dft_numba.solve(g, MUS, **KW, dtype="float64")
+    for dtype, bound in (("float64", 1e-6), ("float32", 1e-5)):
+        out = _dft_torch.solve_torch(g, MUS, **KW, dtype=dtype, device="cpu")
+        assert out.shape == ref.shape
+        assert (np.abs(out - ref) / npore).max() <= bound
