@@ -38,30 +38,100 @@ def orbit_index(k: int) -> tuple[torch.Tensor, int]:
     return idx, len(keys)
 
 
-class CircularConv(nn.Module):
-    """Stride-1 convolution with circular padding; ``iso`` ties weights to D4 orbits."""
+def d4_elements() -> list[torch.Tensor]:
+    """The 8 symmetries of the square as 2x2 integer matrices acting on (row, col) offsets."""
+    rot = torch.tensor([[0, -1], [1, 0]])
+    flip = torch.tensor([[1, 0], [0, -1]])
+    out = []
+    for m in range(2):
+        f = flip if m else torch.eye(2, dtype=torch.long)
+        r = torch.eye(2, dtype=torch.long)
+        for _ in range(4):
+            out.append(r @ f)
+            r = rot @ r
+    return out
 
-    def __init__(self, cin: int, cout: int, k: int = 3, dilation: int = 1, iso: bool = True):
+
+def _element_index(elements, matrix) -> int:
+    return next(i for i, e in enumerate(elements) if torch.equal(e, matrix))
+
+
+def p4m_tables(k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index tables of the regular-representation group convolution.
+
+    ``inv_mul[g, h]`` = index of g^-1 h; ``offset[g, p]`` = flat index of g^-1 p for every
+    flat kernel offset p, so that the filter of output orientation g is
+    ``psi[..., inv_mul[g], offset[g]]``: spatially transformed by g, input orientations permuted.
+    """
+    els = d4_elements()
+    r = k // 2
+    inv_mul = torch.empty(8, 8, dtype=torch.long)
+    offset = torch.empty(8, k * k, dtype=torch.long)
+    for gi, g in enumerate(els):
+        g_inv = g.T  # orthogonal
+        for hi, h in enumerate(els):
+            inv_mul[gi, hi] = _element_index(els, g_inv @ h)
+        for i in range(k):
+            for j in range(k):
+                src = g_inv @ torch.tensor([i - r, j - r])
+                offset[gi, i * k + j] = (src[0] + r) * k + (src[1] + r)
+    return inv_mul, offset
+
+
+class CircularConv(nn.Module):
+    """Stride-1 convolution with circular padding.
+
+    ``mode``: "plain" (free kernels), "iso" (kernels tied over D4 orbits of offsets: every
+    feature map is invariant), or "p4m" (group convolution: each of ``cout`` fields has 8
+    orientation channels; ``lift=True`` for scalar input channels). All three commute
+    with translations; "iso" and "p4m" also with the 8 rotations/reflections.
+    """
+
+    def __init__(self, cin: int, cout: int, k: int = 3, dilation: int = 1, mode: str = "iso", lift: bool = False):
         super().__init__()
-        self.k, self.dilation, self.iso = k, dilation, iso
-        if iso:
+        self.k, self.dilation, self.mode, self.lift = k, dilation, mode, lift
+        self.cout = cout
+        if mode == "iso":
             idx, n = orbit_index(k)
             self.register_buffer("orbit", idx, persistent=False)
-            shape = (cout, cin, n)
+            shape, fan_in = (cout, cin, n), cin * k * k
+        elif mode == "p4m":
+            inv_mul, offset = p4m_tables(k)
+            self.register_buffer("offset", offset, persistent=False)
+            # flat index into (h, p) of the base filter for every (g, h, p) of the full one
+            gather = inv_mul[:, :, None] * (k * k) + offset[:, None, :]
+            self.register_buffer("gather", gather, persistent=False)
+            shape = (cout, cin, k * k) if lift else (cout, cin, 8, k * k)
+            fan_in = cin * k * k * (1 if lift else 8)
         else:
-            shape = (cout, cin, k, k)
+            shape, fan_in = (cout, cin, k, k), cin * k * k
         self.weight = nn.Parameter(torch.empty(shape))
         self.bias = nn.Parameter(torch.zeros(cout))
-        fan_in = cin * k * k
         nn.init.normal_(self.weight, std=(2.0 / fan_in) ** 0.5)
 
     def full_weight(self) -> torch.Tensor:
-        return self.weight[..., self.orbit] if self.iso else self.weight
+        k = self.k
+        if self.mode == "iso":
+            return self.weight[..., self.orbit]
+        if self.mode == "p4m":
+            w = self.weight
+            if self.lift:  # (co, ci, p) -> (co, g, ci, p)
+                full = w[:, :, self.offset].permute(0, 2, 1, 3)
+                return full.reshape(self.cout * 8, -1, k, k)
+            # (co, ci, h, p) -> (co, g, ci, h', p') with h' = g^-1 h, p' = g^-1 p
+            full = w.flatten(2)[:, :, self.gather]  # (co, ci, g, h, p)
+            full = full.permute(0, 2, 1, 3, 4)
+            return full.reshape(self.cout * 8, -1, k, k)
+        return self.weight
+
+    def full_bias(self) -> torch.Tensor:
+        return self.bias.repeat_interleave(8) if self.mode == "p4m" else self.bias
 
     def forward(self, x):
         p = self.dilation * (self.k // 2)
-        x = F.pad(x, (p, p, p, p), mode="circular")
-        return F.conv2d(x, self.full_weight(), self.bias, dilation=self.dilation)
+        if p:
+            x = F.pad(x, (p, p, p, p), mode="circular")
+        return F.conv2d(x, self.full_weight(), self.full_bias(), dilation=self.dilation)
 
 
 class LoopHead(nn.Module):
@@ -87,37 +157,46 @@ class LoopHead(nn.Module):
 class IsothermCNN(nn.Module):
     """Circular conv trunk -> per-cell embedding -> pooled means -> MLP -> loop head.
 
-    ``arch`` keys: conv ("iso"|"plain"), channels, dilations (one per conv layer, the
+    ``arch`` keys: conv ("iso"|"p4m"|"plain"; for p4m, channels and embed count fields of
+    8 orientation channels each), channels, dilations (one per conv layer, the
     first is the stem), kernel, embed, hidden, steps.
     """
 
     def __init__(self, arch: dict):
         super().__init__()
         self.arch = dict(arch)
-        c, k, iso = int(arch["channels"]), int(arch.get("kernel", 3)), arch.get("conv", "iso") == "iso"
+        c, k, mode = int(arch["channels"]), int(arch.get("kernel", 3)), arch.get("conv", "iso")
+        if mode not in ("iso", "p4m", "plain"):
+            raise ValueError(f"conv must be iso, p4m or plain, got {mode!r}")
+        self.mode = mode
         dil = list(arch["dilations"])
-        self.stem = CircularConv(1, c, k, dil[0], iso)
-        self.blocks = nn.ModuleList([CircularConv(c, c, k, d, iso) for d in dil[1:]])
+        self.stem = CircularConv(1, c, k, dil[0], mode, lift=True)
+        self.blocks = nn.ModuleList([CircularConv(c, c, k, d, mode) for d in dil[1:]])
         e = int(arch["embed"])
-        self.embed = nn.Conv2d(c * (1 + len(self.blocks)), e, 1)
+        self.embed = CircularConv(c, e, 1, 1, mode)
         h = int(arch["hidden"])
         self.head = LoopHead(int(arch["steps"]))
         self.mlp = nn.Sequential(
             nn.Linear(2 * e + 1, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, self.head.n_logits)
         )
-        self.symmetrize = not iso  # free kernels: average the 8 transforms to be exact
+        self.symmetrize = mode == "plain"  # free kernels: average the 8 transforms to be exact
 
     def features(self, x):
         """(N,1,H,W) -> pooled invariant features (N, 2E+1)."""
         h = F.relu(self.stem(x))
-        taps = [h]
         for conv in self.blocks:
             h = h + F.relu(conv(h))
-            taps.append(h)
-        e = F.relu(self.embed(torch.cat(taps, 1)))
+        e = F.relu(self.embed(h))
+        if self.mode == "p4m":  # pool the 8 orientation channels of every field too
+            n, _, hh, ww = e.shape
+            e = e.view(n, -1, 8, hh, ww)
+            dims = (2, 3, 4)
+            xm = x.unsqueeze(2)
+        else:
+            dims, xm = (2, 3), x
         porosity = x.mean((2, 3))
-        mean_all = e.mean((2, 3))
-        mean_pore = (e * x).mean((2, 3)) / porosity.clamp_min(1e-6)
+        mean_all = e.mean(dims)
+        mean_pore = (e * xm).mean(dims) / porosity.clamp_min(1e-6)
         return torch.cat([mean_all, mean_pore, porosity], 1)
 
     def forward(self, grids):

@@ -35,10 +35,11 @@ def grid_shape(problem, population: Population) -> tuple[int, int]:
 
 
 def porosity_guess(target) -> float | None:
-    """Pore fraction implied by a site-normalised target (None for pore normalisation).
+    """Least pore fraction a site-normalised target implies (None for pore normalisation).
 
-    Per lattice site, the amount at RH = 1 is the pore fraction times the filling,
-    and at saturation every pore cell is full to within ~1e-3.
+    Per lattice site, the amount at RH = 1 is the pore fraction times the filling.
+    Narrow pores are full there, so for most grids this is the porosity itself;
+    large pores can stay empty up to RH = 1 on adsorption, so it is a lower bound.
     """
     if target.normalization != "site":
         return None
@@ -46,14 +47,21 @@ def porosity_guess(target) -> float | None:
     return float(np.clip(target.values[top], 0.0, 1.0))
 
 
+def _porosities(n: int, rng, porosity):
+    """Half near the guess, half anywhere above it (the guess is a lower bound)."""
+    near = np.clip(rng.normal(porosity, 0.03, size=n), 0.01, 0.99)
+    above = rng.uniform(min(porosity, 0.95), 0.95, size=n)
+    return np.where(np.arange(n) % 2 == 0, near, above)
+
+
 def random_grids(n: int, shape, rng: np.random.Generator, porosity=None, spread=(0.1, 0.9)) -> np.ndarray:
-    """``n`` random grids; porosity uniform in ``spread``, or near ``porosity`` if given."""
+    """``n`` random grids; porosity uniform in ``spread``, or from a porosity guess."""
     if n <= 0:
         return np.zeros((0, *shape), np.uint8)
     if porosity is None:
         p = rng.uniform(spread[0], spread[1], size=(n, 1, 1))
     else:
-        p = np.clip(rng.normal(porosity, 0.03, size=(n, 1, 1)), 0.01, 0.99)
+        p = _porosities(n, rng, porosity).reshape(n, 1, 1)
     return Population.random(n, tuple(shape), rng, porosity=p).grids
 
 
@@ -72,8 +80,13 @@ def sampled_grids(n: int, shape, rng: np.random.Generator, porosity=None, sample
         if porosity is None:
             return draw.sample(n, tuple(shape), rng)
         pool = draw.sample(8 * n, tuple(shape), rng)
-        gap = np.abs(pool.reshape(len(pool), -1).mean(1) - porosity)
-        return pool[np.argsort(gap, kind="stable")[:n]]
+        have = pool.reshape(len(pool), -1).mean(1)
+        chosen = []
+        for want in _porosities(n, rng, porosity):  # the pool grid closest to each wanted porosity
+            gap = np.abs(have - want)
+            gap[chosen] = np.inf
+            chosen.append(int(np.argmin(gap)))
+        return pool[np.array(chosen)]
     return random_grids(n, shape, rng, porosity=porosity)
 
 

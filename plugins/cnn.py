@@ -115,7 +115,7 @@ class CNNSurrogate(Surrogate):
         other.normalization = normalization
         other.schedule = PressureSchedule(self.schedule.steps, bool(options.pop("adsorption_only",
                                                                                 self.schedule.adsorption_only)))
-        for key in ("device", "threads", "batch_size"):
+        for key in ("threads", "batch_size"):
             if key in options:
                 setattr(other, key, options.pop(key))
         if options:

@@ -13,6 +13,12 @@ Training (``fit``) runs through a frozen differentiable surrogate: loss = MAE be
 the surrogate's adsorption branch of the generated (binary) grids and the target,
 plus an InfoGAN-style term (a recognition head, blind to the torus symmetries, must
 recover z from the grid) that keeps different codes making different grids.
+
+This module also registers the surrogate ``dft-implicit``: the exact lattice DFT's
+adsorption branch made differentiable by implicit differentiation of its fixed
+points (``_dft_implicit.py``), so a generator can be trained or fine-tuned against
+the physics itself (``invtoolkit train generator --surrogate dft-implicit``).
+Model files follow :mod:`invtoolkit.modelio` (config.json + tensors-only weights.pt).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "deconv"
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "weights.pt"
 KIND = "deconv"
-ARCH_KEYS = ("n_points", "latent_dim", "grid_shape", "width", "hidden", "temperature")
+ARCH_KEYS = ("n_points", "latent_dim", "width", "hidden", "temperature")
 
 
 def _torch():
@@ -55,48 +61,56 @@ class DeconvGenerator(Generator):
 
     def __init__(self, model="default", *, latent_dim: int = 12, grid_shape=(20, 20), steps: int = 40,
                  width: int = 64, hidden: int = 256, temperature: float = 1.0, normalization: str = "pore",
-                 seed: int = 0, threads: int | None = None, batch: int = 2048, **ignored):
+                 simulator_params: dict | None = None, seed: int = 0, threads: int | None = None,
+                 batch: int = 2048, **ignored):
         torch = _torch()
+        from invtoolkit import modelio
         from invtoolkit_plugins._deconv_net import DeconvModel
 
         if threads:
             torch.set_num_threads(int(threads))
         self.batch = int(batch)
+        state = None
         if model is None:
             self.config = {
-                "kind": KIND,
-                "n_points": int(steps) + 1,
-                "steps": int(steps),
-                "latent_dim": int(latent_dim),
+                "plugin": KIND,
+                "architecture": {"n_points": int(steps) + 1, "latent_dim": int(latent_dim), "width": int(width),
+                                 "hidden": int(hidden), "temperature": float(temperature)},
+                "simulator": "lattice-dft",
+                "simulator_params": {**(simulator_params or {}), "steps": int(steps), "normalization": normalization},
                 "grid_shape": [int(grid_shape[0]), int(grid_shape[1])],
-                "width": int(width),
-                "hidden": int(hidden),
-                "temperature": float(temperature),
-                "normalization": normalization,
             }
-            state = None
         else:
-            path = DEFAULT_MODEL if model == "default" else Path(model)
-            self.config, state = load_model_files(path)
+            path = DEFAULT_MODEL if model == "default" else modelio.model_dir(model)
+            if model == "default" and not (path / CONFIG_NAME).exists():
+                raise InputError(f"no default deconv model shipped in {path}; train one with "
+                                 f"'invtoolkit train generator' and pass model=DIR")
+            self.config, members = modelio.load_model(path)
+            if self.config.get("plugin") != KIND:
+                raise InputError(f"{path / CONFIG_NAME}: a '{self.config.get('plugin')}' model, not a '{KIND}' one")
+            arch = self.config["architecture"]
+            missing = [k for k in ARCH_KEYS if k not in arch]
+            if missing:
+                raise InputError(f"{path / CONFIG_NAME}: architecture lacks {', '.join(missing)}")
+            if arch["n_points"] != int(self.config["simulator_params"].get("steps", -1)) + 1:
+                raise InputError(f"{path / CONFIG_NAME}: n_points {arch['n_points']} != steps + 1")
+            state = members[0]
             self.path = path
-        cfg = self.config
+        arch = self.config["architecture"]
         torch.manual_seed(int(seed))  # fresh weights are reproducible
-        self.model = DeconvModel(cfg["n_points"], cfg["latent_dim"], tuple(cfg["grid_shape"]), cfg["width"],
-                                 cfg["hidden"], cfg["temperature"])
+        self.model = DeconvModel(arch["n_points"], arch["latent_dim"], tuple(self.config["grid_shape"]),
+                                 arch["width"], arch["hidden"], arch["temperature"])
         if state is not None:
-            try:
-                self.model.load_state_dict(state)
-            except RuntimeError as exc:
-                first = str(exc).strip().splitlines()[0]
-                raise InputError(f"{path / WEIGHTS_NAME}: weights do not match {CONFIG_NAME} ({first})") from None
+            modelio.load_state(self.model, state, path / WEIGHTS_NAME)
         self.model.eval()
-        self.schedule = PressureSchedule(cfg["steps"], adsorption_only=True)
-        self.grid_shape = tuple(cfg["grid_shape"])
-        self.normalization = cfg.get("normalization", "pore")
+        steps = int(self.config["simulator_params"]["steps"])
+        self.schedule = PressureSchedule(steps, adsorption_only=True)
+        self.grid_shape = tuple(self.config["grid_shape"])
+        self.normalization = self.config["simulator_params"].get("normalization", "pore")
 
     @property
     def latent_dim(self) -> int:
-        return self.config["latent_dim"]
+        return self.config["architecture"]["latent_dim"]
 
     # -- generation ------------------------------------------------------------------
     def adsorption_targets(self, targets) -> np.ndarray:
@@ -106,7 +120,7 @@ class DeconvGenerator(Generator):
             t = t[None]
         if t.ndim != 2:
             raise InputError(f"targets must have shape (M,P), got {t.shape}")
-        steps = self.config["steps"]
+        steps = self.schedule.steps
         if t.shape[1] not in (steps + 1, 2 * steps + 1):
             raise InputError(
                 f"targets have {t.shape[1]} points; generator '{self.name}' takes the adsorption branch "
@@ -155,11 +169,12 @@ class DeconvGenerator(Generator):
 
     # -- files ---------------------------------------------------------------------
     def save(self, path, extra: dict | None = None) -> None:
-        config = dict(self.config)
-        if extra:
-            config.update(extra)
+        from invtoolkit import modelio
+
+        config = {k: v for k, v in self.config.items() if k not in ("format", "format_version", "members")}
+        config.update(extra or {})
         self.config = config
-        save_model_files(path, config, self.model.state_dict())
+        modelio.save_model(path, config, [self.model.state_dict()])
 
     # -- training ------------------------------------------------------------------
     def fit(self, surrogate, targets: np.ndarray, *, epochs: int = 50, time_limit: float | None = None,
@@ -199,7 +214,7 @@ class DeconvGenerator(Generator):
         ckpt_file = Path(checkpoint) / "checkpoint.pt" if checkpoint else None
         if ckpt_file is not None and ckpt_file.exists():
             state = torch.load(ckpt_file, weights_only=True)
-            if state.get("arch") == json.dumps({k: self.config[k] for k in ARCH_KEYS}, sort_keys=True):
+            if state.get("arch") == json.dumps(self.config["architecture"], sort_keys=True):
                 self.model.load_state_dict(state["model"])
                 opt.load_state_dict(state["optimizer"])
                 gen.set_state(state["rng"])
@@ -241,7 +256,7 @@ class DeconvGenerator(Generator):
                         best = (val_mae, {k: v.detach().clone() for k, v in self.model.state_dict().items()})
                     if ckpt_file is not None:
                         _atomic_torch_save(ckpt_file, {
-                            "arch": json.dumps({k: self.config[k] for k in ARCH_KEYS}, sort_keys=True),
+                            "arch": json.dumps(self.config["architecture"], sort_keys=True),
                             "model": self.model.state_dict(), "optimizer": opt.state_dict(),
                             "rng": gen.get_state(), "history": history, "best_val": best[0],
                             "best_model": best[1],
@@ -318,42 +333,6 @@ def _atomic_torch_save(path: Path, obj) -> None:
     tmp = path.with_name(path.name + ".part")
     torch.save(obj, tmp)
     tmp.replace(path)
-
-
-def save_model_files(path, config: dict, state: dict) -> None:
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    _atomic_torch_save(path / WEIGHTS_NAME, state)
-    tmp = path / (CONFIG_NAME + ".part")
-    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path / CONFIG_NAME)
-
-
-def load_model_files(path) -> tuple[dict, dict]:
-    """(config, state_dict) of a deconv model directory; InputError on anything wrong."""
-    torch = _torch()
-    path = Path(path)
-    cfg_file, w_file = path / CONFIG_NAME, path / WEIGHTS_NAME
-    if not path.is_dir():
-        raise InputError(f"{path}: generator model directory not found")
-    if not cfg_file.exists() or not w_file.exists():
-        raise InputError(f"{path}: expected {CONFIG_NAME} and {WEIGHTS_NAME}")
-    try:
-        config = json.loads(cfg_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{cfg_file}: not valid JSON ({exc})") from None
-    if not isinstance(config, dict) or config.get("kind") != KIND:
-        raise InputError(f"{cfg_file}: not a '{KIND}' generator model")
-    missing = [k for k in (*ARCH_KEYS, "steps") if k not in config]
-    if missing:
-        raise InputError(f"{cfg_file}: missing {', '.join(missing)}")
-    if config["n_points"] != config["steps"] + 1:
-        raise InputError(f"{cfg_file}: n_points {config['n_points']} != steps + 1")
-    try:
-        state = torch.load(w_file, weights_only=True, map_location="cpu")
-    except Exception as exc:
-        raise InputError(f"{w_file}: unreadable weights ({type(exc).__name__})") from None
-    return config, state
 
 
 @hookimpl

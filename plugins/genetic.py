@@ -7,8 +7,7 @@ are evaluated in one batch. The first generation is the incoming population
 
 ``nsga2`` objectives:
   * ``branches``: adsorption-branch MAE and desorption-branch MAE (loop targets);
-  * ``porosity``: total MAE and |porosity - porosity target| (``porosity=x``, or the
-    pore fraction a site-normalised target implies);
+  * ``porosity``: total MAE and |porosity - x| for the option ``porosity=x``;
   * ``halves``: MAE on the points below and above RH = 0.5;
   * ``auto`` (default): branches for a loop, porosity when known, else halves.
 Both return the population sorted by total MAE.
@@ -23,7 +22,7 @@ from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
 from invtoolkit.roles import Optimizer
 
-from invtoolkit_plugins._search import Objective, branch_masks, finish, grid_shape, porosity_guess, starting_grids
+from invtoolkit_plugins._search import Objective, branch_masks, finish, grid_shape, starting_grids
 
 DEFAULT_GENERATIONS = 50  # used only without a deadline
 EXACT = 1e-12  # a perfect match: stop searching
@@ -156,7 +155,7 @@ class NSGA2(PymooSearch):
     def objectives(self, problem):
         target = problem.target
         kind = self.objective_kind
-        porosity = self.porosity if self.porosity is not None else porosity_guess(target)
+        porosity = self.porosity  # a site target's value at RH = 1 is only a lower bound
         if kind == "auto":
             kind = "branches" if target.is_loop else ("porosity" if porosity is not None else "halves")
         if kind == "branches":
@@ -166,7 +165,7 @@ class NSGA2(PymooSearch):
             return (lambda grids, d: np.stack([d.mean(1), d[:, ads].mean(1), d[:, des].mean(1)], 1)), 3, [1, 2]
         if kind == "porosity":
             if porosity is None:
-                raise InputError("nsga2: objectives=porosity needs porosity=x (or a site-normalised target)")
+                raise InputError("nsga2: objectives=porosity needs the option porosity=x")
             return (lambda grids, d: np.stack(
                 [d.mean(1), np.abs(grids.reshape(len(grids), -1).mean(1) - porosity)], 1)), 2, [0, 1]
         low = target.pressures <= 0.5

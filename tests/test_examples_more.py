@@ -4,6 +4,7 @@ import runpy
 from pathlib import Path
 
 import numpy as np
+import pytest
 from gemmi import cif
 
 from invtoolkit import plugins
@@ -33,3 +34,18 @@ def test_aif_target_example(tmp_path):
     amounts = np.array([cif.as_number(v) for v in block.find_loop("_adsorp_amount")])
     assert len(amounts) == 41 and amounts.max() > 10  # back in mmol/g (saturation ~14)
     assert np.isfinite(result.best_error) and result.best_error < 0.1
+
+
+def test_train_surrogate_example(tmp_path):
+    if "cnn" not in plugins.registry().names("surrogate"):
+        pytest.skip("the cnn surrogate plugin is not installed")
+    summary, test_mae, result = runpy.run_path(str(EXAMPLES / "train_surrogate_api.py"))["main"](
+        workdir=tmp_path, n=128, epochs=2, size=10, time_limit=3.0, threads=1
+    )
+    assert (tmp_path / "tiny.zarr").is_dir() and (tmp_path / "cnn-tiny" / "config.json").exists()
+    assert 0 <= test_mae < 0.5 and 0 <= summary["val_mae"] < 0.5
+    assert [s.evaluator for s in result.stages] == ["cnn", "lattice-dft"]
+    # the reported error is the exact DFT's, whatever the surrogate thought
+    grid = result.population.grids[0]
+    exact = plugins.create("simulator", "lattice-dft", adsorption_only=True).simulate(grid[None])[0]
+    assert abs(result.best_error - np.abs(exact - result.target.values).mean()) < 1e-6

@@ -155,15 +155,15 @@ def test_model_save_load_round_trip_and_refusals(tmp_path):
     assert np.array_equal(gen.generate(targets, 4, seed=2), loaded.generate(targets, 4, seed=2))
     # a config that does not match the weights is refused with a one-line error
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
-    cfg["width"] = 32
+    cfg["architecture"]["width"] = 32
     (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(InputError, match="do not match"):
+    with pytest.raises(InputError, match="do not fit"):
         plugins.create("generator", "deconv", model=str(tmp_path / "m"))
-    cfg["kind"] = "cnn"
+    cfg["plugin"] = "cnn"
     (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(InputError, match="not a 'deconv'"):
         plugins.create("generator", "deconv", model=str(tmp_path / "m"))
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InputError, match="no such model"):
         plugins.create("generator", "deconv", model=str(tmp_path / "nothing"))
 
 
@@ -253,3 +253,22 @@ def test_active_learning_rounds_are_reported_and_resumable(tmp_path, tiny_surrog
     assert len(Dataset.open(tmp_path / "al" / "data.zarr")) == 48
     for r in again:
         assert 0 <= r["dft_median_best_of_n"] <= 1
+
+
+# ------------------------------------------------------------------ differentiable DFT
+def test_implicit_dft_matches_lattice_dft_and_finite_differences(rng):
+    grids = (rng.random((3, 6, 6)) < 0.6).astype(np.uint8)
+    grids[0] = 0
+    grids[0, 1:5, 1:5] = 1  # a square pore: condenses late, the hard case
+    implicit = plugins.create("surrogate", "dft-implicit", steps=10)
+    exact = plugins.create("simulator", "lattice-dft", steps=10, adsorption_only=True, precision="float64")
+    assert np.abs(implicit.simulate(grids) - exact.simulate(grids)).max() < 1e-7
+    weights = torch.tensor(rng.random((3, 11)))
+    s = torch.tensor(grids, dtype=torch.float64, requires_grad=True)
+    (implicit.forward_torch(s) * weights).sum().backward()
+    for n, i, j in [(0, 2, 2), (0, 0, 3), (1, 4, 1), (2, 5, 5)]:
+        step = torch.zeros_like(s)
+        step[n, i, j] = 1e-5
+        up = (implicit.forward_torch(s.detach() + step) * weights).sum().item()
+        down = (implicit.forward_torch(s.detach() - step) * weights).sum().item()
+        assert s.grad[n, i, j].item() == pytest.approx((up - down) / 2e-5, rel=1e-4, abs=1e-7)

@@ -67,9 +67,13 @@ def fine_tune_surrogate(surrogate, grids, curves, *, epochs: int, seed: int, lr:
     x_all = torch.as_tensor(np.asarray(grids), dtype=torch.float32)
     y_all = torch.as_tensor(np.asarray(curves), dtype=torch.float32)
     opt = torch.optim.Adam(params, lr=lr)
+    # Loaded surrogates are usually frozen (eval, no gradients): thaw, then restore.
     states = [(m, m.training) for m in modules]
+    flags = [(p, p.requires_grad) for p in params]
     for m in modules:
         m.train()
+    for p in params:
+        p.requires_grad_(True)
     losses = []
     try:
         with progress_bar(total=epochs, desc="fine-tune surrogate", unit="epoch", enabled=progress) as bar:
@@ -90,6 +94,8 @@ def fine_tune_surrogate(surrogate, grids, curves, *, epochs: int, seed: int, lr:
     finally:
         for m, training in states:
             m.train(training)
+        for p, flag in flags:
+            p.requires_grad_(flag)
     return {"loss": losses}
 
 

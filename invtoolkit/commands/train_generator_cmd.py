@@ -102,7 +102,9 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
     else:
         gen = plugins.create("generator", generator, model=None, latent_dim=latent_dim, steps=steps,
                              grid_shape=tuple(grid_shape), seed=seed,
-                             normalization=getattr(surrogate, "normalization", "pore"))
+                             normalization=getattr(surrogate, "normalization", "pore"),
+                             simulator_params={k: v for k, v in getattr(surrogate, "params", {}).items()
+                                               if k in ("T", "TC", "y") and v is not None})
     if not hasattr(gen, "fit") or not hasattr(gen, "save"):
         raise InvToolkitError(f"generator '{generator}' cannot be trained (no fit/save)")
     start = time.monotonic()
