@@ -184,16 +184,20 @@ def main(argv=None):
                   f"{rate / ref_rate:>9.1f}{err.max():>11.2e}{sw:>13.0f}{pol:>9.0f}"
                   f"{st['polished'] / n_t:>10.2f}")
     if not args.no_sizes:
-        print("# cost vs grid size (numba float32, random p=0.5 grids; ns/cell-sweep per thread)")
-        print(f"{'size':<8}{'n':>7}{'grids/s':>12}{'us/grid':>10}{'ns/cell-sweep':>15}{'sweeps/grid':>13}")
+        print("# cost vs grid size (numba float32, random p=0.5 grids; us/grid and ns/cell-sweep")
+        print("# per CPU-second of this process, so they do not depend on the machine's load)")
+        print(f"{'size':<8}{'n':>7}{'grids/s':>12}{'grids/cpu-s':>12}{'cpu-us/grid':>12}"
+              f"{'ns/cell-sweep':>15}{'sweeps/grid':>13}")
         for size in (20, 40, 80):
             n = max(args.n * 400 // (size * size) // 4, 64)
             g = random_grids(n, size, 0.5, args.seed + 2)
             _, t = _timeit(_dft_numba.solve, g, mus, **kw)
             st = _dft_numba.last_stats()
             sweeps = st["lane_sweeps"] / n
-            ns_cell = t * 1e9 * min(os.cpu_count() or 1, args.threads or 99) / (n * sweeps * size * size)
-            print(f"{size:<8}{n:>7}{n / t:>12.1f}{t / n * 1e6:>10.1f}{ns_cell:>15.3f}{sweeps:>13.0f}")
+            cpu = _cpu["last"]
+            ns_cell = cpu * 1e9 / (n * sweeps * size * size)
+            print(f"{size:<8}{n:>7}{n / t:>12.1f}{n / cpu:>12.1f}{cpu / n * 1e6:>12.1f}"
+                  f"{ns_cell:>15.3f}{sweeps:>13.0f}")
 
 
 if __name__ == "__main__":

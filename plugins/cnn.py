@@ -34,6 +34,7 @@ from invtoolkit.roles import Surrogate
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "cnn"
 PLUGIN = "cnn"
+JIT_MIN_GRIDS = 2048  # below this, tracing costs more than it saves
 # Chosen by measurement (docs/surrogate-notes.md): exact symmetry at one pass, ~2 MMAC/grid.
 DEFAULT_ARCH = {
     "conv": "iso",
@@ -108,7 +109,7 @@ class CNNSurrogate(Surrogate):
         steps = options.pop("steps", None)
         modelio.check_compatible(self.config, self.model_path, params={"steps": steps, **{
             k: options.pop(k) for k in ("T", "TC", "y") if k in options}})
-        other = copy.copy(self)
+        other = copy.copy(self)  # shares the network (and its frozen copy)
         normalization = options.pop("normalization", self.normalization)
         if normalization not in ("pore", "site"):
             raise InputError(f"normalization must be 'pore' or 'site', got '{normalization}'")
@@ -159,8 +160,30 @@ class CNNSurrogate(Surrogate):
 
     def simulate(self, grids: np.ndarray, *, progress: bool = False) -> np.ndarray:
         """float64 (N,P) predicted isotherms of uint8 grids (N,H,W)."""
-        (curves,) = self._batches(grids, lambda x: (self._finish(self.net(x), x),), progress)
+        net = self._frozen_net() if len(grids) >= JIT_MIN_GRIDS else self.net
+        (curves,) = self._batches(grids, lambda x: (self._finish(net(x), x),), progress)
         return curves
+
+    def _frozen_net(self):
+        """The network traced, frozen and optimized for CPU inference (conv+relu fusion,
+        oneDNN layouts; measured ~1.5-2x faster than eager). Same numbers to float
+        rounding; the eager network stays for gradients and small batches."""
+        if self.device != "cpu":
+            return self.net
+        if getattr(self, "_frozen", None) is None:
+            torch = _torch()
+            import warnings
+
+            try:
+                with torch.no_grad(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    example = torch.zeros(64, *self.grid_shape)
+                    example[:, ::2, ::3] = 1.0
+                    traced = torch.jit.trace(self.net, example, check_trace=False)
+                    self._frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+            except Exception:  # no TorchScript in this torch build: eager is still correct
+                self._frozen = self.net
+        return self._frozen
 
     def predict_with_uncertainty(self, grids: np.ndarray, *, progress: bool = False):
         """(mean, std) float64 (N,P): ensemble mean and per-point standard deviation

@@ -98,6 +98,16 @@ def test_forward_torch_is_differentiable_and_matches_simulate(model_dir):
     assert np.allclose(out.detach().numpy(), sur.simulate(grids), atol=1e-6)
 
 
+def test_frozen_fast_path_matches_the_eager_network(model_dir, monkeypatch):
+    monkeypatch.setattr(cnn, "JIT_MIN_GRIDS", 8)
+    sur = plugins.create("surrogate", "cnn", model=model_dir)
+    grids = random_grids(16, seed=11)
+    fast = sur.simulate(grids)
+    assert sur._frozen is not None
+    eager = sur.forward_torch(torch.tensor(grids, dtype=torch.float32)).detach().numpy()
+    assert np.abs(fast - eager).max() < 1e-5
+
+
 def test_site_normalization_is_pore_times_porosity(model_dir):
     grids = random_grids(10, seed=6)
     pore = plugins.create("surrogate", "cnn", model=model_dir).simulate(grids)

@@ -15,8 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-data/train.zarr}
 OUT=${2:-runs/cnn}
-TIME_LIMIT=${TIME_LIMIT:-60}
-THREADS=${THREADS:-1}
+TIME_LIMIT=${TIME_LIMIT:-50}
+THREADS=${THREADS:-2}
 SEED=${SEED:-0}
 
 if [ ! -d "$DATA" ]; then
@@ -27,7 +27,7 @@ fi
 RESUME=()
 [ -f "$OUT/checkpoint.pt" ] && RESUME=(--resume)
 invtoolkit train surrogate "$DATA" -o "$OUT" \
-  --arch conv=p4m --arch channels=2 --arch dilations=1,1,2,4 --arch embed=8 --arch hidden=256 \
+  --arch conv=iso --arch channels=16 --arch dilations=1,1,2,4 --arch embed=64 --arch hidden=256 \
   --epochs 100 --time-limit "$TIME_LIMIT" --batch-size 256 --lr 2e-3 --patience 8 \
   --seed "$SEED" --threads "$THREADS" "${RESUME[@]}"
 
