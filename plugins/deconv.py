@@ -222,6 +222,13 @@ class DeconvGenerator(Generator):
                 first_epoch = len(history["epoch"])
                 best = (state["best_val"], state["best_model"])
         n_batches = max(1, math.ceil(len(train_t) / batch_size))
+        # Cosine decay of the learning rate over the planned batches (resumes with the step count).
+        total_steps = max(1, epochs * n_batches)
+        step = first_epoch * n_batches
+
+        def set_lr(step):
+            for group in opt.param_groups:
+                group["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
         try:
             with progress_bar(total=epochs * n_batches, initial=min(first_epoch, epochs) * n_batches,
                               desc="train deconv", unit="batch", enabled=progress) as bar:
@@ -235,6 +242,8 @@ class DeconvGenerator(Generator):
                         idx = perm[b * batch_size:(b + 1) * batch_size]
                         curves = train_t[idx]
                         z = torch.randn(len(idx), self.latent_dim, generator=gen)
+                        set_lr(step)
+                        step += 1
                         loss, mae, info = self._loss(surrogate, curves, z, info_weight)
                         opt.zero_grad(set_to_none=True)
                         loss.backward()

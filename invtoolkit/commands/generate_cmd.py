@@ -52,10 +52,11 @@ def plot_generated(path, target, pressures, verified, predicted, grids, order, k
     k = min(k, len(order))
     fig = plt.figure(figsize=(3 * max(k, 2), 6.4))
     ax = fig.add_subplot(2, 1, 1)
-    n = len(target)
-    p = pressures[:n]
-    ads = slice(0, min(n, (len(pressures) + 1) // 2))
-    ax.plot(p, target, "k-", lw=2.5, label="target")
+    n_ads = (len(pressures) + 1) // 2  # the simulator gives the full loop
+    ads = slice(0, n_ads)
+    ax.plot(pressures[ads], target[:n_ads], "k-", lw=2.5, label="target")
+    if len(target) > n_ads:  # a loop target: its desorption branch for reference
+        ax.plot(pressures[n_ads - 1:len(target)], target[n_ads - 1:], "k:", lw=1.5, label="target desorption")
     for rank, i in enumerate(order[:k]):
         line, = ax.plot(pressures[ads], verified[i, ads], "-", lw=1.2, label=f"#{i} DFT")
         if predicted is not None:
@@ -67,7 +68,7 @@ def plot_generated(path, target, pressures, verified, predicted, grids, order, k
     for rank, i in enumerate(order[:k]):
         gax = fig.add_subplot(2, max(k, 2), max(k, 2) + rank + 1)
         gax.imshow(grids[i], cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-        gax.set_title(f"#{i}", fontsize=8)
+        gax.set_title(f"#{i} (black = pore)", fontsize=8)
         gax.set_xticks([])
         gax.set_yticks([])
     fig.tight_layout()

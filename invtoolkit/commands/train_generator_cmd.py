@@ -144,13 +144,15 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
 @click.option("--info-weight", type=click.FloatRange(min=0), default=0.02, show_default=True,
               help="Weight of the latent-recovery (diversity) term.")
 @click.option("--max-targets", type=click.IntRange(1), default=None, help="Use at most this many targets.")
+@click.option("--max-val", type=click.IntRange(1), default=4000, show_default=True,
+              help="Use at most this many --val-targets.")
 @click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
               help="Checkpoint directory (default OUTPUT/checkpoint); an interrupted run resumes from it.")
 @click.option("--threads", type=click.IntRange(1), default=None, help="torch threads.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train_generator_command(surrogate_spec, targets, val_targets, output, generator, init, epochs, time_limit,
-                            seed, batch_size, lr, latent_dim, info_weight, max_targets, checkpoint, threads,
-                            progress):
+                            seed, batch_size, lr, latent_dim, info_weight, max_targets, max_val, checkpoint,
+                            threads, progress):
     """Train a generator (isotherm x latent code -> grid) through a frozen surrogate.
 
     The loss is the MAE between the surrogate's isotherm of each generated grid and
@@ -171,7 +173,7 @@ def train_generator_command(surrogate_spec, targets, val_targets, output, genera
     if max_targets is not None:
         curves = curves[:max_targets]
     shape = tuple(grids.shape[1:]) if grids is not None else (getattr(surrogate, "grid_shape", None) or (20, 20))
-    val_curves = load_dataset(val_targets)[1] if val_targets else None
+    val_curves = load_dataset(val_targets)[1][:max_val] if val_targets else None
     _, history = train_generator(
         generator=generator, surrogate=surrogate, curves=curves, output=output, init=init, epochs=epochs,
         time_limit=None if time_limit is None else time_limit * 60, seed=seed, batch_size=batch_size, lr=lr,
