@@ -24,6 +24,7 @@ import numpy as np
 
 from invtoolkit.errors import InputError
 from invtoolkit.pressure import ADSORPTION, DESORPTION
+from invtoolkit.io import require_file
 
 RELATIVE_UNITS = {"relative", "p/p0", "p/po", "rh", "relative pressure", "none", "", "1"}
 AIF_VERSION = "1.0"  # the version written by this module (tags below)
@@ -60,7 +61,7 @@ class Isotherm:
 
 def read_isotherm(path, p0: float | None = None) -> Isotherm:
     """Read ``.aif`` (or ``.cif``), pyGAPS ``.json`` or pyGAPS ``.csv`` by suffix."""
-    path = _require_file(path)
+    path = require_file(path)
     reader = ISOTHERM_READERS.get(path.suffix.lower())
     if reader is None:
         known = ", ".join(sorted(ISOTHERM_READERS))
@@ -77,7 +78,7 @@ def read_aif(path, p0: float | None = None) -> Isotherm:
     """
     from gemmi import cif
 
-    path = _require_file(path)
+    path = require_file(path)
     try:
         doc = cif.read_file(str(path))
     except Exception as exc:  # gemmi raises RuntimeError/ValueError with a line number
@@ -143,7 +144,7 @@ def read_pygaps_json(path, p0: float | None = None) -> Isotherm:
     "absolute"`` the saturation pressure comes from a ``saturation_pressure`` (or
     ``p0``) column, the same key in the header, or ``p0``.
     """
-    path = _require_file(path)
+    path = require_file(path)
     try:
         raw = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -163,7 +164,7 @@ def read_pygaps_csv(path, p0: float | None = None) -> Isotherm:
     header (first column pressure, second loading, optional ``branch`` of
     ``ads``/``des``) and one row per point.
     """
-    path = _require_file(path)
+    path = require_file(path)
     try:
         lines = path.read_text().splitlines()
     except UnicodeDecodeError:
@@ -420,15 +421,6 @@ def write_result_aif(path, result, *, chain: str | None = None, temperature: flo
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _require_file(path) -> Path:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a file")
-    return path
 
 
 def _first_line(exc) -> str:

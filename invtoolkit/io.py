@@ -10,7 +10,8 @@ import numpy as np
 from invtoolkit.errors import InputError
 
 
-def _require_file(path) -> Path:
+def require_file(path) -> Path:
+    """The path of an existing regular file, or an InputError naming it."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -25,7 +26,7 @@ def read_grids(path) -> np.ndarray:
     In text files grids are separated by blank lines; characters other than 0/1
     (spaces, commas) between digits are ignored. Returns uint8 (N,H,W).
     """
-    path = _require_file(path)
+    path = require_file(path)
     if path.suffix == ".npy":
         try:
             a = np.load(path, allow_pickle=False)
