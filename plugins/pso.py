@@ -88,13 +88,16 @@ class BinaryPSOSearch(Optimizer):
                 swarm.velocity = (2.0 * start - 1.0) * self.vmax
                 swarm.pbest_pos = start.copy()
                 swarm.pbest_cost = np.full(n, np.inf)
-                ring = Ring(static=False)
+                # Neighbours are found here (numpy), not by pyswarms' cKDTree query, which
+                # segfaulted in CI on integer positions; static=True makes Ring reuse them.
+                ring = Ring(static=True)
                 handler = VelocityHandler(strategy="unmodified")
                 for _ in range(self.iters):
                     if not obj.fits(n):
                         break
                     swarm.current_cost = obj.errors(swarm.position.reshape(n, *shape).astype(np.uint8))
                     swarm.pbest_pos, swarm.pbest_cost = compute_pbest(swarm)
+                    ring.neighbor_idx = nearest_neighbours(swarm.position, self.options["k"], self.options["p"])
                     swarm.best_pos, swarm.best_cost = ring.compute_gbest(swarm, p=self.options["p"], k=self.options["k"])
                     swarm.velocity = ring.compute_velocity(swarm, clamp, handler)
                     keep_one = rng.random(swarm.velocity.shape) < 1.0 / (1.0 + np.exp(-swarm.velocity))
@@ -102,6 +105,15 @@ class BinaryPSOSearch(Optimizer):
                 best = Population(swarm.pbest_pos.reshape(n, *shape).astype(np.uint8), swarm.pbest_cost)
                 best = best[np.isfinite(best.errors)] if np.isfinite(best.errors).any() else best[:0]
                 return finish(obj, best, population)
+
+
+def nearest_neighbours(position: np.ndarray, k: int, p: int) -> np.ndarray:
+    """Indices of the k nearest particles (Minkowski p; itself first), as Ring expects."""
+    pos = position.astype(np.float64)  # 0/1, so both norms are monotone in the Hamming distance
+    dist = pos @ (1.0 - pos).T + (1.0 - pos) @ pos.T
+    dist[np.arange(len(pos)), np.arange(len(pos))] = -1.0  # a particle is its own nearest
+    idx = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return idx[:, 0] if k == 1 else idx
 
 
 @hookimpl
