@@ -316,6 +316,3 @@ def make_evaluator(name: str, target: Target, full: bool = False):
         )
     except InvToolkitError:
         raise
-
-
-_make_evaluator = make_evaluator  # old private name

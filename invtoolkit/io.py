@@ -72,7 +72,8 @@ def _read_text_grids(path: Path) -> np.ndarray:
     return np.array(blocks, dtype=np.uint8)
 
 
-def check_grids(a, source: str = "grids") -> np.ndarray:
+def check_grids(a, source: str = "grids", *, allow_empty: bool = False) -> np.ndarray:
+    """uint8 (N,H,W) of 0/1 with H,W >= 3 and a pore cell in every grid, or an InputError."""
     a = np.asarray(a)
     if a.dtype == object or a.dtype.kind not in "biuf":
         raise InputError(f"{source}: grid values must be numbers 0/1, got dtype {a.dtype}")
@@ -80,7 +81,7 @@ def check_grids(a, source: str = "grids") -> np.ndarray:
         a = a[None]
     if a.ndim != 3:
         raise InputError(f"{source}: grids must have shape (H,W) or (N,H,W), got {a.shape}")
-    if len(a) == 0:
+    if len(a) == 0 and not allow_empty:
         raise InputError(f"{source}: contains no grids")
     if a.shape[1] < 3 or a.shape[2] < 3:
         raise InputError(f"{source}: grids must be at least 3x3, got {a.shape[1]}x{a.shape[2]}")

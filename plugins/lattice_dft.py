@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from invtoolkit.errors import InputError
+from invtoolkit.io import check_grids
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.pressure import PressureSchedule
 from invtoolkit.progress import progress_bar
@@ -116,7 +117,7 @@ class LatticeDFT(Simulator):
         return _dft_reference.solve
 
     def simulate(self, grids: np.ndarray, *, progress: bool = False) -> np.ndarray:
-        grids = validate_grids(grids)
+        grids = check_grids(grids, source="grids", allow_empty=True)
         n = len(grids)
         out = np.empty((n, len(self.schedule)))
         if n == 0:
@@ -136,26 +137,6 @@ class LatticeDFT(Simulator):
         if self.normalization == "site":
             return np.full(len(grids), float(grids.shape[1] * grids.shape[2]))
         return grids.reshape(len(grids), -1).sum(1).astype(np.float64)
-
-
-def validate_grids(grids) -> np.ndarray:
-    """uint8 (N,H,W) with 0/1 values, H,W >= 3, at least one pore cell each."""
-    a = np.asarray(grids)
-    if a.ndim == 2:
-        a = a[None]
-    if a.ndim != 3:
-        raise InputError(f"grids must have shape (H,W) or (N,H,W), got {a.shape}")
-    if a.shape[1] < 3 or a.shape[2] < 3:
-        raise InputError(f"grids must be at least 3x3, got {a.shape[1]}x{a.shape[2]}")
-    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-        raise InputError("grids contain NaN or infinite values")
-    if a.size and not np.all((a == 0) | (a == 1)):
-        raise InputError("grids must contain only 0 (wall) and 1 (pore)")
-    a = np.ascontiguousarray(a, dtype=np.uint8)
-    empty = np.flatnonzero(a.reshape(len(a), -1).sum(1) == 0)
-    if empty.size:
-        raise InputError(f"grid {empty[0]} has no pore cell (all walls): nothing can adsorb")
-    return a
 
 
 @hookimpl
