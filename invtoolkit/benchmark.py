@@ -373,6 +373,8 @@ def summarise(rows: list[ChainRow], targets: list[BenchTarget], config: Benchmar
         if row.error is None:
             cells = {c["target"]: c for c in row.cells}
             entry.update(_stats([cells[i] for i in sampled], config.time_limit))
+            entry.update(_porosity_stats([cells[t.id] for t in targets if t.kind == "sampled"],
+                                         [t.grid for t in targets if t.kind == "sampled"]))
             entry["textbook"] = {t.source: cells[t.id]["mae"] for t in textbook}
         chains.append(entry)
     return {
@@ -403,10 +405,30 @@ def _stats(cells: list[dict], time_limit: float) -> dict:
     }
 
 
+POROSITY_TOLERANCE = 0.02
+
+
+def _porosity_stats(cells: list[dict], grids: list) -> dict:
+    """Found vs true porosity (pore fraction) of the sampled targets' best grids."""
+    diffs = []
+    for cell, grid in zip(cells, grids):
+        if cell.get("best_grid") is None or grid is None:
+            diffs.append(math.inf)
+            continue
+        found = np.array([[int(ch) for ch in row] for row in cell["best_grid"]], dtype=np.float64)
+        diffs.append(abs(float(found.mean()) - float(np.mean(grid))))
+    if not diffs:
+        return {}
+    diffs = np.array(diffs)
+    return {"porosity": {"within": float(np.mean(diffs <= POROSITY_TOLERANCE)),
+                         "median_abs_error": float(np.median(diffs)), "tolerance": POROSITY_TOLERANCE}}
+
+
 def markdown_tables(summary: dict) -> str:
     """The results as Markdown: the main table, then textbook shapes if any."""
     cfg = summary["config"]
     tgt = summary["targets"]
+    site = cfg["normalization"] == "site"  # the isotherm carries the pore volume: report porosity
     lines = [
         f"{tgt['sampled']} held-out targets ({', '.join(tgt['samplers']) or 'none'} samplers; "
         f"{'full loop' if cfg['loop'] else 'adsorption branch'}, {cfg['normalization']} normalisation, "
@@ -414,8 +436,8 @@ def markdown_tables(summary: dict) -> str:
         f"seed {cfg['seed']}; {summary['machine']['cpus']} CPU(s). MAE verified by lattice-dft.",
         "",
         "| chain | success MAE<=0.005 | <=0.01 | <=0.02 | median MAE | 90th pct MAE | median time to 0.01 (s) "
-        "| DFT calls (mean) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| DFT calls (mean) |" + (" porosity within 0.02 | median porosity error |" if site else ""),
+        "|---|---|---|---|---|---|---|---|" + ("---|---|" if site else ""),
     ]
     for c in summary["chains"]:
         name = f"`{c['label']}`"
@@ -431,6 +453,8 @@ def markdown_tables(summary: dict) -> str:
             f"| {name} | {s['0.005']:.0%} | {s['0.01']:.0%} | {s['0.02']:.0%} | {c['median_mae']:.4f} | "
             f"{c['p90_mae']:.4f} | {'not reached' if reach is None else f'{reach:.1f}'} | "
             f"{c['mean_dft_calls']:.0f} |"
+            + (f" {c['porosity']['within']:.0%} | {c['porosity']['median_abs_error']:.3f} |"
+               if site and "porosity" in c else "")
         )
     if tgt["textbook"]:
         shapes = tgt["textbook"]

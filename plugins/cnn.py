@@ -248,13 +248,15 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
               batch_size: int = 256, lr: float = 2e-3, weight_decay: float = 1e-4, ensemble: int = 1,
               threads: int | None = None, resume: bool = False, val_fraction: float = 0.05,
               max_val: int = 20_000, patience: int = 8, arch: dict | None = None, progress: bool = True,
-              log=None, command: str | None = None) -> dict:
+              init=None, log=None, command: str | None = None) -> dict:
     """Train ``ensemble`` members (seeds seed, seed+1, ...) and save the model directory.
 
     ``time_limit`` (minutes) caps the whole run; the learning-rate schedule (warm-up +
     cosine) follows whichever of epochs or time runs out first, so a time-limited run
     still anneals. A checkpoint is written every epoch to ``output/checkpoint.pt``;
-    ``resume=True`` continues from it. Returns a summary (validation MAE mean / p95 ...).
+    ``resume=True`` continues from it. ``init`` (a cnn model directory) warm-starts every
+    member from that model's first member (its architecture is used; the simulator
+    parameters must match the data). Returns a summary (validation MAE mean / p95 ...).
     """
     torch = _torch()
     from invtoolkit.progress import progress_bar
@@ -273,6 +275,16 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
     if threads:
         torch.set_num_threads(int(threads))
     grids_np, curves_np, attrs, params, steps = _load_training_data(data)
+    init_state = None
+    if init is not None:  # warm start: the given model's architecture and first member's weights
+        init_config, init_states = modelio.load_model(init)
+        if init_config.get("plugin") != PLUGIN:
+            raise InputError(f"{init}: a '{init_config.get('plugin')}' model, not a cnn model")
+        modelio.check_compatible(init_config, init, params={**{k: params.get(k) for k in ("T", "TC", "y")},
+                                                             "steps": steps},
+                                  grid_shape=grids_np.shape[1:])
+        arch = {**init_config["architecture"], **(arch or {})}
+        init_state = init_states[0]
     arch = {**DEFAULT_ARCH, **(arch or {}), "steps": steps}
     train_idx, val_idx = split_indices(len(grids_np), val_fraction, seed, max_val)
     grids = torch.from_numpy(grids_np)
@@ -294,6 +306,8 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
         member_seed = seed + member
         torch.manual_seed(member_seed)
         net = IsothermCNN(arch)
+        if init_state is not None:
+            modelio.load_state(net, init_state, Path(init) / modelio.WEIGHTS_NAME)
         opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
         early, history = EarlyStopping(patience=patience), History()
         best_state, start_epoch, step, elapsed = None, 0, 0, 0.0
@@ -393,6 +407,7 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
             "dataset_seed": attrs.get("seed"), "dataset_normalization": params.get("normalization", "pore"),
             "seed": seed, "epochs": epochs, "time_limit_min": time_limit, "batch_size": batch_size, "lr": lr,
             "weight_decay": weight_decay, "val_fraction": val_fraction, "patience": patience,
+            "init": None if init is None else str(init),
             "loss": "L1 over the 2*steps+1 loop points (pore normalization)",
             "command": command, "torch": torch.__version__, **summary,
         },

@@ -145,3 +145,15 @@ def test_bad_settings_are_one_line_errors(tmp_path):
         bm.run_benchmark(bm.BenchmarkConfig(time_limit=0), ["random"], tmp_path)
     with pytest.raises(InputError, match="no targets"):
         bm.run_benchmark(bm.BenchmarkConfig(targets=0), ["random"], tmp_path)
+
+
+def test_porosity_of_found_grids_is_compared_with_the_truth():
+    from invtoolkit.benchmark import _porosity_stats
+
+    truth = np.zeros((4, 4), np.uint8)
+    truth[:2] = 1  # porosity 0.5
+    same = ["1111", "1111", "0000", "0000"]  # 0.5: exact
+    near = ["1111", "1110", "0000", "0000"]  # 0.4375: off by 0.0625
+    stats = _porosity_stats([{"best_grid": same}, {"best_grid": near}, {"best_grid": None}], [truth] * 3)
+    assert stats["porosity"]["within"] == pytest.approx(1 / 3)
+    assert stats["porosity"]["median_abs_error"] == pytest.approx(0.0625)

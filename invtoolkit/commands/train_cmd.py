@@ -37,9 +37,11 @@ def train_group():
 @click.option("--arch", "arch_items", multiple=True, metavar="KEY=VALUE",
               help="Architecture override, e.g. channels=24, dilations=1,1,2,4. Repeatable.")
 @click.option("--resume", is_flag=True, help="Continue from OUTPUT/checkpoint.pt.")
+@click.option("--init", "init", type=click.Path(), default=None,
+              help="Warm start: initialise from this model directory (its architecture and weights).")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train_surrogate_command(data, output, surrogate, epochs, time_limit, seed, batch_size, lr, ensemble, patience,
-                            val_fraction, threads, arch_items, resume, progress):
+                            val_fraction, threads, arch_items, resume, init, progress):
     """Train a surrogate on a labelled dataset DATA (zarr store from 'dataset generate').
 
     A seeded train/validation split, a checkpoint every epoch (--resume continues),
@@ -60,6 +62,7 @@ def train_surrogate_command(data, output, surrogate, epochs, time_limit, seed, b
     summary = trainer(data, output, epochs=epochs, time_limit=time_limit, seed=seed, batch_size=batch_size, lr=lr,
                       ensemble=ensemble, patience=patience, val_fraction=val_fraction, threads=threads,
                       arch=_parse_arch(arch_items), resume=resume, progress=progress,
+                      **({"init": init} if init else {}),
                       command="invtoolkit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     click.echo(f"{output}: validation MAE {summary['val_mae']:.5f} (p95 {summary['val_mae_p95']:.5f}) "
                f"on {summary['n_val']} grids", err=True)
