@@ -15,23 +15,34 @@ Design
   asks for: the least fixed point above the previous state when mu increases and
   the greatest one below it when mu decreases.  No over-relaxation, no Anderson
   mixing, no extrapolation between points (they can jump branches).
-* SIMD over grids: the states of ``L`` grids are stored interleaved, (H*W, L), so
-  the innermost loop runs over lanes (grids) and vectorises (AVX2 / AVX-512).
-  Unsigned indices (no wrap-around code), ``error_model='numpy'``, fastmath
-  without reassociation, and a hand-written vectorisable ``exp`` (Cephes range
-  reduction + polynomial; ``math.exp`` is a libm call LLVM does not vectorise).
+* SIMD over grids: the states of ``L`` grids are stored interleaved, (slots, L), so
+  the lanes of one cell are contiguous.  For even H and W the two colours are stored
+  apart, row by row with periodic ghost slots (``_layout``): a row of one colour and
+  the rows of its four neighbours are then contiguous runs of (W/2)*L values, so the
+  innermost loop is one long vectorised loop per row (the vectoriser's alias checks
+  are paid per row, not per cell).  Unsigned indices (no wrap-around code, no
+  gathers), ``error_model='numpy'``, fastmath without reassociation, and a
+  hand-written vectorisable ``exp`` (range reduction by the magic-number trick +
+  polynomial; ``math.exp`` is a libm call LLVM does not vectorise).
   Each lane walks through the schedule on its own; when it finishes it takes the
   next job of its worker's queue.  Wall cells get a huge negative constant term,
   so their rho is 0 to 1e-38 without a mask multiply.
 * Threads: numba ``prange`` over workers; worker ``t`` takes jobs t, t+T, ...
-* Stopping rule, per lane and point, on the MEAN |step| per pore cell ``d_k`` (the
-  output is a mean, and the slow modes are usually a few cells of a small cluster, so
-  the max-norm rule it replaced swept ~25% more for nothing): with
+* Stopping rule, per lane and point, on the mean step per pore cell, ``d_k =
+  |sum of the steps of sweep k| / pores`` (the output is a mean, and the slow modes
+  are usually a few cells of a small cluster, so the max-norm rule it replaced swept
+  ~25% more for nothing).  The iteration is monotone (every cell moves the same way
+  at a point; at the turn from adsorption to desorption only within the previous
+  point's tolerance), so this equals the mean |step| but costs one subtract and one
+  add per update (|step| sums cost ~12% more); the float32 sums of steps are small numbers, so they keep full relative
+  precision even for tiny steps (a sum of the new values would not).  The output
+  sum(rho) is the lane's start sum plus all its step sums (float64).  With
   ``r = max(d_k/d_{k-1}, r_clean)`` (``r_clean``: the last ratio measured while the
   steps were well above rounding level, so ulp noise cannot fake a fast contraction),
   stop when ``d_k <= tol``, ``r < 1`` and the geometric tail ``d_k*r/(1-r) <= tol``
   (monotone iteration: all steps have one sign, so this bounds the remaining error of
-  the sum) -- but only once the ratio has settled; while it is still rising (a slow
+  the sum, and the remaining change of the output is exactly the tail of the step
+  sums) -- but only once the ratio has settled; while it is still rising (a slow
   mode emerging from under a fast transient) only a step small enough for a hidden
   mode contracting at R_PESS passes.  A sweep that changes nothing is a fixed point.
   float32 steps that stay at a few ulp for 64 sweeps (rounding noise, r ~ 1) end the
@@ -86,18 +97,21 @@ _FM = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}  # fastmath without rea
 # ---------------------------------------------------------------- float32 exp
 _F32 = np.float32
 _LOG2E32 = _F32(1.4426950408889634)
-_HALF32 = _F32(0.5)
 _ONE32 = _F32(1.0)
-_ZLO32 = _F32(-87.0)
+X_MAX32 = 80.0        # largest x the float32 sigmoid handles without a clamp
 _ZHI32 = _F32(87.0)
+_MAGIC32 = _F32(12582912.0)                 # 1.5*2**23: adding it rounds to an integer
+_EXPB32 = np.int32(127 - 0x4B400000)        # exponent bias minus the magic's bit pattern
 _C1_32 = _F32(0.693359375)
 _C2_32 = _F32(-2.12194440e-4)
-_P0_32 = _F32(1.9875691500e-4)
-_P1_32 = _F32(1.3981999507e-3)
-_P2_32 = _F32(8.3334519073e-3)
-_P3_32 = _F32(4.1665795894e-2)
-_P4_32 = _F32(1.6666665459e-1)
-_P5_32 = _F32(5.0000001201e-1)
+# e**f ~ 1 + f + f**2 * Q(f) on |f| <= ln2/2, Q of degree 4 fitted for minimal max
+# relative error (3e-9, iteratively reweighted least squares on Chebyshev nodes): as
+# accurate in float32 as Cephes' degree-5 Q (both ~6e-8 = 1 ulp), one FMA less
+_P1_32 = _F32(0.0013814539710440912)
+_P2_32 = _F32(0.008368745315496836)
+_P3_32 = _F32(0.04166839080532465)
+_P4_32 = _F32(0.16666520397208978)
+_P5_32 = _F32(0.4999999343199474)
 
 # ---------------------------------------------------------------- float64 exp
 _LOG2E64 = 1.4426950408889634
@@ -112,19 +126,26 @@ _T8, _T9, _T10, _T11, _T12 = _T[8], _T[9], _T[10], _T[11], _T[12]
 
 @njit(fastmath=_FM, error_model="numpy", cache=True, inline="always")
 def _sigmoid32(x):
-    """1/(1+exp(-x)) in float32, vectorisable (about 1-2 ulp)."""
+    """1/(1+exp(-x)) in float32, vectorisable (about 1-2 ulp), for x <= X_MAX32.
+
+    Only the lower end of x needs a clamp (wall cells, RH = 0); ``solve`` checks that
+    x = beta*mu + beta*w_ff*(sum of neighbours + y*solid ones) <= X_MAX32 (it is <= 9
+    with the default constants) and uses the float64 kernel otherwise.
+    """
     z = -x
-    z = min(max(z, _ZLO32), _ZHI32)
-    n = np.floor(z * _LOG2E32 + _HALF32)
+    z = min(z, _ZHI32)
+    # n = round(z/ln2) by the magic-number trick: t's low mantissa bits hold n, so
+    # 2**n needs no float->int conversion and no separate rounding instruction
+    t = z * _LOG2E32 + _MAGIC32
+    n = t - _MAGIC32
     f = z - n * _C1_32
     f = f - n * _C2_32
-    p = _P0_32 * f + _P1_32
-    p = p * f + _P2_32
+    p = _P1_32 * f + _P2_32
     p = p * f + _P3_32
     p = p * f + _P4_32
     p = p * f + _P5_32
     e = p * f * f + f + _ONE32
-    sc = np.int32((np.int32(n) + np.int32(127)) << np.int32(23)).view(np.float32)
+    sc = np.int32((np.float32(t).view(np.int32) + _EXPB32) << np.int32(23)).view(np.float32)
     return _ONE32 / (_ONE32 + e * sc)
 
 
@@ -152,58 +173,94 @@ def _sigmoid64(x):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _sweep32(rho, whi, wlo, tab, mhi, mlo, dsum, K, Klo):
+def _sweep32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
     """One red-black Gauss-Seidel sweep over all cells of all lanes (float32).
 
-    rho, whi, wlo: (HW*L,) interleaved state and per-cell constant (beta*w_ff*y*solid
-    neighbours, or a huge negative number on wall cells so their rho stays ~1e-38);
-    mhi, mlo: (L,) beta*mu of each lane.  Constants are float32 hi + lo pairs with the
-    hi parts on a 2**-10 grid, so whi + mhi is exact (the rounding of beta*mu would
-    otherwise be a bias shared by all cells, amplified near condensation).  Keeping mu
-    per lane makes a new point O(1) per lane instead of a strided pass over the grid.
-    tab: (HW, 5) uint64 offsets (cell, 4 neighbours) * L in sweep order; dsum: (L,)
-    running sum of |step|.  Unsigned indices: no wrap-around code, the lane loop
-    vectorises.
+    rho, whi, wlo: (slots*L,) interleaved state and per-cell constant (beta*w_ff*y*solid
+    neighbours, or a huge negative number on wall cells so their rho stays ~1e-38).
+    Constants are float32 hi + lo pairs with the hi parts on a 2**-10 grid, so whi + mhi
+    is exact (the rounding of beta*mu would otherwise be a bias shared by all cells,
+    amplified near condensation).  prog: (n, 7) uint64 rows, offsets in units of lanes
+    (see ``_layout``): kind 0 updates the run dst..dst+n from the runs a, b, u, v of its
+    neighbours; kind 1 copies a..a+n to dst (periodic ghost slots).  Runs are whole rows
+    of one colour, so the innermost loop is long and contiguous: the vectoriser's alias
+    checks are paid once per row, not once per cell.  mhi, mlo: (SEG*L,) beta*mu of
+    each lane repeated along the longest run (a new point stays O(SEG) per lane).
+    acc: (SEG*L,) accumulator of the steps (new - old), flushed into the float64 sums
+    (L,) by kind-2 rows every 8 rows: the sum of the steps of every lane is all the
+    stopping rule and the output need (see ``_stop_test`` and the module doc), and
+    replaces |step| sums plus a pass over the state whenever a lane finishes a point
+    (~20% of the time together).  Unsigned indices: no wrap-around code.
     """
-    L = np.uint64(dsum.shape[0])
-    for k in range(tab.shape[0]):
-        c = tab[k, 0]
-        a = tab[k, 1]
-        b = tab[k, 2]
-        u = tab[k, 3]
-        v = tab[k, 4]
-        for l in range(L):
-            l = np.uint64(l)
-            S = (rho[a + l] + rho[b + l]) + (rho[u + l] + rho[v + l])
-            x = ((whi[c + l] + mhi[l]) + K * S) + ((wlo[c + l] + mlo[l]) + Klo * S)
+    for q in range(prog.shape[0]):
+        c = prog[q, 1]
+        a = prog[q, 2]
+        n = prog[q, 6]
+        if prog[q, 0] == 1:
+            for m in range(n):
+                m = np.uint64(m)
+                rho[c + m] = rho[a + m]
+            continue
+        if prog[q, 0] == 2:
+            _reduce_acc(acc, sums)
+            continue
+        b = prog[q, 3]
+        u = prog[q, 4]
+        v = prog[q, 5]
+        for m in range(n):
+            m = np.uint64(m)
+            S = (rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])
+            x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
             new = _sigmoid32(x)
-            dsum[l] += abs(new - rho[c + l])
-            rho[c + l] = new
+            acc[m] += new - rho[c + m]
+            rho[c + m] = new
+    _reduce_acc(acc, sums)
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _sweep64(rho, whi, tab, mhi, dsum, K):
+def _sweep64(rho, whi, prog, mhi, acc, sums, K):
     """One red-black Gauss-Seidel sweep over all cells of all lanes (float64)."""
-    L = np.uint64(dsum.shape[0])
-    for k in range(tab.shape[0]):
-        c = tab[k, 0]
-        a = tab[k, 1]
-        b = tab[k, 2]
-        u = tab[k, 3]
-        v = tab[k, 4]
+    for q in range(prog.shape[0]):
+        c = prog[q, 1]
+        a = prog[q, 2]
+        n = prog[q, 6]
+        if prog[q, 0] == 1:
+            for m in range(n):
+                m = np.uint64(m)
+                rho[c + m] = rho[a + m]
+            continue
+        if prog[q, 0] == 2:
+            _reduce_acc(acc, sums)
+            continue
+        b = prog[q, 3]
+        u = prog[q, 4]
+        v = prog[q, 5]
+        for m in range(n):
+            m = np.uint64(m)
+            x = (whi[c + m] + mhi[m]) + K * ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m]))
+            new = _sigmoid64(x)
+            acc[m] += new - rho[c + m]
+            rho[c + m] = new
+    _reduce_acc(acc, sums)
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def _reduce_acc(acc, sums):
+    """sums[l] += sum of acc over the run positions of lane l (float64); acc = 0."""
+    L = np.uint64(sums.shape[0])
+    for k in range(acc.shape[0] // L):
+        o = np.uint64(k) * L
         for l in range(L):
             l = np.uint64(l)
-            x = (whi[c + l] + mhi[l]) + K * ((rho[a + l] + rho[b + l]) + (rho[u + l] + rho[v + l]))
-            new = _sigmoid64(x)
-            dsum[l] += abs(new - rho[c + l])
-            rho[c + l] = new
+            sums[l] += np.float64(acc[o + l])
+            acc[o + l] = 0.0
 
 
 @njit(cache=True)
 def _stop_test(d, dprev, rprev, k, tol, rcl):
     """Return (converged, ratio) for one lane after its k-th sweep at this point.
 
-    d: mean |step| per pore cell.  With r = max(d/dprev, rcl), the geometric tail
+    d: |mean step| per pore cell.  With r = max(d/dprev, rcl), the geometric tail
     ``d*r/(1-r)`` bounds the remaining error of the mean (hence of the output) once
     the iteration is in its asymptotic regime.  After a fast transient a slow mode can
     hide under it (ratios 0.1, 0.3, 0.7, 0.88, ... while the mean step already looks
@@ -234,7 +291,7 @@ def _split(v):
 
 
 @njit(cache=True)
-def _load_lane(whi, wlo, rho, grid, nbr, B, l, L, reset):
+def _load_lane(whi, wlo, rho, grid, nbr, cslot, B, l, L, reset):
     """Set one lane's per-cell constant for a new grid (and rho = s if reset).
 
     beta*w_ff*y*(number of solid neighbours) on pore cells, a huge negative number
@@ -242,7 +299,7 @@ def _load_lane(whi, wlo, rho, grid, nbr, B, l, L, reset):
     """
     HW = grid.shape[0]
     for c in range(HW):
-        i = c * L + l
+        i = cslot[c] * L + l
         if grid[c]:
             ns = 0
             for q in range(4):
@@ -261,92 +318,85 @@ def _load_lane(whi, wlo, rho, grid, nbr, B, l, L, reset):
 
 
 @njit(cache=True)
-def _set_mu(mhi, mlo, l, beta_mu):
-    if mhi.itemsize == 4:
-        mhi[l], mlo[l] = _split(beta_mu)
-    else:
-        mhi[l] = beta_mu
-
-
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def _lane_sums(rho, sums):
-    """sum(rho) of every lane, in float64 (wall cells hold ~1e-38).
-
-    One contiguous, vectorised pass over all lanes is cheaper than a strided pass
-    per finished lane (several lanes finish a point in most sweeps).
-    """
-    L = sums.shape[0]
-    for l in range(L):
-        sums[l] = 0.0
-    for c in range(rho.shape[0] // L):
-        for l in range(L):
-            sums[l] += np.float64(rho[c * L + l])
+def _set_mu(mhi, mlo, l, L, beta_mu):
+    """beta*mu of lane l, repeated along a run (see _sweep32)."""
+    hi, lo = _split(beta_mu)
+    if mhi.itemsize != 4:  # float64 state: one exact-enough constant
+        hi, lo = beta_mu, 0.0
+    for k in range(mhi.shape[0] // L):
+        mhi[k * L + l] = hi
+        mlo[k * L + l] = lo
 
 
 @njit(cache=True)
-def _sweep(rho, whi, wlo, tab, mhi, mlo, dsum, K, Klo):
+def _sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
     if rho.itemsize == 4:
-        _sweep32(rho, whi, wlo, tab, mhi, mlo, dsum, K, Klo)
+        _sweep32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo)
     else:
-        _sweep64(rho, whi, tab, mhi, dsum, K)
+        _sweep64(rho, whi, prog, mhi, acc, sums, K)
 
 
 @njit(parallel=True, cache=True)
-def _solve_all(grids, jobs, states, bmus, K, B, nbr, tab, single, L, tol, stall_d,
+def _solve_all(grids, jobs, states, bmus, K, B, nbr, cslot, prog, seg, single, L, tol, stall_d,
                dclean, r_hard, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard):
     """Run all jobs; worker t takes jobs t, t+nworkers, ...
 
     grids: (N, HW) uint8; jobs: (J, 4) int64 rows (grid, first point, end point,
     state row or -1 for rho = s); states: (*, HW) float32 start states; bmus: (P,)
-    beta*mu; nbr: (HW, 4) neighbours; tab: (HW, 5) red-black sweep table; single:
+    beta*mu; nbr: (HW, 4) neighbours; cslot, prog, seg: state layout and sweep program
+    (see ``_layout``); single:
     float32 state (else float64); out: (N, P) sums.  stats: (nworkers, 4) sweeps,
     capped points, stalled points, hard-buffer overflows; ptsweeps: (nworkers, P)
     lane-sweeps per point.  Hard float32 points (clean ratio >= r_hard or stalled)
     are saved in hard_gp (nworkers, cap, 2) / hard_st (nworkers, cap, HW), counts
     in nhard (nworkers,), when r_hard < 1.
     """
-    HW = grids.shape[1]
+    NS = (prog[:, 1] + prog[:, 6]).max()   # slots of the state layout
+    progL = (prog * L).astype(np.uint64)
+    progL[:, 0] = prog[:, 0]
     for t in prange(nworkers):
         if single:
             _worker(grids, jobs, states, bmus, np.float32(K), np.float32(K - np.float64(np.float32(K))),
-                    B, nbr, tab, L, tol, stall_d, dclean, r_hard, t, nworkers, out, stats,
+                    B, nbr, cslot, progL, L, tol, stall_d, dclean, r_hard, t, nworkers, out, stats,
                     ptsweeps, hard_gp, hard_st, nhard,
-                    np.zeros(HW * L, dtype=np.float32), np.zeros(HW * L, dtype=np.float32),
-                    np.zeros(HW * L, dtype=np.float32), np.zeros(L, dtype=np.float32),
-                    np.zeros(L, dtype=np.float32), np.zeros(L, dtype=np.float32))
+                    np.zeros(NS * L, dtype=np.float32), np.zeros(NS * L, dtype=np.float32),
+                    np.zeros(NS * L, dtype=np.float32), np.zeros(seg * L, dtype=np.float32),
+                    np.zeros(seg * L, dtype=np.float32), np.zeros(seg * L, dtype=np.float32))
         else:
-            _worker(grids, jobs, states, bmus, K, 0.0, B, nbr, tab, L, tol, stall_d, dclean,
-                    r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard,
-                    np.zeros(HW * L), np.zeros(HW * L), np.zeros(HW * L), np.zeros(L),
-                    np.zeros(L), np.zeros(L))
+            _worker(grids, jobs, states, bmus, K, 0.0, B, nbr, cslot, progL, L, tol, stall_d,
+                    dclean, r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard,
+                    np.zeros(NS * L), np.zeros(NS * L), np.zeros(NS * L), np.zeros(seg * L),
+                    np.zeros(seg * L), np.zeros(seg * L))
     return 0
 
 
 @njit(cache=True)
-def _start_job(jobs, states, j, grids, nbr, bmus, B, whi, wlo, mhi, mlo, rho, l, L):
+def _start_job(jobs, states, j, grids, nbr, cslot, bmus, B, whi, wlo, mhi, mlo, rho, l, L):
     g = jobs[j, 0]
     p0 = jobs[j, 1]
     srow = jobs[j, 3]
-    _load_lane(whi, wlo, rho, grids[g], nbr, B, l, L, srow < 0)
-    _set_mu(mhi, mlo, l, bmus[p0])
+    _load_lane(whi, wlo, rho, grids[g], nbr, cslot, B, l, L, srow < 0)
+    _set_mu(mhi, mlo, l, L, bmus[p0])
     if srow >= 0:
         HW = grids.shape[1]
         for c in range(HW):
             if grids[g, c]:
-                rho[c * L + l] = states[srow, c]
+                rho[cslot[c] * L + l] = states[srow, c]
             else:
-                rho[c * L + l] = 0.0
-    return g, p0
+                rho[cslot[c] * L + l] = 0.0
+    s0 = 0.0                               # sum(rho) of the start state
+    for c in range(grids.shape[1]):
+        s0 += rho[cslot[c] * L + l]
+    return g, p0, s0
 
 
 @njit(cache=True)
-def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, tab, L, tol, stall_d, dclean,
+def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, prog, L, tol, stall_d, dclean,
             r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard,
-            rho, whi, wlo, dsum, mhi, mlo):
+            rho, whi, wlo, mhi, mlo, acc):
     J = jobs.shape[0]
     HW = grids.shape[1]
     cap = hard_gp.shape[1]
-    tabL = (tab * L).astype(np.uint64)
     job = np.full(L, -1, dtype=np.int64)   # job in lane, -1 = idle
     gid = np.zeros(L, dtype=np.int64)      # its grid
     pt = np.zeros(L, dtype=np.int64)       # its current point
@@ -356,7 +406,8 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, tab, L, tol, stall_d, dcl
     rprev = np.zeros(L)                    # contraction ratio of the previous sweep
     nstall = np.zeros(L, dtype=np.int64)   # sweeps in a row at rounding level
     inv_np = np.zeros(L)                   # 1 / pore count of the lane's grid
-    sums = np.zeros(L)                     # sum(rho) per lane, when have_sums
+    sums = np.zeros(L)                     # sum of the steps of the last sweep per lane
+    lsum = np.zeros(L)                     # sum(rho) per lane (start sum + all steps)
     nxt = np.int64(t)                      # next job of this worker's queue
     nw = np.int64(nworkers)
     nsweeps = 0
@@ -365,29 +416,29 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, tab, L, tol, stall_d, dcl
     noverflow = 0
     nh = 0
     active = 0
-    for c in range(HW * L):               # idle lanes: all wall, rho = 0
+    for c in range(whi.shape[0]):          # idle lanes: all wall, rho = 0
         whi[c] = _WALL_BIAS
         wlo[c] = 0.0
         rho[c] = 0.0
     for l in range(L):
         if nxt < J:
             job[l] = nxt
-            gid[l], pt[l] = _start_job(jobs, states, nxt, grids, nbr, bmus, B, whi, wlo, mhi,
-                                       mlo, rho, l, L)
+            gid[l], pt[l], lsum[l] = _start_job(jobs, states, nxt, grids, nbr, cslot, bmus,
+                                                B, whi, wlo, mhi, mlo, rho, l, L)
             inv_np[l] = 1.0 / max(1, grids[gid[l]].astype(np.int64).sum())
             nxt += nw
             active += 1
     while active > 0:
         for l in range(L):
-            dsum[l] = 0.0
-        _sweep(rho, whi, wlo, tabL, mhi, mlo, dsum, K, Klo)
-        have_sums = False
+            sums[l] = 0.0
+        _sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo)   # sums = sum of steps
         nsweeps += 1
         for l in range(L):
             j = job[l]
             if j < 0:
                 continue
-            d = np.float64(dsum[l]) * inv_np[l]   # mean |step| per pore cell
+            d = abs(sums[l]) * inv_np[l]     # |mean step| per pore cell
+            lsum[l] += sums[l]                 # running sum(rho) of the lane
             k = ksw[l] + 1
             ksw[l] = k
             ptsweeps[t, pt[l]] += 1
@@ -416,16 +467,13 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, tab, L, tol, stall_d, dcl
             # point done
             g = gid[l]
             p = pt[l]
-            if not have_sums:
-                _lane_sums(rho, sums)
-                have_sums = True
-            out[g, p] = sums[l]
+            out[g, p] = lsum[l]
             if r_hard < 1.0 and (stalled or rcl[l] >= r_hard):
                 if nh < cap:
                     hard_gp[t, nh, 0] = g
                     hard_gp[t, nh, 1] = p
                     for c in range(HW):
-                        hard_st[t, nh, c] = rho[c * L + l]
+                        hard_st[t, nh, c] = rho[cslot[c] * L + l]
                     nh += 1
                 else:
                     noverflow += 1
@@ -437,22 +485,23 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, tab, L, tol, stall_d, dcl
             p += 1
             if p < jobs[j, 2]:
                 pt[l] = p
-                _set_mu(mhi, mlo, l, bmus[p])
+                _set_mu(mhi, mlo, l, L, bmus[p])
                 continue
             # job done: next job of the queue, or idle
             if nxt < J:
                 job[l] = nxt
-                gid[l], pt[l] = _start_job(jobs, states, nxt, grids, nbr, bmus, B, whi, wlo,
-                                           mhi, mlo, rho, l, L)
+                gid[l], pt[l], lsum[l] = _start_job(jobs, states, nxt, grids, nbr, cslot,
+                                                    bmus, B, whi, wlo, mhi, mlo, rho, l, L)
                 inv_np[l] = 1.0 / max(1, grids[gid[l]].astype(np.int64).sum())
                 nxt += nw
             else:
                 job[l] = -1
                 active -= 1
                 for c in range(HW):
-                    whi[c * L + l] = _WALL_BIAS
-                    wlo[c * L + l] = 0.0
-                    rho[c * L + l] = 0.0
+                    i = cslot[c] * L + l
+                    whi[i] = _WALL_BIAS
+                    wlo[i] = 0.0
+                    rho[i] = 0.0
     stats[t, 0] += nsweeps * L
     stats[t, 1] += ncap
     stats[t, 2] += nstalls
@@ -476,6 +525,61 @@ def _tables(H: int, W: int):
     return np.ascontiguousarray(nbr, dtype=np.int64), np.ascontiguousarray(tab, dtype=np.int64)
 
 
+def _layout(H: int, W: int):
+    """State layout and sweep program: (nbr, cslot, prog, seg).
+
+    nbr: (HW,4) neighbours; cslot: (HW,) slot of each cell in the state array (a slot
+    holds the L lanes of one cell); prog: (n,7) int64 rows (kind, dst, a, b, u, v, len)
+    in slots, run by ``_sweep32``; seg: the longest update run.
+
+    For even H and W the two colours are stored apart, row by row, each row with a
+    ghost slot at both ends and each colour with a ghost row above and below (periodic
+    copies): then a row of one colour is a contiguous run whose 4 neighbour runs
+    (up, down, left, right) are contiguous too, and one sweep is 2H long loops.  The
+    ghosts of a colour are refreshed just before the other colour reads them (so a
+    lane loaded between sweeps is picked up); of the two ghost columns of a row only
+    the one its reader needs (the reader's row parity decides the side).  kind-2 rows
+    flush the partial step sums.  Odd sizes (no consistent 2-colouring of
+    the torus) fall back to one run per cell in the ``_tables`` order: an ordinary
+    Gauss-Seidel sweep, just as valid, only slower.
+    """
+    nbr, tab = _tables(H, W)
+    if H % 2 or W % 2:
+        prog = np.zeros((H * W, 7), dtype=np.int64)
+        prog[:, 1:6] = tab
+        prog[:, 6] = 1
+        prog = np.insert(prog, np.arange(8, H * W, 8), (2, 0, 0, 0, 0, 0, 0), axis=0)
+        return nbr, np.arange(H * W, dtype=np.int64), prog, 1
+    h = W // 2
+    rw = h + 2                      # slots per row: ghost, h cells, ghost
+    per = (H + 2) * rw              # slots per colour: ghost row, H rows, ghost row
+
+    def slot(col, i, k):            # row i in -1..H, k in -1..h
+        return col * per + (i + 1) * rw + (k + 1)
+
+    ii, jj = np.divmod(np.arange(H * W), W)
+    cslot = slot((ii + jj) & 1, ii, jj // 2).astype(np.int64)
+    prog = []
+    for col in (0, 1):
+        o = 1 - col
+        for i in range(H):          # the ghost column of the other colour's row read below
+            if (i + col) & 1:
+                prog.append((1, slot(o, i, h), slot(o, i, 0), 0, 0, 0, 1))
+            else:
+                prog.append((1, slot(o, i, -1), slot(o, i, h - 1), 0, 0, 0, 1))
+        prog.append((1, slot(o, -1, -1), slot(o, H - 1, -1), 0, 0, 0, rw))
+        prog.append((1, slot(o, H, -1), slot(o, 0, -1), 0, 0, 0, rw))
+        for i in range(H):
+            # cell (i, j = 2k + p): its left neighbour is the other colour's k + p - 1,
+            # its right one k + p, up and down the other colour's k in rows i -+ 1
+            p = (i + col) & 1
+            prog.append((0, slot(col, i, 0), slot(o, i - 1, 0), slot(o, i + 1, 0),
+                         slot(o, i, p - 1), slot(o, i, p), h))
+            if i % 8 == 7:          # flush the float32 partial sums of the new values
+                prog.append((2, 0, 0, 0, 0, 0, 0))
+    return nbr, cslot, np.array(prog, dtype=np.int64), h
+
+
 _last_stats: dict = {}
 
 
@@ -496,7 +600,7 @@ def _lanes(njobs: int, nworkers: int) -> int:
     return int(min(LANES, max(8, -(-per // 8) * 8)))
 
 
-def _run(g8, jobs, states, bmus, K, B, nbr, tab, single, tol, stall_d, dclean, r_hard,
+def _run(g8, jobs, states, bmus, K, B, lay, single, tol, stall_d, dclean, r_hard,
          nthreads, out, acc, P, cap, maxlanes=LANES):
     HW = g8.shape[1]
     nworkers = max(1, min(nthreads, len(jobs)))
@@ -506,7 +610,7 @@ def _run(g8, jobs, states, bmus, K, B, nbr, tab, single, tol, stall_d, dclean, r
     hard_gp = np.zeros((nworkers, cap, 2), dtype=np.int64)
     hard_st = np.zeros((nworkers, cap, HW), dtype=np.float32)
     nhard = np.zeros(nworkers, dtype=np.int64)
-    _solve_all(g8, jobs, states, bmus, K, B, nbr, tab, single, L, tol, stall_d, dclean,
+    _solve_all(g8, jobs, states, bmus, K, B, *lay, single, L, tol, stall_d, dclean,
                r_hard, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard)
     acc["sweeps"] += stats[:, 0].sum()
     acc["capped"] += int(stats[:, 1].sum())
@@ -549,7 +653,9 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
     K = beta * float(w_ff)
     B = beta * float(w_ff) * float(y)
     bmus = beta * mus
-    nbr, tab = _tables(H, W)
+    if single and bmus.max() + 4.0 * max(K, B, 0.0) > X_MAX32:
+        single = False  # outside the float32 kernel's range (see _sigmoid32): exact mode
+    lay = _layout(H, W)
     maxthreads = numba.config.NUMBA_NUM_THREADS
     nthreads = maxthreads if threads is None else max(1, min(int(threads), maxthreads))
     acc = dict(sweeps=0, polish_sweeps=0, capped=0, stalled=0, polished=0, redone=0,
@@ -567,17 +673,17 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
             jobs[:, 2] = P
             jobs[:, 3] = -1
             if not single:
-                _run(g8, jobs, nostate, bmus, K, B, nbr, tab, False,
+                _run(g8, jobs, nostate, bmus, K, B, lay, False,
                      TOL64 if tol is None else float(tol), STALL64, DCLEAN64, 1.0,
                      nthreads, o, acc, P, 1)
                 continue
             cap = -(-HARD_PER_GRID * n // max(1, min(nthreads, n))) + 16
-            gp, st, overflow = _run(g8, jobs, nostate, bmus, K, B, nbr, tab, True,
+            gp, st, overflow = _run(g8, jobs, nostate, bmus, K, B, lay, True,
                                     TOL32 if tol is None else float(tol), STALL32, DCLEAN32,
                                     R_HARD, nthreads, o, acc, P, cap)
             if overflow:  # too many ill-conditioned points: redo the chunk in float64
                 acc["redone"] += n
-                _run(g8, jobs, nostate, bmus, K, B, nbr, tab, False, TOL_POLISH, STALL64,
+                _run(g8, jobs, nostate, bmus, K, B, lay, False, TOL_POLISH, STALL64,
                      DCLEAN64, 1.0, nthreads, o, acc, P, 1)
                 continue
             if len(gp):
@@ -587,7 +693,7 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
                 pj[:, 2] = gp[:, 1] + 1
                 pj[:, 3] = np.arange(len(gp))
                 s0 = acc["sweeps"]
-                _run(g8, pj, st, bmus, K, B, nbr, tab, False, TOL_POLISH, STALL64, DCLEAN64,
+                _run(g8, pj, st, bmus, K, B, lay, False, TOL_POLISH, STALL64, DCLEAN64,
                      1.0, nthreads, o, acc, P, 1, POLISH_LANES)
                 acc["polish_sweeps"] += acc["sweeps"] - s0
                 acc["sweeps"] = s0

@@ -181,3 +181,43 @@ def test_torch_agrees_with_numba():
         out = _dft_torch.solve_torch(g, MUS, **KW, dtype=dtype, device="cpu")
         assert out.shape == ref.shape
         assert (np.abs(out - ref) / npore).max() <= bound
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (6, 4), (4, 5), (5, 4)])
+def test_non_square_and_mixed_parity_sizes(shape):
+    # even H and W use the split-colour row layout, mixed parity the per-cell fallback
+    g = random_grids(3, *shape, seed=13, p=0.6)
+    ref = np.stack([scalar_reference(x, MUS, tol=1e-12) for x in g])
+    npore = g.reshape(3, -1).sum(1)[:, None]
+    for dtype, bound in (("float64", 1e-6), ("float32", 1e-5)):
+        out = _dft_numba.solve(g, MUS, **KW, dtype=dtype)
+        assert (np.abs(out - ref) / npore).max() <= bound
+
+
+def test_float32_matches_float64_on_slits_and_squares():
+    # capillary condensation steps and hysteresis loops of every width: the float32
+    # kernel (and its stopping rule on step sums) must land on the same branches
+    gs = []
+    for w in range(2, 11):
+        slit = np.zeros((20, 20), dtype=np.uint8)
+        slit[:w] = 1
+        gs += [np.roll(slit, w, 0), slit.T.copy()]
+    for a in range(3, 19, 2):
+        gs.append(np.roll(square_pore(20, a)[0], (a, 2 * a), (0, 1)))
+    g = np.array(gs)
+    npore = g.reshape(len(g), -1).sum(1)[:, None]
+    r64 = _dft_numba.solve(g, MUS, **KW, dtype="float64") / npore
+    r32 = _dft_numba.solve(g, MUS, **KW, dtype="float32") / npore
+    assert np.abs(r32 - r64).max() <= 1e-5
+    loops = (r64[:, 40:][:, ::-1] - r64[:, :41]).max(1)
+    assert (loops > 0.3).sum() >= 5  # the set does contain wide hysteresis loops
+
+
+def test_float32_range_guard_falls_back_to_float64():
+    # a low temperature makes beta*w_ff*(neighbours) exceed the float32 sigmoid's range
+    g = random_grids(4, 6, 6, 2)
+    kw = dict(beta=40.0, w_ff=W_FF, y=Y)
+    mus = np.linspace(-3.0, -2.0, 5)
+    out = _dft_numba.solve(g, mus, **kw, dtype="float32")
+    assert _dft_numba.last_stats()["dtype"] == "float64"
+    np.testing.assert_array_equal(out, _dft_numba.solve(g, mus, **kw, dtype="float64"))
