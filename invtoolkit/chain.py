@@ -62,6 +62,7 @@ class StageReport:
     seconds: float
     best_error: float  # by the stage's own evaluator
     population: int
+    note: str | None = None  # e.g. why a generator stage proposed nothing
 
 
 @dataclass
@@ -128,10 +129,24 @@ class GeneratorStage:
     def __init__(self, generator, n: int = 64):
         self.generator = generator
         self.n = int(n)
+        self.note = None
 
     def run(self, problem: Problem, population: Population, *, rng, deadline=None, progress=False):
+        # A learned generator serves the grid size and pressure axis it was trained
+        # for; for any other problem it proposes nothing and the next stages search alone.
+        self.note = None
         seed = int(rng.integers(2**31))
-        grids = self.generator.generate(problem.target.values[None], self.n, seed=seed)[0]
+        wanted = tuple(population.grids.shape[1:]) if population.grids.ndim == 3 else tuple(problem.grid_shape)
+        shape = tuple(getattr(self.generator, "grid_shape", wanted))
+        if shape != wanted:
+            self.note = (f"skipped: the generator makes {shape[0]}x{shape[1]} grids, "
+                         f"the search is {wanted[0]}x{wanted[1]}")
+            return population
+        try:
+            grids = self.generator.generate(problem.target.values[None], self.n, seed=seed)[0]
+        except InputError as exc:
+            self.note = f"skipped: {exc}"
+            return population
         new = Population(grids, problem.errors(grids))
         return new.concat(population) if population.scored else new
 
@@ -257,6 +272,7 @@ class Chain:
                 seconds=time.monotonic() - t0,
                 best_error=pop.best_error,
                 population=len(pop),
+                note=getattr(stage, "note", None),
             )
             reports.append(report)
             if log is not None:

@@ -58,6 +58,8 @@ class ExhaustiveFlip(Optimizer):
 
 
 class FixedGenerator:
+    grid_shape = SHAPE  # what it was "trained" for
+
     def __init__(self, grid_value=1):
         self.grid_value = grid_value
 
@@ -134,6 +136,20 @@ def test_generator_stage_scores_its_grids(toy):
     g[0] = 1
     assert np.array_equal(result.population.grids[0], g)
     assert result.best_error == pytest.approx(np.abs(np.array([1, 1, 1, 1]) - target.values).mean())
+
+
+def test_generator_stage_for_another_grid_size_proposes_nothing(toy):
+    # The generator makes 4x4 grids; a 4x5 search must not receive them (one would
+    # otherwise get grids of the wrong size back): the stage is skipped, with a note.
+    truth = np.zeros((4, 5), np.uint8)
+    truth[0, :2] = truth[2, 3] = 1
+    sim = RowSimulator()
+    target = Target(sim.simulate(truth[None])[0], sim.schedule)
+    start = Population(truth[None], np.array([0.0]))
+    result = Chain.parse("fixed-gen[n=3]").run(target, seed=0, simulator=sim, population=start)
+    assert result.stages[0].evaluations == len(start)  # only the incoming grid, rescored
+    assert "4x4" in result.stages[0].note
+    assert result.population.grids.shape == (1, 4, 5)
 
 
 def test_same_seed_same_result(toy):

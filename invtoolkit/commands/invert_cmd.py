@@ -78,7 +78,8 @@ def invert_command(target_file, chain_text, time_limit, seed, normalization, kee
 
     def log(stage):
         click.echo(f"  {stage.stage}: {stage.evaluations} evaluations, {stage.seconds:.1f} s, "
-                   f"best {stage.best_error:.5f} ({stage.evaluator})", err=True)
+                   f"best {stage.best_error:.5f} ({stage.evaluator})" + (f"; {stage.note}" if stage.note else ""),
+                   err=True)
 
     result = chain.run(target, time_limit=time_limit, seed=seed, keep=keep, progress=progress,
                        population=Population.empty(shape), log=log)
