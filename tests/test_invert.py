@@ -165,10 +165,23 @@ def test_invert_bad_target_file_exits_2(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_default_chain_needs_no_learned_model():
+def test_default_chain_is_built_from_registered_stages():
     from invtoolkit.chain import Chain
 
-    assert Chain.parse(DEFAULT_CHAIN).resolve_roles() == ["optimizer"] * len(Chain.parse(DEFAULT_CHAIN).stages)
+    roles = Chain.parse(DEFAULT_CHAIN).resolve_roles()
+    assert roles[-1] == "optimizer" and set(roles) <= {"generator", "optimizer"}
+
+
+def test_default_chain_on_a_grid_size_the_generator_was_not_trained_for(tmp_path, capsys):
+    truth = np.zeros((8, 8), np.uint8)
+    truth[1:4, 1:5] = 1
+    curve = plugins.create("simulator", "lattice-dft", adsorption_only=True).simulate(truth[None])[0]
+    np.save(tmp_path / "t.npy", curve)
+    code, _, stderr = run_cli(["invert", "--target", str(tmp_path / "t.npy"), "--grid-size", "8",
+                               "--time-limit", "6", "--no-progress", "-o", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "skipped" in stderr
+    assert np.load(tmp_path / "o" / "best.npy").shape[1:] == (8, 8)
 
 
 def test_api_example_runs_and_recovers_porosity():
