@@ -113,3 +113,31 @@ class DeconvModel(nn.Module):
         super().__init__()
         self.generator = GridGenerator(n_points, latent_dim, grid_shape, width, hidden, temperature)
         self.recognition = Recognition(n_points, latent_dim)
+
+
+def symmetric_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per pair, the fraction of cells where grid ``a`` differs from the closest torus
+    symmetry of grid ``b`` (every translation x rotation/reflection): (B,H,W) x2 -> (B,).
+
+    Zero iff the two 0/1 grids are the same up to symmetry, so a diversity penalty on it
+    cannot be fooled by merely shifting or rotating one grid. For 0/1 inputs
+    |a - b| = a + b - 2ab, so the distance at every shift at once is a circular
+    cross-correlation (FFT); it is differentiable (through the binary sigmoid's
+    straight-through gradient) with respect to both grids.
+    """
+    h, w = a.shape[-2:]
+    fa = torch.fft.rfft2(a)
+    size_a = a.flatten(1).sum(1)
+    best = None
+    for view in d4_transforms(b):
+        corr = torch.fft.irfft2(torch.conj(fa) * torch.fft.rfft2(view), s=(h, w))
+        differ = size_a[:, None] + view.flatten(1).sum(1)[:, None] - 2 * corr.flatten(1)
+        nearest = differ.amin(1)
+        best = nearest if best is None else torch.minimum(best, nearest)
+    return best.clamp_min(0) / (h * w)
+
+
+def diversity_penalty(a: torch.Tensor, b: torch.Tensor, margin: float) -> torch.Tensor:
+    """Per pair relu(margin - symmetric_distance(a, b)): zero once two grids made for one
+    target from two codes differ by more than ``margin`` (a fraction of the cells)."""
+    return torch.relu(margin - symmetric_distance(a, b))

@@ -272,3 +272,21 @@ def test_implicit_dft_matches_lattice_dft_and_finite_differences(rng):
         up = (implicit.forward_torch(s.detach() + step) * weights).sum().item()
         down = (implicit.forward_torch(s.detach() - step) * weights).sum().item()
         assert s.grad[n, i, j].item() == pytest.approx((up - down) / 2e-5, rel=1e-4, abs=1e-7)
+
+
+def test_training_ignores_a_cached_torchscript_copy_of_the_surrogate():
+    """A surrogate may cache a frozen TorchScript copy of its network for fast inference
+    (no train mode): freezing for generator training and fine-tuning must skip it."""
+    from invtoolkit.commands.active_learn_cmd import fine_tune_surrogate
+
+    torch.set_num_threads(1)
+    surrogate = TinySurrogate()
+    surrogate._frozen = torch.jit.freeze(torch.jit.script(torch.nn.Linear(2, 2)).eval())
+    curves = realisable_curves(16, seed=1)
+    gen = plugins.create("generator", "deconv", **SMALL)
+    gen.fit(surrogate, curves, epochs=1, batch_size=8, seed=0)
+    assert surrogate.net.step.requires_grad  # the surrogate's own state is restored
+    grids = (np.random.default_rng(0).random((8, 20, 20)) < 0.6).astype(np.uint8)
+    before = surrogate.net.step.item()
+    fine_tune_surrogate(surrogate, grids, np.zeros((8, 81)), epochs=1, seed=0, lr=1e-2)
+    assert surrogate.net.step.item() != before

@@ -94,7 +94,8 @@ def write_learning_curve(history: dict, path, title: str) -> None:
 def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, init=None, epochs: int,
                     time_limit: float | None, seed: int, batch_size: int, lr: float, latent_dim: int,
                     info_weight: float, checkpoint=None, progress: bool, grid_shape=(20, 20),
-                    val_curves=None, log=None):
+                    val_curves=None, log=None, diversity_weight: float | None = None,
+                    diversity_margin: float | None = None):
     """Build (or load ``init``) a generator, fit it through ``surrogate``, save to ``output``."""
     steps = surrogate.schedule.steps
     if init is not None:
@@ -108,13 +109,17 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
     if not hasattr(gen, "fit") or not hasattr(gen, "save"):
         raise InvToolkitError(f"generator '{generator}' cannot be trained (no fit/save)")
     start = time.monotonic()
+    # Diversity options only when given: the plugin's defaults apply otherwise.
+    extra = {k: v for k, v in (("diversity_weight", diversity_weight), ("diversity_margin", diversity_margin))
+             if v is not None}
     history = gen.fit(surrogate, curves, epochs=epochs, time_limit=time_limit, seed=seed, batch_size=batch_size,
                       lr=lr, info_weight=info_weight, progress=progress, checkpoint=checkpoint,
-                      val_targets=val_curves, log=log)
+                      val_targets=val_curves, log=log, **extra)
     output = Path(output)
     gen.save(output, extra={"training": {
         "surrogate": getattr(surrogate, "name", "?"), "targets": len(curves), "epochs": len(history["epoch"]),
-        "seed": seed, "batch_size": batch_size, "lr": lr, "info_weight": info_weight,
+        "seed": seed, "batch_size": batch_size, "lr": lr, "info_weight": info_weight, **extra,
+        "init": str(init) if init is not None else None,
         "best_val_mae": min(history["val_mae"]) if history["val_mae"] else None,
         "seconds": round(time.monotonic() - start, 1)}})
     (output / "history.json").write_text(json.dumps(history, indent=1) + "\n")
@@ -143,6 +148,12 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
 @click.option("--latent-dim", type=click.IntRange(1), default=12, show_default=True)
 @click.option("--info-weight", type=click.FloatRange(min=0), default=0.02, show_default=True,
               help="Weight of the latent-recovery (diversity) term.")
+@click.option("--diversity-weight", type=click.FloatRange(min=0), default=None,
+              help="Weight of the penalty on two codes giving grids closer than the margin up to symmetry "
+                   "(default: the generator's, 0.3 for deconv; 0 turns it off).")
+@click.option("--diversity-margin", type=click.FloatRange(0, 1), default=None,
+              help="Fraction of cells two grids for one target should differ by, up to symmetry "
+                   "(default: the generator's, 0.0025 for deconv).")
 @click.option("--max-targets", type=click.IntRange(1), default=None, help="Use at most this many targets.")
 @click.option("--max-val", type=click.IntRange(1), default=4000, show_default=True,
               help="Use at most this many --val-targets.")
@@ -151,18 +162,20 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
 @click.option("--threads", type=click.IntRange(1), default=None, help="torch threads.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train_generator_command(surrogate_spec, targets, val_targets, output, generator, init, epochs, time_limit,
-                            seed, batch_size, lr, latent_dim, info_weight, max_targets, max_val, checkpoint,
-                            threads, progress):
+                            seed, batch_size, lr, latent_dim, info_weight, diversity_weight, diversity_margin,
+                            max_targets, max_val, checkpoint, threads, progress):
     """Train a generator (isotherm x latent code -> grid) through a frozen surrogate.
 
     The loss is the MAE between the surrogate's isotherm of each generated grid and
-    its target (the adsorption branch of the dataset's curves), plus a term that makes
-    different latent codes give different grids. Writes OUTPUT/config.json,
+    its target (the adsorption branch of the dataset's curves), plus terms that make
+    different latent codes give different grids (a diversity penalty on pairs of codes
+    per target and a latent-recovery term). --init fine-tunes an existing model. Writes OUTPUT/config.json,
     weights.pt, history.json and learning_curve.png.
 
     \b
     Example:
       invtoolkit train generator --surrogate cnn --targets data/train.zarr -o models/deconv
+      invtoolkit train generator --init models/deconv --diversity-weight 0.3 --targets data/train.zarr -o models/deconv2
     """
     if threads:
         import torch
@@ -178,7 +191,8 @@ def train_generator_command(surrogate_spec, targets, val_targets, output, genera
         generator=generator, surrogate=surrogate, curves=curves, output=output, init=init, epochs=epochs,
         time_limit=None if time_limit is None else time_limit * 60, seed=seed, batch_size=batch_size, lr=lr,
         latent_dim=latent_dim, info_weight=info_weight, checkpoint=checkpoint or Path(output) / "checkpoint",
-        progress=progress, grid_shape=shape, val_curves=val_curves)
+        progress=progress, grid_shape=shape, val_curves=val_curves, diversity_weight=diversity_weight,
+        diversity_margin=diversity_margin)
     best = min(history["val_mae"]) if history["val_mae"] else float("nan")
     click.echo(f"{generator}: {len(history['epoch'])} epochs, best validation MAE {best:.4f} (surrogate) -> {output}",
                err=True)
