@@ -12,3 +12,17 @@ def square_pore(n=20, size=12):
     a = (n - size) // 2
     g[a : a + size, a : a + size] = 1
     return g
+
+
+def labelled_dataset(path, n, seed):
+    """A small zarr dataset of n random 20x20 grids (pore fractions 0.4-0.9) labelled by lattice-dft."""
+    from invtoolkit import plugins
+    from invtoolkit.dataset import Dataset
+
+    rng = np.random.default_rng(seed)
+    grids = (rng.random((n, 20, 20)) < rng.uniform(0.4, 0.9, (n, 1, 1))).astype(np.uint8)
+    dft = plugins.create("simulator", "lattice-dft")
+    ds = Dataset.create(path, shape=(20, 20), simulator_name="lattice-dft",
+                        simulator_params=dft.params, pressures=dft.pressures)
+    ds.append(grids, dft.simulate(grids))
+    return ds

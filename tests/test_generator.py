@@ -16,6 +16,7 @@ from invtoolkit.hookspecs import hookimpl
 from invtoolkit.pressure import PressureSchedule
 from invtoolkit.roles import Surrogate
 from invtoolkit.symmetry import transform
+from conftest import labelled_dataset
 
 SMALL = dict(model=None, width=16, hidden=32, latent_dim=4, seed=0)
 
@@ -220,12 +221,7 @@ def test_generate_cli_bad_input_exits_2(tmp_path, capsys, case):
 def test_active_learning_rounds_are_reported_and_resumable(tmp_path, tiny_surrogate_plugin):
     from invtoolkit.dataset import Dataset
 
-    rng = np.random.default_rng(3)
-    grids = (rng.random((24, 20, 20)) < rng.uniform(0.4, 0.9, (24, 1, 1))).astype(np.uint8)
-    dft = plugins.create("simulator", "lattice-dft")
-    ds = Dataset.create(tmp_path / "data.zarr", shape=(20, 20), simulator_name="lattice-dft",
-                        simulator_params=dft.params, pressures=dft.pressures)
-    ds.append(grids, dft.simulate(grids))
+    labelled_dataset(tmp_path / "data.zarr", 24, seed=3)
     gen = plugins.create("generator", "deconv", **SMALL)
     gen.save(tmp_path / "g")
     TinySurrogate().save(tmp_path / "s")

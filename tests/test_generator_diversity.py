@@ -12,6 +12,7 @@ from invtoolkit.commands.active_learn_cmd import accept_generator
 from invtoolkit.commands.generate_cmd import mean_symmetric_hamming
 from invtoolkit.symmetry import distinct_up_to_symmetry, transform
 from invtoolkit_plugins._deconv_net import diversity_penalty, symmetric_distance
+from conftest import labelled_dataset
 
 
 def _t(*grids):
@@ -103,14 +104,8 @@ def test_active_learning_records_the_acceptance_and_keeps_held_out_sets_apart(tm
     import json
 
     from invtoolkit.cli import main
-    from invtoolkit.dataset import Dataset
 
-    rng = np.random.default_rng(4)
-    grids = (rng.random((32, 20, 20)) < rng.uniform(0.4, 0.9, (32, 1, 1))).astype(np.uint8)
-    dft = plugins.create("simulator", "lattice-dft")
-    ds = Dataset.create(tmp_path / "data.zarr", shape=(20, 20), simulator_name="lattice-dft",
-                        simulator_params=dft.params, pressures=dft.pressures)
-    ds.append(grids, dft.simulate(grids))
+    labelled_dataset(tmp_path / "data.zarr", 32, seed=4)
     plugins.create("generator", "deconv", **SMALL).save(tmp_path / "g")
     TinySurrogate().save(tmp_path / "s")
     with pytest.raises(SystemExit) as exc:
