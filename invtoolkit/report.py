@@ -47,6 +47,7 @@ def build_report(result, *, target_file, chain: str, seed: int, time_limit, extr
         "seed": int(seed),
         "time_limit": time_limit,
         "total_seconds": float(result.seconds),
+        "startup_seconds": float(getattr(result, "startup_seconds", 0.0)),
         "verified_by": "lattice-dft",
         "stages": [_finite(asdict(s)) for s in result.stages],
         "grids": grid_rows(result),
@@ -133,7 +134,8 @@ def summary_lines(report: dict) -> list[str]:
     lines = []
     t = report["target"]
     lines.append(f"target {t['file']}: {t['points']} points ({t['branches']}), normalization {t['normalization']}")
-    lines.append(f"chain  {report['chain']}   seed {report['seed']}   {report['total_seconds']:.1f} s")
+    lines.append(f"chain  {report['chain']}   seed {report['seed']}   {report['total_seconds']:.1f} s"
+                 f" (+ {report.get('startup_seconds', 0.0):.1f} s start-up)")
     lines.append(f"{'stage':<28} {'evaluator':<14} {'evals':>8} {'seconds':>8} {'best error':>11}")
     for s in report["stages"]:
         best = "-" if s["best_error"] is None else f"{s['best_error']:.5f}"

@@ -1,5 +1,7 @@
 """Chain parsing and execution with small test plugins registered in the test."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -173,3 +175,24 @@ def test_target_validation():
         Target([0, 0.5, 1.2, 1], sched)
     with pytest.raises(InputError, match="points"):
         Target([0, 1], sched)
+
+
+def test_one_off_start_up_is_not_taken_from_the_time_limit(toy):
+    # A simulator whose first call is slow (like numba compiling on a cold cache): the
+    # chain warms it up before the clock starts, so the stages still get their time.
+    class SlowFirstCall(RowSimulator):
+        def __init__(self):
+            super().__init__()
+            self.warm = False
+
+        def simulate(self, grids, progress=False):
+            if not self.warm:
+                time.sleep(1.0)
+                self.warm = True
+            return super().simulate(grids, progress)
+
+    target, _ = toy_target()
+    result = Chain.parse("flip").run(target, time_limit=0.8, seed=0, simulator=SlowFirstCall())
+    assert result.startup_seconds >= 1.0
+    assert result.seconds < 1.0
+    assert result.stages[0].evaluations > 0
