@@ -137,7 +137,7 @@ class GeneratorStage:
         # for; for any other problem it proposes nothing and the next stages search alone.
         self.note = None
         seed = int(rng.integers(2**31))
-        wanted = tuple(population.grids.shape[1:]) if population.grids.ndim == 3 else tuple(problem.grid_shape)
+        wanted = problem.search_shape(population)
         shape = tuple(getattr(self.generator, "grid_shape", wanted))
         if shape != wanted:
             self.note = (f"skipped: the generator makes {shape[0]}x{shape[1]} grids, "
@@ -245,10 +245,9 @@ class Chain:
             default_evaluator = simulator
         default_name = getattr(simulator, "name", DEFAULT_SIMULATOR)
         cache = {default_name: default_evaluator, **(evaluators or {})}
-        shape = Problem(target, simulator).grid_shape
-        pop = population if population is not None else Population.empty(shape)
-        if pop.grids.ndim == 3:
-            shape = tuple(pop.grids.shape[1:])
+        probe = Problem(target, simulator)
+        pop = population if population is not None else Population.empty(probe.grid_shape)
+        shape = probe.search_shape(pop)
         for warm in {id(e): e for e in (simulator, default_evaluator)}.values():
             warm.simulate(np.ones((1, *shape), np.uint8))
         start = time.monotonic()

@@ -73,6 +73,12 @@ class Problem:
     def grid_shape(self) -> tuple[int, int]:
         return getattr(self.evaluator, "grid_shape", None) or (20, 20)
 
+    def search_shape(self, population) -> tuple[int, int]:
+        """Grid shape of a search: the population's (an empty (0,H,W) one too), else the evaluator's."""
+        if population is not None and population.grids.ndim == 3:
+            return tuple(population.grids.shape[1:])
+        return tuple(self.grid_shape)
+
     def with_evaluator(self, evaluator: Simulator) -> "Problem":
         return Problem(self.target, evaluator, deadline=self.deadline)
 

@@ -28,12 +28,6 @@ def combine_deadlines(*deadlines) -> float | None:
     return min(given) if given else None
 
 
-def grid_shape(problem, population: Population) -> tuple[int, int]:
-    if population is not None and population.grids.ndim == 3:  # also an empty (0,H,W) one
-        return tuple(population.grids.shape[1:])
-    return tuple(problem.grid_shape)
-
-
 def porosity_guess(target) -> float | None:
     """Least pore fraction a site-normalised target implies (None for pore normalisation).
 
@@ -93,7 +87,7 @@ def sampled_grids(n: int, shape, rng: np.random.Generator, porosity=None, sample
 def starting_grids(problem, population: Population, n: int, rng: np.random.Generator,
                    sampler: str | None = "mixed") -> np.ndarray:
     """The ``n`` best incoming grids (distinct), topped up with sampled ones."""
-    shape = grid_shape(problem, population)
+    shape = problem.search_shape(population)
     seeds = population.sorted().unique().grids[:n]
     extra = sampled_grids(n - len(seeds), shape, rng, porosity=porosity_guess(problem.target), sampler=sampler)
     return np.concatenate([seeds, extra]) if len(extra) else seeds

@@ -22,7 +22,7 @@ from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
 from invtoolkit.roles import Optimizer
 
-from invtoolkit_plugins._search import Objective, branch_masks, finish, grid_shape, starting_grids
+from invtoolkit_plugins._search import Objective, branch_masks, finish, starting_grids
 
 DEFAULT_GENERATIONS = 50  # used only without a deadline
 EXACT = 1e-12  # a perfect match: stop searching
@@ -85,7 +85,7 @@ class PymooSearch(Optimizer):
         from pymoo.operators.crossover.ux import UniformCrossover
         from pymoo.operators.mutation.bitflip import BitflipMutation
 
-        shape = grid_shape(problem, population)
+        shape = problem.search_shape(population)
         score, n_obj, columns = self.objectives(problem)
         generations = self.generations
         if generations is None and deadline is None and problem.deadline is None:

@@ -20,7 +20,7 @@ from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
 from invtoolkit.roles import Optimizer
 
-from invtoolkit_plugins._search import Objective, finish, grid_shape, seeded_global_numpy, starting_grids
+from invtoolkit_plugins._search import Objective, finish, seeded_global_numpy, starting_grids
 
 DEFAULT_ITERS = 100
 
@@ -75,7 +75,7 @@ class BinaryPSOSearch(Optimizer):
             from pyswarms.backend.operators import compute_pbest
             from pyswarms.backend.topology import Ring
 
-            shape = grid_shape(problem, population)
+            shape = problem.search_shape(population)
             n = self.particles
             start = starting_grids(problem, population, n, rng, self.sampler).reshape(n, -1).astype(np.int64)
             clamp = (-self.vmax, self.vmax)

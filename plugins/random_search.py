@@ -9,7 +9,7 @@ from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
 from invtoolkit.roles import Optimizer
 
-from invtoolkit_plugins._search import Objective, finish, grid_shape, porosity_guess, random_grids, sampled_grids
+from invtoolkit_plugins._search import Objective, finish, porosity_guess, random_grids, sampled_grids
 
 DEFAULT_EVALS_WITHOUT_DEADLINE = 2000
 
@@ -37,7 +37,7 @@ class RandomSearch(Optimizer):
         self.sampler = sampler
 
     def run(self, problem, population, *, rng, deadline=None, progress=False) -> Population:
-        shape = grid_shape(problem, population)
+        shape = problem.search_shape(population)
         limit = self.max_evals
         if limit is None and problem.deadline is None and deadline is None:
             limit = DEFAULT_EVALS_WITHOUT_DEADLINE
