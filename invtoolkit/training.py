@@ -100,6 +100,18 @@ def load_checkpoint(path) -> dict:
         raise InputError(f"{path}: corrupt checkpoint ({type(exc).__name__})") from None
 
 
+def trainable_modules(obj) -> list:
+    """The torch modules of a model object that training should update: ``obj`` itself
+    if it is one, else its module attributes, without cached TorchScript copies (e.g.
+    the cnn surrogate's frozen inference network, which has no train mode)."""
+    import torch
+
+    if isinstance(obj, torch.nn.Module):
+        return [obj]
+    return [v for v in vars(obj).values()
+            if isinstance(v, torch.nn.Module) and not isinstance(v, torch.jit.ScriptModule)]
+
+
 def plot_learning_curve(history: History, path, title: str = "") -> Path:
     """Training loss and validation MAE per epoch (log scale), saved as PNG."""
     import matplotlib

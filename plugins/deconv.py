@@ -368,20 +368,12 @@ class DeconvGenerator(Generator):
         return total / len(curves)
 
 
-def _torch_modules(obj) -> list:
-    """The trainable torch modules of a surrogate (not cached TorchScript copies of them,
-    e.g. the cnn surrogate's frozen inference network, which have no train mode)."""
-    torch = _torch()
-    if isinstance(obj, torch.nn.Module):
-        return [obj]
-    return [v for v in vars(obj).values()
-            if isinstance(v, torch.nn.Module) and not isinstance(v, torch.jit.ScriptModule)]
-
-
 def _freeze(surrogate):
     """Put the surrogate's torch modules in eval mode without gradients; remember the state."""
+    from invtoolkit.training import trainable_modules
+
     saved = []
-    for module in _torch_modules(surrogate):
+    for module in trainable_modules(surrogate):
         saved.append((module, module.training, [(p, p.requires_grad) for p in module.parameters()]))
         module.eval()
         for p in module.parameters():

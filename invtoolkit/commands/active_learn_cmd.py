@@ -73,10 +73,9 @@ def fine_tune_surrogate(surrogate, grids, curves, *, epochs: int, seed: int, lr:
 
     from invtoolkit.progress import progress_bar
     from invtoolkit.symmetry import augment_torch
+    from invtoolkit.training import trainable_modules
 
-    # Cached TorchScript copies (e.g. a frozen inference network) are not trainable.
-    modules = [v for v in vars(surrogate).values()
-               if isinstance(v, torch.nn.Module) and not isinstance(v, torch.jit.ScriptModule)]
+    modules = trainable_modules(surrogate)
     params = [p for m in modules for p in m.parameters()]
     if not params:
         raise InputError(f"surrogate '{surrogate.name}' has no trainable torch parameters to fine-tune")
