@@ -35,8 +35,6 @@ from invtoolkit.roles import Surrogate
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "cnn"
 PLUGIN = "cnn"
 JIT_MIN_GRIDS = 2048  # below this, tracing costs more than it saves
-# Small inference batches keep the 20x20 activations in cache: measured ~10x faster per
-# grid at 64 than at 4096 (the convolutions are memory-bound at 16-64 channels).
 # Chosen by measurement (docs/surrogate-notes.md): exact symmetry at one pass, ~2 MMAC/grid.
 DEFAULT_ARCH = {
     "conv": "iso",
@@ -75,10 +73,7 @@ class CNNSurrogate(Surrogate):
                                  f"'invtoolkit train surrogate DATA.zarr -o DIR' and pass model=DIR")
             model = DEFAULT_MODEL
         self.model_path = modelio.model_dir(model)
-        self.config, states = modelio.load_model(self.model_path)
-        if self.config.get("plugin") != PLUGIN:
-            raise InputError(f"{self.model_path}: a '{self.config.get('plugin')}' model, not a cnn model")
-        modelio.check_compatible(self.config, self.model_path, params={"T": T, "TC": TC, "y": y, "steps": steps})
+        self.config, states = read_model(self.model_path, params={"T": T, "TC": TC, "y": y, "steps": steps})
         trained_steps = int(self.config["simulator_params"]["steps"])
         members = []
         for i, state in enumerate(states):
@@ -90,6 +85,8 @@ class CNNSurrogate(Surrogate):
         if device != "cpu":
             self.net.to(device)
         self.threads = threads
+        # Small CPU batches keep the 20x20 activations in cache: measured ~10x faster per
+        # grid at 64 than at 4096 (the convolutions are memory-bound at 16-64 channels).
         self.batch_size = int(batch_size or (64 if device == "cpu" else 8192))
         self.grid_shape = tuple(int(v) for v in self.config["grid_shape"])
         self.schedule = PressureSchedule(trained_steps, bool(adsorption_only))
@@ -209,6 +206,16 @@ class CNNSurrogate(Surrogate):
         return train_cnn(data, output, **options)
 
 
+def read_model(path, *, params: dict, grid_shape=None) -> tuple[dict, list[dict]]:
+    """(config, member state dicts) of a cnn model directory; refused with an InputError
+    if it is another plugin's model or was trained for other parameters or grid size."""
+    config, states = modelio.load_model(path)
+    if config.get("plugin") != PLUGIN:
+        raise InputError(f"{path}: a '{config.get('plugin')}' model, not a cnn model")
+    modelio.check_compatible(config, path, params=params, grid_shape=grid_shape)
+    return config, states
+
+
 # ------------------------------------------------------------------------ training
 def _load_training_data(path):
     """(grids uint8, pore-normalized curves float32, attrs) of a dataset store."""
@@ -277,12 +284,9 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
     grids_np, curves_np, attrs, params, steps = _load_training_data(data)
     init_state = None
     if init is not None:  # warm start: the given model's architecture and first member's weights
-        init_config, init_states = modelio.load_model(init)
-        if init_config.get("plugin") != PLUGIN:
-            raise InputError(f"{init}: a '{init_config.get('plugin')}' model, not a cnn model")
-        modelio.check_compatible(init_config, init, params={**{k: params.get(k) for k in ("T", "TC", "y")},
+        init_config, init_states = read_model(init, params={**{k: params.get(k) for k in ("T", "TC", "y")},
                                                              "steps": steps},
-                                  grid_shape=grids_np.shape[1:])
+                                              grid_shape=grids_np.shape[1:])
         arch = {**init_config["architecture"], **(arch or {})}
         init_state = init_states[0]
     arch = {**DEFAULT_ARCH, **(arch or {}), "steps": steps}
