@@ -249,6 +249,27 @@ def test_active_learning_rounds_are_reported_and_resumable(tmp_path, tiny_surrog
     assert len(Dataset.open(tmp_path / "al" / "data.zarr")) == 48
     for r in again:
         assert 0 <= r["dft_median_best_of_n"] <= 1
+    # each round after the first is compared with the one before on the same targets
+    assert "vs_previous" not in again[0]
+    for prev, r in zip(again, again[1:]):
+        assert r["vs_previous"]["median_change"] == pytest.approx(r["dft_median_best_of_n"]
+                                                                   - prev["dft_median_best_of_n"])
+
+
+def test_paired_change_of_per_target_errors():
+    from invtoolkit.commands.active_learn_cmd import paired_change
+
+    before = np.linspace(0.01, 0.05, 40)
+    after = before - 0.002  # every target better by the same amount
+    after[:4] = before[:4] + 0.001  # ... but four worse
+    ch = paired_change(before, after)
+    assert ch["mean_change"] == pytest.approx((36 * -0.002 + 4 * 0.001) / 40)
+    assert ch["improved"] == pytest.approx(0.9) and ch["worse"] == pytest.approx(0.1)
+    assert ch["wilcoxon_p"] < 1e-6  # 36 of 40 one way: no doubt
+    same = paired_change(before, before)  # a rejected generator: nothing changed, no evidence
+    assert same["mean_change"] == 0 and same["wilcoxon_p"] == 1.0
+    worse = paired_change(before, before + 0.001)
+    assert worse["wilcoxon_p"] > 0.99  # the test is one-sided: lower errors only
 
 
 # ------------------------------------------------------------------ differentiable DFT

@@ -220,6 +220,10 @@ class ActiveLearner:
             best, _ = best_of_n_errors(grids, curves, eval_ads)
             entry = {"round": k, "dft_median_best_of_n": float(np.median(best)),
                      "dft_mean_best_of_n": float(best.mean()), "n": self.n, "eval_targets": len(eval_ads)}
+            np.save(self.workdir / f"eval_best_{k}.npy", best)
+            previous = self.workdir / f"eval_best_{k - 1}.npy"
+            if k > 0 and previous.exists():
+                entry["vs_previous"] = paired_change(np.load(previous), best)
             if k < rounds:
                 entry.update(self._update(k, surrogate, generator, simulator, Dataset))
             else:  # measurement only
@@ -237,6 +241,10 @@ class ActiveLearner:
             if "generator_accepted" in entry:
                 msg += (f", generator {'accepted' if entry['generator_accepted'] else 'rejected'} (validation "
                         f"{entry['val_before']['median']:.4f} -> {entry['val_after']['median']:.4f})")
+            if "vs_previous" in entry:
+                ch = entry["vs_previous"]
+                msg += (f"; paired change {ch['mean_change']:+.4f} +- {ch['se']:.4f}, {ch['improved']:.0%} of "
+                        f"targets better, Wilcoxon p = {ch['wilcoxon_p']:.2g}")
             self.log(msg)
         return self.rounds
 
@@ -309,6 +317,20 @@ class ActiveLearner:
             "surrogate_mae_before": float(sur_err.mean()), "surrogate_mae_after": float(after.mean()),
             **result, "models": [str(out / "surrogate"), gen_spec],
         }
+
+
+def paired_change(before: np.ndarray, after: np.ndarray) -> dict:
+    """Round-to-round change of the per-target best-of-n DFT errors on the SAME evaluation
+    targets and codes: the paired differences remove the spread between targets, which
+    dominates the noise of a median (one-sided Wilcoxon signed-rank test, H1: lower)."""
+    from scipy.stats import wilcoxon
+
+    diff = np.asarray(after, np.float64) - np.asarray(before, np.float64)
+    nonzero = diff[diff != 0]
+    p = float(wilcoxon(nonzero, alternative="less").pvalue) if len(nonzero) >= 10 else 1.0
+    return {"mean_change": float(diff.mean()), "se": float(diff.std(ddof=1) / np.sqrt(len(diff))),
+            "median_change": float(np.median(after) - np.median(before)),
+            "improved": float((diff < 0).mean()), "worse": float((diff > 0).mean()), "wilcoxon_p": p}
 
 
 def _keys(curves) -> set:
