@@ -13,6 +13,15 @@ import numpy as np
 from invtoolkit.errors import InputError
 
 
+def flush_denormals() -> None:
+    """Flush denormal floats to zero (process-wide). Tiny softmax probabilities in the
+    surrogate's loop head make denormals in backward passes, which run ~10x slower on
+    x86 (observed: a cnn epoch 2.7 -> 22 min, generator batches 1.3 -> 7 s)."""
+    import torch
+
+    torch.set_flush_denormal(True)
+
+
 def split_indices(n: int, val_fraction: float, seed: int, max_val: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train, validation) index arrays; the validation set has at least one row."""
     if n < 2:

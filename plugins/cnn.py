@@ -301,15 +301,13 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
     """
     torch = _torch()
     from invtoolkit.progress import progress_bar
-    from invtoolkit.training import (EarlyStopping, History, load_checkpoint, plot_learning_curve,
+    from invtoolkit.training import (EarlyStopping, History, flush_denormals, load_checkpoint, plot_learning_curve,
                                      save_checkpoint, split_indices, warmup_cosine)
     from invtoolkit_plugins._cnn_net import IsothermCNN
     from invtoolkit.symmetry import augment_torch
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    # Tiny softmax probabilities make denormal floats in the backward pass, which run
-    # ~10x slower on x86 (observed: epoch time 2.7 -> 22 min); flush them to zero.
-    torch.set_flush_denormal(True)
+    flush_denormals()
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise InputError(f"{output}: exists and is not a directory")

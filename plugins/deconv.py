@@ -208,7 +208,9 @@ class DeconvGenerator(Generator):
         """
         torch = _torch()
         from invtoolkit.progress import progress_bar
+        from invtoolkit.training import flush_denormals
 
+        flush_denormals()
         start_time = time.monotonic()
         t_all = self.adsorption_targets(targets).astype(np.float32)
         rng = np.random.default_rng(seed)

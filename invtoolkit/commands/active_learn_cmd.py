@@ -73,8 +73,9 @@ def fine_tune_surrogate(surrogate, grids, curves, *, epochs: int, seed: int, lr:
 
     from invtoolkit.progress import progress_bar
     from invtoolkit.symmetry import augment_torch
-    from invtoolkit.training import trainable_modules
+    from invtoolkit.training import flush_denormals, trainable_modules
 
+    flush_denormals()
     modules = trainable_modules(surrogate)
     params = [p for m in modules for p in m.parameters()]
     if not params:
