@@ -249,6 +249,8 @@ def test_active_learning_rounds_are_reported_and_resumable(tmp_path, tiny_surrog
     assert len(Dataset.open(tmp_path / "al" / "data.zarr")) == 48
     for r in again:
         assert 0 <= r["dft_median_best_of_n"] <= 1
+        # the surrogate picks one of the n grids: never better than the best of them
+        assert r["dft_median_surrogate_pick"] >= r["dft_median_best_of_n"]
     # each round after the first is compared with the one before on the same targets
     assert "vs_previous" not in again[0]
     for prev, r in zip(again, again[1:]):
@@ -307,3 +309,16 @@ def test_training_ignores_a_cached_torchscript_copy_of_the_surrogate():
     before = surrogate.net.step.item()
     fine_tune_surrogate(surrogate, grids, np.zeros((8, 81)), epochs=1, seed=0, lr=1e-2)
     assert surrogate.net.step.item() != before
+
+
+def test_surrogate_pick_takes_the_dft_error_of_the_grid_the_surrogate_ranks_first():
+    from invtoolkit.commands.active_learn_cmd import surrogate_pick_errors
+
+    class Fixed:  # predicts given curves for the 2 targets x 3 grids
+        def simulate(self, flat):
+            return np.array([[0.0, 0.0], [0.5, 0.5], [0.9, 0.9], [0.2, 0.2], [0.1, 0.1], [0.6, 0.6]])
+
+    targets = np.array([[0.5, 0.5], [0.1, 0.1]])
+    dft_mae = np.array([[0.01, 0.30, 0.02], [0.05, 0.40, 0.00]])  # the DFT disagrees with the surrogate
+    picked = surrogate_pick_errors(Fixed(), np.zeros((6, 2, 2), np.uint8), dft_mae, targets)
+    assert picked.tolist() == [0.30, 0.40]  # grid 1 of each target looks perfect to the surrogate
