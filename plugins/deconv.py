@@ -190,7 +190,7 @@ class DeconvGenerator(Generator):
     # -- training ------------------------------------------------------------------
     def fit(self, surrogate, targets: np.ndarray, *, epochs: int = 50, time_limit: float | None = None,
             seed: int = 0, batch_size: int = 256, lr: float = 1e-3, info_weight: float = 0.02,
-            diversity_weight: float = DIVERSITY_WEIGHT, diversity_margin: float = DIVERSITY_MARGIN,
+            diversity_weight: float | None = None, diversity_margin: float | None = None,
             val_fraction: float = 0.1, val_targets: np.ndarray | None = None, progress: bool = False,
             checkpoint=None, log=None, val_score=None) -> dict:
         """Train through the frozen ``surrogate`` on ``targets`` (N,P).
@@ -211,6 +211,14 @@ class DeconvGenerator(Generator):
         from invtoolkit.training import flush_denormals
 
         flush_denormals()
+        # Unset diversity settings continue the model's own recipe (fine-tuning with a smaller
+        # margin than the model was trained with erodes its diversity).
+        recorded = self.config.get("training", {})
+        if diversity_weight is None:
+            diversity_weight = float(recorded.get("diversity_weight", DIVERSITY_WEIGHT))
+        if diversity_margin is None:
+            diversity_margin = float(recorded.get("diversity_margin", DIVERSITY_MARGIN))
+        self.fit_settings = {"diversity_weight": diversity_weight, "diversity_margin": diversity_margin}
         start_time = time.monotonic()
         t_all = self.adsorption_targets(targets).astype(np.float32)
         rng = np.random.default_rng(seed)

@@ -90,6 +90,19 @@ def test_training_with_the_diversity_term_undoes_a_collapse():
     assert sum(distinct[1.0]) > sum(distinct[0.0]), distinct
 
 
+def test_fine_tuning_continues_the_diversity_settings_the_model_was_trained_with(tmp_path):
+    curves = _isolated_pore_curves(8, 0)
+    gen = plugins.create("generator", "deconv", **SMALL)
+    gen.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0)
+    assert gen.fit_settings == {"diversity_weight": 0.3, "diversity_margin": 0.0025}  # plugin defaults
+    gen.save(tmp_path / "g", extra={"training": {"diversity_weight": 0.5, "diversity_margin": 0.01}})
+    again = plugins.create("generator", "deconv", model=str(tmp_path / "g"))
+    again.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0)
+    assert again.fit_settings == {"diversity_weight": 0.5, "diversity_margin": 0.01}  # its own recipe
+    again.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0, diversity_margin=0.02)
+    assert again.fit_settings["diversity_margin"] == 0.02  # an explicit value wins
+
+
 # ------------------------------------------------------------------ acceptance rule
 def test_a_fine_tuned_generator_is_accepted_only_if_it_beats_the_previous_one():
     old = {"median": 0.020, "mean": 0.03, "distinct4": 0.95}

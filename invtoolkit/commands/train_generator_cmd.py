@@ -119,6 +119,7 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
     gen.save(output, extra={"training": {
         "surrogate": getattr(surrogate, "name", "?"), "targets": len(curves), "epochs": len(history["epoch"]),
         "seed": seed, "batch_size": batch_size, "lr": lr, "info_weight": info_weight, **extra,
+        **getattr(gen, "fit_settings", {}),
         "init": str(init) if init is not None else None,
         "best_val_mae": min(history["val_mae"]) if history["val_mae"] else None,
         "seconds": round(time.monotonic() - start, 1)}})
@@ -150,10 +151,10 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
               help="Weight of the latent-recovery (diversity) term.")
 @click.option("--diversity-weight", type=click.FloatRange(min=0), default=None,
               help="Weight of the penalty on two codes giving grids closer than the margin up to symmetry "
-                   "(default: the generator's, 0.3 for deconv; 0 turns it off).")
+                   "(default: the --init model's recorded one, else the generator's, 0.3 for deconv; 0 turns it off).")
 @click.option("--diversity-margin", type=click.FloatRange(0, 1), default=None,
               help="Fraction of cells two grids for one target should differ by, up to symmetry "
-                   "(default: the generator's, 0.0025 for deconv).")
+                   "(default: the --init model's recorded one, else the generator's, 0.0025 for deconv).")
 @click.option("--max-targets", type=click.IntRange(1), default=None, help="Use at most this many targets.")
 @click.option("--max-val", type=click.IntRange(1), default=4000, show_default=True,
               help="Use at most this many --val-targets.")
