@@ -1,8 +1,7 @@
 """``invtoolkit train generator``: train a generator through a frozen surrogate.
 
-Attached to the ``train`` group of ``train_cmd`` when that exists, else registered
-as a top-level ``train-generator`` command. Also holds the small helpers that the
-generate and active-learn commands share (loading surrogates and target curves).
+Attached to the ``train`` group of ``train_cmd``. Also holds the small helpers that
+the generate and active-learn commands share (loading surrogates and target curves).
 """
 
 from __future__ import annotations
@@ -200,12 +199,7 @@ def train_generator_command(surrogate_spec, targets, val_targets, output, genera
 
 
 def register(cli):
-    try:
-        from invtoolkit.commands.train_cmd import train_group
-    except ImportError:
-        train_group = None
-    if train_group is not None:
-        if "generator" not in train_group.commands:
-            train_group.add_command(train_generator_command)
-    else:  # the train group is not there (yet): stay reachable
-        cli.add_command(train_generator_command, name="train-generator")
+    from invtoolkit.commands.train_cmd import train_group
+
+    if "generator" not in train_group.commands:
+        train_group.add_command(train_generator_command)
