@@ -314,13 +314,14 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
     if threads:
         torch.set_num_threads(int(threads))
     grids_np, curves_np, attrs, params, steps = _load_training_data(data)
-    init_state = None
+    init_state, init_training = None, None
     if init is not None:  # warm start: the given model's architecture and first member's weights
         init_config, init_states = read_model(init, params={**{k: params.get(k) for k in ("T", "TC", "y")},
                                                              "steps": steps},
                                               grid_shape=grids_np.shape[1:])
         arch = {**init_config["architecture"], **(arch or {})}
         init_state = init_states[0]
+        init_training = init_config.get("training")  # kept: the warm start's own recipe
     arch = {**DEFAULT_ARCH, **(arch or {}), "steps": steps}
     train_idx, val_idx = split_indices(len(grids_np), val_fraction, seed, max_val)
     grids = torch.from_numpy(grids_np)
@@ -443,7 +444,7 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
             "dataset_seed": attrs.get("seed"), "dataset_normalization": params.get("normalization", "pore"),
             "seed": seed, "epochs": epochs, "time_limit_min": time_limit, "batch_size": batch_size, "lr": lr,
             "weight_decay": weight_decay, "val_fraction": val_fraction, "patience": patience,
-            "init": None if init is None else str(init),
+            "init": None if init is None else str(init), "init_training": init_training,
             "loss": "L1 over the 2*steps+1 loop points (pore normalization)",
             "command": command, "torch": torch.__version__, **summary,
         },

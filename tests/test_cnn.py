@@ -248,6 +248,24 @@ def test_tiny_training_run_learns_and_resumes(tmp_path):
     assert again["val_mae"] == pytest.approx(summary["val_mae"])
 
 
+def test_warm_start_takes_the_architecture_and_weights_and_keeps_the_first_recipe(tmp_path):
+    data = tmp_path / "data.zarr"
+    grids, curves = synthetic_dataset(data)
+    base = cnn.train_cnn(data, tmp_path / "base", epochs=3, batch_size=16, lr=3e-3, seed=1, threads=1,
+                         arch=SMALL_ARCH, progress=False, log=lambda m: None, val_fraction=0.2)
+    # lr 0: the warm-started model is the base model, whatever architecture default applies
+    tuned = cnn.train_cnn(data, tmp_path / "tuned", epochs=1, batch_size=16, lr=0.0, seed=1, threads=1,
+                          init=tmp_path / "base", progress=False, log=lambda m: None, val_fraction=0.2)
+    assert tuned["val_mae"] == pytest.approx(base["val_mae"], abs=1e-6)
+    a = plugins.create("surrogate", "cnn", model=tmp_path / "base").simulate(grids)
+    b = plugins.create("surrogate", "cnn", model=tmp_path / "tuned").simulate(grids)
+    assert np.abs(a - b).max() < 1e-6
+    config = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    assert config["architecture"] == json.loads((tmp_path / "base" / "config.json").read_text())["architecture"]
+    assert config["training"]["init"] == str(tmp_path / "base")
+    assert config["training"]["init_training"]["lr"] == 3e-3  # the base model's recipe travels along
+
+
 def test_train_cli_writes_model_and_records_command(tmp_path, capsys):
     data = tmp_path / "data.zarr"
     synthetic_dataset(data, n=200)
