@@ -349,7 +349,8 @@ def paired_change(before: np.ndarray, after: np.ndarray) -> dict:
     diff = np.asarray(after, np.float64) - np.asarray(before, np.float64)
     nonzero = diff[diff != 0]
     p = float(wilcoxon(nonzero, alternative="less").pvalue) if len(nonzero) >= 10 else 1.0
-    return {"mean_change": float(diff.mean()), "se": float(diff.std(ddof=1) / np.sqrt(len(diff))),
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    return {"mean_change": float(diff.mean()), "se": se,
             "median_change": float(np.median(after) - np.median(before)),
             "improved": float((diff < 0).mean()), "worse": float((diff > 0).mean()), "wilcoxon_p": p}
 
