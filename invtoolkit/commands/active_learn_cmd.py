@@ -275,10 +275,11 @@ class ActiveLearner:
         ds = Dataset.open(self.data_path, mode="r+")
         before = self.rounds[-1]["data_length"] if self.rounds else self.initial_length
         rng = np.random.default_rng([self.seed, k])
-        pool = ds.load(0, before)[1]
+        old_grids, old_curves = ds.load(0, before)  # the data before this round, read once
         held_out = _keys(self.eval_targets) | _keys(self.val_targets)
-        pick = [i for i in rng.permutation(len(pool)) if pool[i].tobytes() not in held_out][: self.n_targets]
-        targets = pool[pick].astype(np.float64)[:, : simulator.schedule.steps + 1]
+        free = np.array([c.tobytes() not in held_out for c in old_curves], dtype=bool)
+        pick = [i for i in rng.permutation(before) if free[i]][: self.n_targets]
+        targets = old_curves[pick].astype(np.float64)[:, : simulator.schedule.steps + 1]
         grids, flat, curves = self._verify(generator, targets, self.seed + 104729 * (k + 1), simulator)
         new_curves = curves.astype(np.float32)
         if len(ds) == before:  # not yet appended (an interrupted round may have done it)
@@ -288,7 +289,6 @@ class ActiveLearner:
         sur_err = np.abs(predicted[:, :p] - curves[:, :p]).mean(1)
         wrong = sur_err > self.wrong
         # Replay older pairs (``replay`` x as many), so fine-tuning does not forget the rest.
-        old_grids, old_curves = ds.load(0, before)
         replay = rng.choice(before, size=min(before, max(int(self.replay * wrong.sum()), 1)), replace=False)
         tune_grids = np.concatenate([flat[wrong], old_grids[replay]])
         tune_curves = np.concatenate([new_curves[wrong], old_curves[replay]])
@@ -303,9 +303,7 @@ class ActiveLearner:
         # (repeated) plus replayed dataset targets (never evaluation or validation ones).
         best, _ = best_of_n_errors(grids, curves, targets)
         hard = targets[best > np.median(best)].astype(np.float32)
-        all_curves = ds.load(0, before)[1]
-        keep = np.array([c.tobytes() not in held_out for c in all_curves])
-        replayed = all_curves[keep]
+        replayed = old_curves[free]
         replayed = replayed[rng.permutation(len(replayed))[: self.generator_targets], : targets.shape[1]]
         gen_targets = np.concatenate([np.repeat(hard, self.hard_repeat, axis=0), targets.astype(np.float32), replayed])
         prev_spec = self.rounds[-1]["models"][1] if self.rounds else self.start_specs[1]
@@ -341,8 +339,8 @@ class ActiveLearner:
 
 
 def paired_change(before: np.ndarray, after: np.ndarray) -> dict:
-    """Round-to-round change of the per-target best-of-n DFT errors on the SAME evaluation
-    targets and codes: the paired differences remove the spread between targets, which
+    """Round-to-round change of per-target DFT errors on the SAME evaluation targets and
+    codes: the paired differences remove the spread between targets, which
     dominates the noise of a median (one-sided Wilcoxon signed-rank test, H1: lower)."""
     from scipy.stats import wilcoxon
 
