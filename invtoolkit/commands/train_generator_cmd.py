@@ -108,7 +108,8 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
     if not hasattr(gen, "fit") or not hasattr(gen, "save"):
         raise InvToolkitError(f"generator '{generator}' cannot be trained (no fit/save)")
     start = time.monotonic()
-    # Diversity options only when given: the plugin's defaults apply otherwise.
+    # Diversity options only when given: otherwise the plugin continues the --init model's
+    # recorded ones or uses its defaults, and reports what it used (``fit_settings``).
     extra = {k: v for k, v in (("diversity_weight", diversity_weight), ("diversity_margin", diversity_margin))
              if v is not None}
     history = gen.fit(surrogate, curves, epochs=epochs, time_limit=time_limit, seed=seed, batch_size=batch_size,
@@ -117,8 +118,8 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
     output = Path(output)
     gen.save(output, extra={"training": {
         "surrogate": getattr(surrogate, "name", "?"), "targets": len(curves), "epochs": len(history["epoch"]),
-        "seed": seed, "batch_size": batch_size, "lr": lr, "info_weight": info_weight, **extra,
-        **getattr(gen, "fit_settings", {}),
+        "seed": seed, "batch_size": batch_size, "lr": lr, "info_weight": info_weight,
+        **getattr(gen, "fit_settings", extra),
         "init": str(init) if init is not None else None,
         "best_val_mae": min(history["val_mae"]) if history["val_mae"] else None,
         "seconds": round(time.monotonic() - start, 1)}})
