@@ -316,9 +316,8 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
     grids_np, curves_np, attrs, params, steps = _load_training_data(data)
     init_state, init_training = None, None
     if init is not None:  # warm start: the given model's architecture and first member's weights
-        init_config, init_states = read_model(init, params={**{k: params.get(k) for k in ("T", "TC", "y")},
-                                                             "steps": steps},
-                                              grid_shape=grids_np.shape[1:])
+        init_params = {**{k: params.get(k) for k in ("T", "TC", "y")}, "steps": steps}
+        init_config, init_states = read_model(init, params=init_params, grid_shape=grids_np.shape[1:])
         arch = {**init_config["architecture"], **(arch or {})}
         init_state = init_states[0]
         init_training = init_config.get("training")  # kept: the warm start's own recipe
