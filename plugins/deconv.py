@@ -51,6 +51,9 @@ ARCH_KEYS = ("n_points", "latent_dim", "width", "hidden", "temperature")
 # (surrogate MAE) for little extra distinctness.
 DIVERSITY_WEIGHT = 0.3
 DIVERSITY_MARGIN = 0.0025
+# Best-of-k term (see ``fit``): share of the plain mean over codes kept beside the
+# minimum, so that codes that never win still learn (relaxed winner-takes-all).
+BEST_OF_MEAN_SHARE = 0.1
 
 
 def _torch():
@@ -191,14 +194,19 @@ class DeconvGenerator(Generator):
     def fit(self, surrogate, targets: np.ndarray, *, epochs: int = 50, time_limit: float | None = None,
             seed: int = 0, batch_size: int = 256, lr: float = 1e-3, info_weight: float = 0.02,
             diversity_weight: float | None = None, diversity_margin: float | None = None,
-            val_fraction: float = 0.1, val_targets: np.ndarray | None = None, progress: bool = False,
-            checkpoint=None, log=None, val_score=None) -> dict:
+            best_of: int | None = None, val_fraction: float = 0.1, val_targets: np.ndarray | None = None,
+            progress: bool = False, checkpoint=None, log=None, val_score=None) -> dict:
         """Train through the frozen ``surrogate`` on ``targets`` (N,P).
 
         ``time_limit`` in seconds; ``checkpoint`` a directory where the state is kept
         after every epoch and from which an interrupted run resumes. With
         ``diversity_weight`` > 0 a batch holds ``batch_size // 2`` targets with two
-        codes each (``batch_size`` grids, as without it). Returns the history (per
+        codes each (``batch_size`` grids, as without it). With ``best_of`` = k >= 2 every
+        target gets k codes (``batch_size // k`` targets per batch) and the MAE term is
+        the relaxed winner-takes-all loss 0.9 * min over the k codes + 0.1 * their mean:
+        it trains what inversion uses (the best of n codes, each code free to specialise
+        on one family of grids) instead of asking every code to fit the target alone;
+        the diversity term then pairs neighbouring codes. Returns the history (per
         epoch: train loss, train MAE, info loss, diversity penalty, validation MAE and
         validation fraction of code pairs closer than the margin) and leaves the
         weights of the best validation epoch (lowest MAE + weighted diversity penalty)
@@ -218,7 +226,11 @@ class DeconvGenerator(Generator):
             diversity_weight = float(recorded.get("diversity_weight", DIVERSITY_WEIGHT))
         if diversity_margin is None:
             diversity_margin = float(recorded.get("diversity_margin", DIVERSITY_MARGIN))
-        self.fit_settings = {"diversity_weight": diversity_weight, "diversity_margin": diversity_margin}
+        if best_of is None:
+            best_of = int(recorded.get("best_of", 1))
+        best_of = max(1, int(best_of))
+        self.fit_settings = {"diversity_weight": diversity_weight, "diversity_margin": diversity_margin,
+                             "best_of": best_of}
         start_time = time.monotonic()
         t_all = self.adsorption_targets(targets).astype(np.float32)
         rng = np.random.default_rng(seed)
@@ -240,7 +252,7 @@ class DeconvGenerator(Generator):
         torch.manual_seed(int(seed))
         opt = torch.optim.Adam(self.model.parameters(), lr=lr)
         keys = ("epoch", "train_loss", "train_mae", "info", "diversity", "val_mae", "val_close_pairs", "val_score",
-                "seconds")
+                "val_best_of", "seconds")
         history = {k: [] for k in keys}
         first_epoch, best = 0, (math.inf, None)
         ckpt_file = Path(checkpoint) / "checkpoint.pt" if checkpoint else None
@@ -253,7 +265,8 @@ class DeconvGenerator(Generator):
                 history = {k: list(state["history"].get(k, [])) for k in keys}
                 first_epoch = len(history["epoch"])
                 best = (state["best_val"], state["best_model"])
-        per_batch = max(1, batch_size // 2) if pairs else batch_size
+        codes_per_target = max(best_of, 2 if pairs else 1)
+        per_batch = max(1, batch_size // codes_per_target)
         n_batches = max(1, math.ceil(len(train_t) / per_batch))
         # Cosine decay of the learning rate over the planned batches (resumes with the step count).
         total_steps = max(1, epochs * n_batches)
@@ -274,11 +287,11 @@ class DeconvGenerator(Generator):
                     for b in range(n_batches):
                         idx = perm[b * per_batch:(b + 1) * per_batch]
                         curves = train_t[idx]
-                        z = torch.randn(len(idx) * (2 if pairs else 1), self.latent_dim, generator=gen)
+                        z = torch.randn(len(idx) * codes_per_target, self.latent_dim, generator=gen)
                         set_lr(step)
                         step += 1
                         loss, mae, info, div = self._loss(surrogate, curves, z, info_weight, diversity_weight,
-                                                          diversity_margin)
+                                                          diversity_margin, best_of=best_of)
                         opt.zero_grad(set_to_none=True)
                         loss.backward()
                         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
@@ -294,13 +307,16 @@ class DeconvGenerator(Generator):
                     val_mae = self.surrogate_mae(surrogate, val_t, val_z) if len(val_t) else sums[1]
                     val_pen, val_close = (self.diversity_stats(val_t, val_z, val_z2, diversity_margin)
                                           if len(val_t) and pairs else (sums[3], float("nan")))
-                    score = val_mae + diversity_weight * val_pen
+                    # Best-of-k training is judged by what it trains: the best of k codes.
+                    val_best = (self.surrogate_best_of_mae(surrogate, val_t, self.latent_codes(best_of, seed + 3))
+                                if best_of >= 2 and len(val_t) else float("nan"))
+                    score = (val_best if best_of >= 2 and len(val_t) else val_mae) + diversity_weight * val_pen
                     if val_score is not None:
                         self.model.eval()
                         score = float(val_score(self))
                     for key, value in zip(keys, (epoch + 1, *sums, val_mae, val_close,
                                                  score if val_score is not None else float("nan"),
-                                                 time.monotonic() - start_time)):
+                                                 val_best, time.monotonic() - start_time)):
                         history[key].append(float(value))
                     if score < best[0]:
                         best = (score, {k: v.detach().clone() for k, v in self.model.state_dict().items()})
@@ -322,30 +338,39 @@ class DeconvGenerator(Generator):
             self.model.load_state_dict(best[1])
         return history
 
-    def _loss(self, surrogate, curves, z, info_weight, diversity_weight=0.0, diversity_margin=DIVERSITY_MARGIN):
-        """Loss on one batch; with two codes per target (``len(z) == 2 * len(curves)``)
-        the pairs (z[i], z[B + i]) for target i also feed the diversity penalty."""
+    def _loss(self, surrogate, curves, z, info_weight, diversity_weight=0.0, diversity_margin=DIVERSITY_MARGIN,
+              best_of=1):
+        """Loss on one batch of B targets with k = len(z) // B codes each: code block j
+        (z[j*B:(j+1)*B]) goes with the targets in order. With k >= 2 neighbouring blocks
+        feed the diversity penalty; with ``best_of`` >= 2 the MAE term is the relaxed
+        minimum over the k codes (see ``fit``). Returns (loss, mean MAE, info, diversity)."""
         torch = _torch()
         from invtoolkit_plugins._deconv_net import diversity_penalty
 
-        pairs = len(z) == 2 * len(curves)
-        if pairs:
-            curves = torch.cat([curves, curves])
+        b = len(curves)
+        k = len(z) // b
+        curves = curves.repeat(k, 1)
         grids = self.model.generator(curves, z)
         pred = surrogate.forward_torch(grids)[:, : curves.shape[1]]
         porosity = grids.flatten(1).mean(1)
         # An all-wall grid has no isotherm: push it open instead of trusting the surrogate.
         empty = porosity.detach() == 0
         per_grid = (pred - curves).abs().mean(1)
-        mae = torch.where(empty, torch.ones_like(per_grid), torch.nan_to_num(per_grid, nan=1.0)).mean()
+        per_grid = torch.where(empty, torch.ones_like(per_grid), torch.nan_to_num(per_grid, nan=1.0))
+        mae = per_grid.mean()
+        fit = mae
+        if best_of >= 2 and k >= 2:
+            best = per_grid.view(k, b).min(0).values.mean()
+            fit = (1 - BEST_OF_MEAN_SHARE) * best + BEST_OF_MEAN_SHARE * mae
         opening = torch.relu(2.0 / grids[0].numel() - porosity).mean()
         info = ((self.model.recognition(grids, curves) - z) ** 2).mean() if info_weight > 0 else mae.new_zeros(())
-        if pairs:
-            half = len(grids) // 2
-            div = diversity_penalty(grids[:half], grids[half:], diversity_margin).mean()
+        if k >= 2 and diversity_weight > 0:
+            blocks = grids.view(k, b, *grids.shape[1:])
+            div = torch.stack([diversity_penalty(blocks[j], blocks[j + 1], diversity_margin).mean()
+                               for j in range(k - 1)]).mean()
         else:
             div = mae.new_zeros(())
-        return mae + info_weight * info + diversity_weight * div + opening, mae, info, div
+        return fit + info_weight * info + diversity_weight * div + opening, mae, info, div
 
     def diversity_stats(self, curves, z1, z2, margin: float) -> tuple[float, float]:
         """Mean diversity penalty and fraction of targets whose two grids (codes z1[i],
@@ -363,6 +388,20 @@ class DeconvGenerator(Generator):
                 pen += torch.relu(margin - d).sum().item()
                 close += (d < margin - 1e-6).sum().item()  # FFT round-off: d is a whole number of cells
         return pen / len(curves), close / len(curves)
+
+    def surrogate_best_of_mae(self, surrogate, curves, codes) -> float:
+        """Mean over targets of the lowest surrogate MAE among the grids for every code."""
+        torch = _torch()
+        self.model.eval()
+        best = torch.full((len(curves),), math.inf)
+        with torch.inference_mode():
+            for z in codes:
+                for s in range(0, len(curves), self.batch):
+                    c = curves[s:s + self.batch]
+                    grids = self.model.generator(c, z.expand(len(c), -1))
+                    err = torch.nan_to_num((surrogate.forward_torch(grids)[:, : c.shape[1]] - c).abs().mean(1), nan=1.0)
+                    best[s:s + len(c)] = torch.minimum(best[s:s + len(c)], err)
+        return float(best.mean())
 
     def surrogate_mae(self, surrogate, curves, z) -> float:
         """Mean surrogate MAE of the grids made from (curves[i], z[i])."""

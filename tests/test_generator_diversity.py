@@ -94,11 +94,11 @@ def test_fine_tuning_continues_the_diversity_settings_the_model_was_trained_with
     curves = _isolated_pore_curves(8, 0)
     gen = plugins.create("generator", "deconv", **SMALL)
     gen.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0)
-    assert gen.fit_settings == {"diversity_weight": 0.3, "diversity_margin": 0.0025}  # plugin defaults
+    assert gen.fit_settings == {"diversity_weight": 0.3, "diversity_margin": 0.0025, "best_of": 1}  # plugin defaults
     gen.save(tmp_path / "g", extra={"training": {"diversity_weight": 0.5, "diversity_margin": 0.01}})
     again = plugins.create("generator", "deconv", model=str(tmp_path / "g"))
     again.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0)
-    assert again.fit_settings == {"diversity_weight": 0.5, "diversity_margin": 0.01}  # its own recipe
+    assert again.fit_settings == {"diversity_weight": 0.5, "diversity_margin": 0.01, "best_of": 1}  # its own recipe
     again.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0, diversity_margin=0.02)
     assert again.fit_settings["diversity_margin"] == 0.02  # an explicit value wins
 

@@ -134,13 +134,15 @@ class ActiveLearner:
     def __init__(self, workdir, data, surrogate_spec, generator_spec, *, generator="deconv", n=16, targets=64,
                  eval_targets=None, eval_count=512, val_count=512, seed=0, wrong=0.01, surrogate_epochs=5,
                  generator_epochs=3, generator_targets=4096, surrogate_lr=1e-4, generator_lr=1e-4, replay=3.0,
-                 hard_repeat=3, select=True, in_place=False, progress=False, log=print):
+                 hard_repeat=3, generator_best_of=None, select=True, in_place=False, progress=False, log=print):
         from invtoolkit.commands.train_generator_cmd import load_surrogate  # noqa: F401 (fail early)
 
         self.workdir = Path(workdir)
         self.n, self.n_targets, self.seed, self.wrong = int(n), int(targets), int(seed), float(wrong)
         self.surrogate_epochs, self.generator_epochs = int(surrogate_epochs), int(generator_epochs)
         self.generator_targets, self.hard_repeat, self.select = int(generator_targets), int(hard_repeat), bool(select)
+        # None: the generator continues its own recorded recipe.
+        self.fit_options = {} if generator_best_of is None else {"best_of": int(generator_best_of)}
         self.surrogate_lr, self.generator_lr, self.replay = float(surrogate_lr), float(generator_lr), float(replay)
         self.generator_name = generator
         self.progress, self.log = progress, log
@@ -316,19 +318,22 @@ class ActiveLearner:
                 return stats["median"] if stats["distinct4"] >= incumbent["distinct4"] else float("inf")
 
             generator.fit(surrogate, gen_targets, epochs=self.generator_epochs, seed=self.seed + k,
-                          lr=self.generator_lr, val_targets=self.val_targets, val_score=score, progress=self.progress)
+                          lr=self.generator_lr, val_targets=self.val_targets, val_score=score, progress=self.progress,
+                          **self.fit_options)
             candidate = self.validation_stats(generator, simulator)
             accepted = accept_generator(incumbent, candidate)
             result.update(val_before=incumbent, val_after=candidate, generator_accepted=accepted)
         else:
             generator.fit(surrogate, gen_targets, epochs=self.generator_epochs, seed=self.seed + k,
-                          lr=self.generator_lr, progress=self.progress)
+                          lr=self.generator_lr, progress=self.progress, **self.fit_options)
             accepted = True
+        # The saved model records the recipe it was fine-tuned with, for the next round.
+        recipe = {"training": {**generator.config.get("training", {}), **getattr(generator, "fit_settings", {})}}
         if accepted:
-            generator.save(out / "generator")
+            generator.save(out / "generator", extra=recipe)
             gen_spec = str(out / "generator")
         else:  # kept for inspection; the next round starts from the previous generator
-            generator.save(out / "generator_rejected")
+            generator.save(out / "generator_rejected", extra=recipe)
             gen_spec = prev_spec
         return {
             "new_pairs": len(flat), "wrong_pairs": int(wrong.sum()), "data_length": len(ds),
@@ -390,6 +395,9 @@ def accept_generator(incumbent: dict, candidate: dict) -> bool:
               help="Replayed dataset targets per generator fine-tuning.")
 @click.option("--hard-repeat", type=click.IntRange(0), default=3, show_default=True,
               help="Times the round's hard targets (best-of-n error above the median) enter generator fine-tuning.")
+@click.option("--generator-best-of", type=click.IntRange(1), default=None,
+              help="Codes per target whose best surrogate MAE the generator fine-tuning trains (relaxed "
+                   "winner-takes-all; default: the generator's recorded recipe).")
 @click.option("--surrogate-lr", type=click.FloatRange(min=0, min_open=True), default=1e-4, show_default=True)
 @click.option("--generator-lr", type=click.FloatRange(min=0, min_open=True), default=1e-4, show_default=True)
 @click.option("--replay", type=click.FloatRange(min=0), default=3.0, show_default=True,
@@ -404,8 +412,8 @@ def accept_generator(incumbent: dict, candidate: dict) -> bool:
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def active_learn_command(data, surrogate_model, generator_model, generator, rounds, n_targets, eval_targets,
                          eval_count, val_count, n, wrong, surrogate_epochs, generator_epochs, generator_targets,
-                         hard_repeat, surrogate_lr, generator_lr, replay, select, in_place, seed, threads, workdir,
-                         progress):
+                         hard_repeat, generator_best_of, surrogate_lr, generator_lr, replay, select, in_place, seed,
+                         threads, workdir, progress):
     """Active learning: generate, verify by lattice DFT, fine-tune, repeat.
 
     Reports per round the DFT-verified error (median over evaluation targets of the
@@ -426,7 +434,8 @@ def active_learn_command(data, surrogate_model, generator_model, generator, roun
                             seed=seed, wrong=wrong, surrogate_epochs=surrogate_epochs,
                             generator_epochs=generator_epochs, generator_targets=generator_targets,
                             surrogate_lr=surrogate_lr, generator_lr=generator_lr, replay=replay,
-                            hard_repeat=hard_repeat, select=select, in_place=in_place, progress=progress,
+                            hard_repeat=hard_repeat, generator_best_of=generator_best_of, select=select,
+                            in_place=in_place, progress=progress,
                             log=lambda msg: click.echo(msg, err=True))
     done = len(learner.rounds)
     if done > rounds:

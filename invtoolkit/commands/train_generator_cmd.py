@@ -94,7 +94,7 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
                     time_limit: float | None, seed: int, batch_size: int, lr: float, latent_dim: int,
                     info_weight: float, checkpoint=None, progress: bool, grid_shape=(20, 20),
                     val_curves=None, log=None, diversity_weight: float | None = None,
-                    diversity_margin: float | None = None):
+                    diversity_margin: float | None = None, best_of: int | None = None):
     """Build (or load ``init``) a generator, fit it through ``surrogate``, save to ``output``."""
     steps = surrogate.schedule.steps
     if init is not None:
@@ -110,8 +110,8 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
     start = time.monotonic()
     # Diversity options only when given: otherwise the plugin continues the --init model's
     # recorded ones or uses its defaults, and reports what it used (``fit_settings``).
-    extra = {k: v for k, v in (("diversity_weight", diversity_weight), ("diversity_margin", diversity_margin))
-             if v is not None}
+    extra = {k: v for k, v in (("diversity_weight", diversity_weight), ("diversity_margin", diversity_margin),
+                               ("best_of", best_of)) if v is not None}
     history = gen.fit(surrogate, curves, epochs=epochs, time_limit=time_limit, seed=seed, batch_size=batch_size,
                       lr=lr, info_weight=info_weight, progress=progress, checkpoint=checkpoint,
                       val_targets=val_curves, log=log, **extra)
@@ -155,6 +155,9 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
 @click.option("--diversity-margin", type=click.FloatRange(0, 1), default=None,
               help="Fraction of cells two grids for one target should differ by, up to symmetry "
                    "(default: the --init model's recorded one, else the generator's, 0.0025 for deconv).")
+@click.option("--best-of", type=click.IntRange(1), default=None,
+              help="Codes per target whose BEST surrogate MAE is trained (relaxed winner-takes-all), matching "
+                   "inversion's best of n (default: the --init model's recorded one, else 1 = every code alone).")
 @click.option("--max-targets", type=click.IntRange(1), default=None, help="Use at most this many targets.")
 @click.option("--max-val", type=click.IntRange(1), default=4000, show_default=True,
               help="Use at most this many --val-targets.")
@@ -164,7 +167,7 @@ def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, in
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train_generator_command(surrogate_spec, targets, val_targets, output, generator, init, epochs, time_limit,
                             seed, batch_size, lr, latent_dim, info_weight, diversity_weight, diversity_margin,
-                            max_targets, max_val, checkpoint, threads, progress):
+                            best_of, max_targets, max_val, checkpoint, threads, progress):
     """Train a generator (isotherm x latent code -> grid) through a frozen surrogate.
 
     The loss is the MAE between the surrogate's isotherm of each generated grid and
@@ -193,7 +196,7 @@ def train_generator_command(surrogate_spec, targets, val_targets, output, genera
         time_limit=None if time_limit is None else time_limit * 60, seed=seed, batch_size=batch_size, lr=lr,
         latent_dim=latent_dim, info_weight=info_weight, checkpoint=checkpoint or Path(output) / "checkpoint",
         progress=progress, grid_shape=shape, val_curves=val_curves, diversity_weight=diversity_weight,
-        diversity_margin=diversity_margin)
+        diversity_margin=diversity_margin, best_of=best_of)
     best = min(history["val_mae"]) if history["val_mae"] else float("nan")
     click.echo(f"{generator}: {len(history['epoch'])} epochs, best validation MAE {best:.4f} (surrogate) -> {output}",
                err=True)
