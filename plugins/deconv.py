@@ -17,7 +17,9 @@ is the fraction of cells in which the two grids differ up to torus symmetry) and
 InfoGAN-style term (a recognition head, blind to the torus symmetries, must recover z
 from the grid). The recognition term alone did not stop the collapse onto one grid
 for targets that many arrangements share (isolated pores, type-I isotherms); the
-diversity term does.
+diversity term does. Optionally (``best_of`` = k) each target gets k codes and only the
+best of them carries most of the MAE term (relaxed winner-takes-all), the way
+inversion uses the generator.
 
 This module also registers the surrogate ``dft-implicit``: the exact lattice DFT's
 adsorption branch made differentiable by implicit differentiation of its fixed

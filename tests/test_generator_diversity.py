@@ -135,6 +135,9 @@ def test_active_learning_records_the_acceptance_and_keeps_held_out_sets_apart(tm
     previous = str(tmp_path / "g")
     for r in rounds[:-1]:
         assert r["generator_accepted"] == accept_generator(r["val_before"], r["val_after"])
+        # the kept epoch is the best of the DFT validation scores recorded per epoch
+        scores = [v for v in r["val_by_epoch"] if v is not None]
+        assert len(r["val_by_epoch"]) == 2 and r["val_after"]["median"] == pytest.approx(min(scores))
         kept = str(work / f"round_{r['round'] + 1}" / ("generator" if r["generator_accepted"] else "generator_rejected"))
         assert Path(kept, "weights.pt").exists()
         # a rejected generator is not used further: the next round starts from the previous one

@@ -40,6 +40,7 @@ after its append is recomputed identically and not appended twice.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -317,12 +318,14 @@ class ActiveLearner:
                 stats = self.validation_stats(g, simulator)
                 return stats["median"] if stats["distinct4"] >= incumbent["distinct4"] else float("inf")
 
-            generator.fit(surrogate, gen_targets, epochs=self.generator_epochs, seed=self.seed + k,
-                          lr=self.generator_lr, val_targets=self.val_targets, val_score=score, progress=self.progress,
-                          **self.fit_options)
+            history = generator.fit(surrogate, gen_targets, epochs=self.generator_epochs, seed=self.seed + k,
+                                    lr=self.generator_lr, val_targets=self.val_targets, val_score=score,
+                                    progress=self.progress, **self.fit_options)
             candidate = self.validation_stats(generator, simulator)
             accepted = accept_generator(incumbent, candidate)
-            result.update(val_before=incumbent, val_after=candidate, generator_accepted=accepted)
+            # per epoch: DFT validation median (inf: fewer targets with 4 distinct grids)
+            result.update(val_before=incumbent, val_after=candidate, generator_accepted=accepted,
+                          val_by_epoch=[None if math.isinf(v) else v for v in history["val_score"]])
         else:
             generator.fit(surrogate, gen_targets, epochs=self.generator_epochs, seed=self.seed + k,
                           lr=self.generator_lr, progress=self.progress, **self.fit_options)
