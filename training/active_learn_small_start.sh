@@ -18,7 +18,8 @@
 # Steps 1-3 take ~8 min with two threads; each active-learning round 11-17 min with one
 # thread on the 2-core build machine (beside another run). Every step is seeded; a step
 # is skipped when its output exists, and active-learn resumes after its last finished
-# round (the record was made with --rounds 4, then resumed with ROUNDS=6).
+# round (the record was made with --rounds 4, then resumed with ROUNDS=6; rounds 4-5
+# ran alone, 5.5-7 min each).
 set -euo pipefail
 WORK=${WORK:-runs/small}
 THREADS=${THREADS:-2}
