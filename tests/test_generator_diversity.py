@@ -147,3 +147,26 @@ def test_active_learning_records_the_acceptance_and_keeps_held_out_sets_apart(tm
     for before, after in zip(rounds, rounds[1:]):
         if not before["generator_accepted"]:
             assert after["dft_median_best_of_n"] == before["dft_median_best_of_n"]
+
+
+def test_held_out_split_draws_what_active_learn_will_and_writes_only_the_rest(tmp_path, monkeypatch, capsys):
+    import runpy
+    import sys
+
+    from invtoolkit.commands.active_learn_cmd import ActiveLearner
+
+    labelled_dataset(tmp_path / "data.zarr", 40, seed=6)
+    script = Path(__file__).resolve().parents[1] / "training" / "held_out_split.py"
+    monkeypatch.setattr(sys, "argv", [str(script), str(tmp_path / "al"), str(tmp_path / "data.zarr"),
+                                      str(tmp_path / "rest.npy"), "--seed", "3", "--eval-count", "6",
+                                      "--val-count", "5"])
+    runpy.run_path(str(script), run_name="__main__")
+    rest = np.load(tmp_path / "rest.npy")
+    held = {r.tobytes() for r in np.load(tmp_path / "al" / "eval_targets.npy").astype(np.float32)}
+    held |= {r.tobytes() for r in np.load(tmp_path / "al" / "val_targets.npy").astype(np.float32)}
+    assert len(held) == 11 and len(rest) == 40 - 11
+    assert not {r.tobytes() for r in rest} & held
+    # a fresh learner with the same seed and counts on the same data draws the same sets
+    again = ActiveLearner(tmp_path / "again", tmp_path / "data.zarr", None, None, eval_count=6, val_count=5, seed=3)
+    assert np.array_equal(again.eval_targets, np.load(tmp_path / "al" / "eval_targets.npy"))
+    assert np.array_equal(again.val_targets, np.load(tmp_path / "al" / "val_targets.npy"))
