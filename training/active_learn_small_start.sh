@@ -14,6 +14,7 @@
 #      validation targets.
 #
 #   WORK=/work/runs/small bash training/active_learn_small_start.sh
+#   WORK=/work/runs/small REPLICATE=1 bash training/active_learn_small_start.sh   # + the replicate
 #
 # Steps 1-3 take ~8 min with two threads; each active-learning round 11-17 min with one
 # thread on the 2-core build machine (beside another run). Every step is seeded; a step
@@ -40,3 +41,13 @@ invtoolkit active-learn --data "$WORK/small.zarr" --surrogate-model "$WORK/cnn" 
   --generator-epochs 3 --generator-targets 4096 --generator-lr 1e-4 --hard-repeat 3 \
   --seed 0 --threads 1 -o "$WORK/al" --no-progress
 cp "$WORK/al/rounds.json" plugins/models/deconv/active_learning_small_start.json
+# Replicate (record active_learning_small_start_seed1.json): the same models and evaluation
+# targets, other draws of training/validation targets and codes (two threads, ~3 min a round).
+if [ -n "${REPLICATE:-}" ]; then
+  invtoolkit active-learn --data "$WORK/small.zarr" --surrogate-model "$WORK/cnn" --generator-model "$WORK/generator" \
+    --eval-targets "$WORK/al/eval_targets.npy" --rounds 4 --targets 1024 --val-count 512 -n 16 \
+    --surrogate-epochs 4 --surrogate-lr 3e-4 --wrong 0 --replay 1 \
+    --generator-epochs 3 --generator-targets 4096 --generator-lr 1e-4 --hard-repeat 3 \
+    --seed 1 --threads "$THREADS" -o "$WORK/al_seed1" --no-progress
+  cp "$WORK/al_seed1/rounds.json" plugins/models/deconv/active_learning_small_start_seed1.json
+fi
