@@ -310,9 +310,10 @@ class DeconvGenerator(Generator):
                     val_pen, val_close = (self.diversity_stats(val_t, val_z, val_z2, diversity_margin)
                                           if len(val_t) and pairs else (sums[3], float("nan")))
                     # Best-of-k training is judged by what it trains: the best of k codes.
+                    judge_best = best_of >= 2 and len(val_t) > 0
                     val_best = (self.surrogate_best_of_mae(surrogate, val_t, self.latent_codes(best_of, seed + 3))
-                                if best_of >= 2 and len(val_t) else float("nan"))
-                    score = (val_best if best_of >= 2 and len(val_t) else val_mae) + diversity_weight * val_pen
+                                if judge_best else float("nan"))
+                    score = (val_best if judge_best else val_mae) + diversity_weight * val_pen
                     if val_score is not None:
                         self.model.eval()
                         score = float(val_score(self))
@@ -391,32 +392,28 @@ class DeconvGenerator(Generator):
                 close += (d < margin - 1e-6).sum().item()  # FFT round-off: d is a whole number of cells
         return pen / len(curves), close / len(curves)
 
+    def surrogate_errors(self, surrogate, curves, z):
+        """Per-target surrogate MAE (tensor) of the grids made from (curves[i], z[i]);
+        an unusable prediction (NaN) counts as 1."""
+        torch = _torch()
+        self.model.eval()
+        out = torch.empty(len(curves))
+        with torch.inference_mode():
+            for s in range(0, len(curves), self.batch):
+                c = curves[s:s + self.batch]
+                pred = surrogate.forward_torch(self.model.generator(c, z[s:s + self.batch]))[:, : c.shape[1]]
+                out[s:s + len(c)] = torch.nan_to_num((pred - c).abs().mean(1), nan=1.0)
+        return out
+
     def surrogate_best_of_mae(self, surrogate, curves, codes) -> float:
         """Mean over targets of the lowest surrogate MAE among the grids for every code."""
         torch = _torch()
-        self.model.eval()
-        best = torch.full((len(curves),), math.inf)
-        with torch.inference_mode():
-            for z in codes:
-                for s in range(0, len(curves), self.batch):
-                    c = curves[s:s + self.batch]
-                    grids = self.model.generator(c, z.expand(len(c), -1))
-                    err = torch.nan_to_num((surrogate.forward_torch(grids)[:, : c.shape[1]] - c).abs().mean(1), nan=1.0)
-                    best[s:s + len(c)] = torch.minimum(best[s:s + len(c)], err)
-        return float(best.mean())
+        errors = torch.stack([self.surrogate_errors(surrogate, curves, z.expand(len(curves), -1)) for z in codes])
+        return float(errors.min(0).values.double().mean())
 
     def surrogate_mae(self, surrogate, curves, z) -> float:
         """Mean surrogate MAE of the grids made from (curves[i], z[i])."""
-        torch = _torch()
-        self.model.eval()
-        with torch.inference_mode():
-            total = 0.0
-            for s in range(0, len(curves), self.batch):
-                c = curves[s:s + self.batch]
-                grids = self.model.generator(c, z[s:s + self.batch])
-                pred = surrogate.forward_torch(grids)[:, : c.shape[1]]
-                total += torch.nan_to_num((pred - c).abs().mean(1), nan=1.0).sum().item()
-        return total / len(curves)
+        return float(self.surrogate_errors(surrogate, curves, z).double().mean())
 
 
 def _freeze(surrogate):

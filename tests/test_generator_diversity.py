@@ -149,7 +149,7 @@ def test_active_learning_records_the_acceptance_and_keeps_held_out_sets_apart(tm
             assert after["dft_median_best_of_n"] == before["dft_median_best_of_n"]
 
 
-def test_held_out_split_draws_what_active_learn_will_and_writes_only_the_rest(tmp_path, monkeypatch, capsys):
+def test_held_out_split_draws_what_active_learn_will_and_writes_only_the_rest(tmp_path, monkeypatch):
     import runpy
     import sys
 
