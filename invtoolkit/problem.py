@@ -1,73 +1,40 @@
-"""An inversion problem: a target isotherm, an evaluator, and the MAE objective."""
+"""An inversion problem: an objective scored on what an evaluator simulates."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.pressure import ADSORPTION, PressureSchedule
+from invtoolkit.objective import CurveMAE, Objective, Target
 from invtoolkit.roles import Simulator
 
-
-@dataclass
-class Target:
-    """A target isotherm on a simulator pressure schedule (adsorption prefix or full loop)."""
-
-    values: np.ndarray  # (P,)
-    schedule: PressureSchedule
-    normalization: str = "pore"
-    notes: list[str] = field(default_factory=list)
-
-    def __post_init__(self):
-        self.values = np.asarray(self.values, dtype=np.float64).reshape(-1)
-        if len(self.values) != len(self.schedule):
-            raise InputError(f"target has {len(self.values)} points, schedule has {len(self.schedule)}")
-        if not np.all(np.isfinite(self.values)):
-            raise InputError("target contains NaN or infinite amounts")
-        if self.values.min() < 0 or self.values.max() > 1:
-            raise InputError("target amounts must lie in [0, 1]")
-        if self.normalization not in ("pore", "site"):
-            raise InputError(f"unknown normalization '{self.normalization}' (pore or site)")
-
-    @property
-    def pressures(self) -> np.ndarray:
-        return self.schedule.pressures
-
-    @property
-    def is_loop(self) -> bool:
-        return not self.schedule.adsorption_only
+__all__ = ["Problem", "Target"]
 
 
 class Problem:
-    """Target + evaluator. ``errors(grids)`` is the MAE over the target's points.
+    """Objective + evaluator (simulator or surrogate) (+ the grid space searched).
 
+    ``errors(grids)`` scores grids by the objective; all-wall grids score +inf.
     Counts evaluations so stages can report their cost, and carries an optional
     overall deadline (``time.monotonic()``).
     """
 
-    def __init__(self, target: Target, evaluator: Simulator, *, deadline: float | None = None):
-        self.target = target
+    def __init__(self, objective: Objective | Target, evaluator: Simulator, *, space=None,
+                 deadline: float | None = None):
+        self.objective = CurveMAE(objective) if isinstance(objective, Target) else objective
         self.evaluator = evaluator
+        self.space = space
         self.deadline = deadline
         self.n_evals = 0
-        n_target = len(target.values)
-        ev_sched = evaluator.schedule
-        if ev_sched.steps != target.schedule.steps:
-            raise InputError(
-                f"target has {target.schedule.steps} pressure steps, evaluator '{evaluator.name}' has {ev_sched.steps}"
-            )
-        if n_target > len(ev_sched):
-            raise InputError(f"evaluator '{evaluator.name}' gives {len(ev_sched)} points, target needs {n_target}")
-        if getattr(evaluator, "normalization", "pore") != target.normalization:
-            raise InputError(
-                f"evaluator '{evaluator.name}' normalises by {evaluator.normalization}, target by {target.normalization}"
-            )
-        # The adsorption branch is the prefix of the loop, so the target's points are the first ones.
-        self.index = np.arange(n_target)
-        self.branches = target.schedule.branches
+        _check_compatible(self.objective, evaluator)
+        # The objective's path is a prefix of the evaluator's (an adsorption target on a loop).
+        self.index = np.arange(len(self.objective.path))
+
+    @property
+    def target(self) -> Target | None:
+        return self.objective.target
 
     @property
     def grid_shape(self) -> tuple[int, int]:
@@ -79,9 +46,6 @@ class Problem:
             return tuple(population.grids.shape[1:])
         return tuple(self.grid_shape)
 
-    def with_evaluator(self, evaluator: Simulator) -> "Problem":
-        return Problem(self.target, evaluator, deadline=self.deadline)
-
     def curves(self, grids: np.ndarray) -> np.ndarray:
         grids = np.asarray(grids, dtype=np.uint8)
         if grids.ndim == 2:
@@ -89,32 +53,38 @@ class Problem:
         self.n_evals += len(grids)
         return np.asarray(self.evaluator.simulate(grids))[:, self.index]
 
-    def errors_of_curves(self, curves: np.ndarray) -> np.ndarray:
-        return np.abs(curves - self.target.values[None]).mean(axis=1)
+    def scores(self, curves: np.ndarray, grids: np.ndarray) -> np.ndarray:
+        """Objective scores of curves already simulated on this problem's path."""
+        return np.asarray(self.objective.scores(curves, grids), dtype=np.float64)
 
     def errors(self, grids: np.ndarray) -> np.ndarray:
-        """MAE of every grid against the target (N,). All-wall grids score +inf."""
+        """Score of every grid (N,). All-wall grids score +inf."""
         grids = np.asarray(grids, dtype=np.uint8)
         if grids.ndim == 2:
             grids = grids[None]
         valid = grids.reshape(len(grids), -1).any(axis=1)
         out = np.full(len(grids), np.inf)
         if valid.any():
-            out[valid] = self.errors_of_curves(self.curves(grids[valid]))
-        return out
-
-    def branch_errors(self, grids: np.ndarray) -> np.ndarray:
-        """(N,2) MAE on the adsorption and on the desorption points (NaN if absent)."""
-        curves = self.curves(grids)
-        diff = np.abs(curves - self.target.values[None])
-        ads = self.branches == ADSORPTION
-        out = np.full((len(curves), 2), np.nan)
-        out[:, 0] = diff[:, ads].mean(1)
-        if (~ads).any():
-            out[:, 1] = diff[:, ~ads].mean(1)
+            out[valid] = self.scores(self.curves(grids[valid]), grids[valid])
         return out
 
     def time_left(self) -> float:
         if self.deadline is None:
             return float("inf")
         return self.deadline - time.monotonic()
+
+
+def _check_compatible(objective: Objective, evaluator: Simulator) -> None:
+    """The evaluator must simulate the objective's path with its normalization."""
+    name = evaluator.name
+    path, schedule = objective.path, evaluator.schedule
+    if not schedule.starts(path):
+        if path.steps is not None and schedule.steps is not None and path.steps != schedule.steps:
+            raise InputError(f"target has {path.steps} pressure steps, evaluator '{name}' has {schedule.steps}")
+        if len(path) > len(schedule):
+            raise InputError(f"evaluator '{name}' gives {len(schedule)} points, target needs {len(path)}")
+        raise InputError(f"evaluator '{name}' does not simulate the target's pressure path")
+    if evaluator.normalization != objective.normalization:
+        raise InputError(
+            f"evaluator '{name}' normalises by {evaluator.normalization}, target by {objective.normalization}"
+        )
