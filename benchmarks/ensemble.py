@@ -1,0 +1,158 @@
+"""Does the ensemble's descriptor range hold the truth? Realizable targets of known structure.
+
+Makes 20 x 20 grids of known structure with numpy (slits, squares, pairs of pores,
+smooth thresholded fields; target i drawn with ``numpy.random.default_rng([SEED, i])``),
+simulates their site-normalised adsorption isotherms with the lattice DFT, inverts each
+with the default chain and default settings for ``--time-limit`` seconds keeping
+``ENSEMBLE_KEEP`` verified grids, and records the verified grids and errors per target
+(``OUT/cells/tNN.npz``, resumable). Then, for several tolerances side by side from the
+same runs, prints how often the truth's porosity lies within the ensemble range (+-0.02)
+and its dominant width within the range (+-1 cell), and the median ranges.
+
+    nice -n 10 python benchmarks/ensemble.py --targets 20 --time-limit 20 -o bench-ensemble
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+SEED = 18
+SHAPE = (20, 20)
+KINDS = ("slit", "square", "pair", "smooth")
+TOLERANCES = (0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02)
+
+
+def _box(grid, rng, side_h, side_w):
+    h, w = grid.shape
+    rows = (rng.integers(h) + np.arange(side_h)) % h
+    cols = (rng.integers(w) + np.arange(side_w)) % w
+    grid[np.ix_(rows, cols)] = 1
+
+
+def truth_grid(kind: str, rng: np.random.Generator) -> np.ndarray:
+    """One grid of known structure; every box is placed at a random periodic offset."""
+    grid = np.zeros(SHAPE, np.uint8)
+    if kind == "slit":
+        _box(grid, rng, int(rng.integers(1, 9)), SHAPE[1])
+    elif kind == "square":
+        side = int(rng.integers(2, 11))
+        _box(grid, rng, side, side)
+    elif kind == "pair":  # two square pores of different sizes (they may touch)
+        for side in rng.choice(np.arange(2, 9), size=2, replace=False):
+            _box(grid, rng, int(side), int(side))
+    else:  # smooth field: periodic gaussian-filtered noise at a drawn porosity
+        field = ndimage.gaussian_filter(rng.normal(size=SHAPE), sigma=rng.uniform(1.0, 2.5), mode="wrap")
+        grid = (field > np.quantile(field, 1.0 - rng.uniform(0.3, 0.6))).astype(np.uint8)
+    return grid
+
+
+def make_targets(n: int):
+    from invtoolkit import plugins
+
+    grids = np.stack([truth_grid(KINDS[i % len(KINDS)], np.random.default_rng([SEED, i])) for i in range(n)])
+    sim = plugins.create("simulator", "lattice-dft", normalization="site", steps=40, adsorption_only=True)
+    return grids, np.asarray(sim.simulate(grids))
+
+
+def run_target(i: int, values: np.ndarray, time_limit: float, path: Path) -> None:
+    from invtoolkit.chain import Chain
+    from invtoolkit.commands.invert_cmd import DEFAULT_CHAIN
+    from invtoolkit.ensemble import ENSEMBLE_KEEP
+    from invtoolkit.population import Population
+    from invtoolkit.pressure import PressureSchedule
+    from invtoolkit.problem import Target
+
+    target = Target(values, PressureSchedule(40, adsorption_only=True), "site")
+    t0 = time.monotonic()
+    result = Chain.parse(DEFAULT_CHAIN).run(target, time_limit=time_limit, seed=0, keep=ENSEMBLE_KEEP,
+                                            population=Population.empty(SHAPE))
+    np.savez(path, grids=result.population.grids, errors=result.population.errors,
+             seconds=time.monotonic() - t0)
+
+
+def evaluate(truths, cells, tolerance: float) -> dict:
+    """Coverage and median ranges of the ensembles at one tolerance."""
+    from invtoolkit.descriptors import grid_descriptors
+    from invtoolkit.ensemble import build_ensemble
+
+    rows = []
+    for truth, cell in zip(truths, cells):
+        ens = build_ensemble(cell["grids"], cell["errors"], tolerance)
+        s = ens.summary()
+        t = grid_descriptors(truth)
+        por, dom = s["descriptors"]["porosity"], s["descriptors"]["dominant_width"]
+        rows.append({
+            "porosity_in": por["min"] - 0.02 <= t["porosity"] <= por["max"] + 0.02,
+            "width_in": dom["min"] - 1 <= t["dominant_width"] <= dom["max"] + 1,
+            "porosity_range": por["max"] - por["min"],
+            "width_range": dom["max"] - dom["min"],
+            "count": s["count"],
+            "families": len(s["clusters"]),
+            "full": s["count"] == len(cell["errors"]),
+        })
+    return {
+        "tolerance": tolerance,
+        "porosity_covered": float(np.mean([r["porosity_in"] for r in rows])),
+        "width_covered": float(np.mean([r["width_in"] for r in rows])),
+        "median_porosity_range": float(np.median([r["porosity_range"] for r in rows])),
+        "median_width_range": float(np.median([r["width_range"] for r in rows])),
+        "median_count": float(np.median([r["count"] for r in rows])),
+        "median_families": float(np.median([r["families"] for r in rows])),
+        "all_candidates_inside": float(np.mean([r["full"] for r in rows])),
+        "per_target": rows,
+    }
+
+
+def per_target_lines(truths, cells, tolerance: float) -> list[str]:
+    from invtoolkit.descriptors import grid_descriptors
+    from invtoolkit.ensemble import build_ensemble
+
+    lines = [f"{'#':>3} {'kind':<7} {'best MAE':>9} {'poro':>5} {'range':>11} {'width':>5} {'range':>7} "
+             f"{'count':>5} {'fam':>3}"]
+    for i, (truth, cell) in enumerate(zip(truths, cells)):
+        s = build_ensemble(cell["grids"], cell["errors"], tolerance).summary()
+        t = grid_descriptors(truth)
+        p, w = s["descriptors"]["porosity"], s["descriptors"]["dominant_width"]
+        lines.append(f"{i:>3} {KINDS[i % len(KINDS)]:<7} {s['best_error']:>9.5f} {t['porosity']:>5.2f} "
+                     f"{p['min']:.2f}-{p['max']:.2f} {t['dominant_width']:>5} {int(w['min']):>3}-{int(w['max']):<3} "
+                     f"{s['count']:>5} {len(s['clusters']):>3}")
+    return lines
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--targets", type=int, default=20)
+    ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--show-tolerance", type=float, default=None, help="per-target table at this tolerance")
+    ap.add_argument("-o", "--output", default="bench-ensemble")
+    args = ap.parse_args(argv)
+    out = Path(args.output)
+    (out / "cells").mkdir(parents=True, exist_ok=True)
+    truths, curves = make_targets(args.targets)
+    np.savez(out / "targets.npz", grids=truths, curves=curves, seed=SEED)
+    for i in range(args.targets):
+        path = out / "cells" / f"t{i:02d}.npz"
+        if not path.exists():
+            run_target(i, curves[i], args.time_limit, path)
+            print(f"target {i} ({KINDS[i % len(KINDS)]}) done", flush=True)
+    cells = [dict(np.load(out / "cells" / f"t{i:02d}.npz")) for i in range(args.targets)]
+    table = [evaluate(truths, cells, tol) for tol in TOLERANCES]
+    (out / "summary.json").write_text(json.dumps(table, indent=2, default=bool) + "\n")
+    print(f"{'tolerance':>9} {'poro in':>8} {'width in':>8} {'med poro range':>14} {'med width range':>15} "
+          f"{'med count':>9} {'med fam':>7} {'all in':>6}")
+    for r in table:
+        print(f"{r['tolerance']:>9.4f} {r['porosity_covered']:>8.0%} {r['width_covered']:>8.0%} "
+              f"{r['median_porosity_range']:>14.3f} {r['median_width_range']:>15.1f} {r['median_count']:>9.0f} "
+              f"{r['median_families']:>7.0f} {r['all_candidates_inside']:>6.0%}")
+    if args.show_tolerance is not None:
+        print("\n".join(per_target_lines(truths, cells, args.show_tolerance)))
+
+
+if __name__ == "__main__":
+    main()
