@@ -1,0 +1,90 @@
+"""The summary of a batch: one row per target, rebuilt from the target directories."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+from invtoolkit.batch import FAILED, REPORT, BatchJob
+from invtoolkit.fileio import write_text
+
+COLUMNS = ("target", "file", "status", "error", "relative_mae", "y", "capacity", "unit", "seconds", "reason")
+
+
+def job_row(job: BatchJob) -> dict:
+    """What a target's directory says: ok (with its error and fit), failed (why) or missing."""
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(target=job.name, file=str(job.path))
+    report_path, failed_path = job.out_dir / REPORT, job.out_dir / FAILED
+    if report_path.exists():
+        report = json.loads(report_path.read_text())
+        fit = report.get("fit") or {}
+        grids = report.get("grids") or [{}]
+        row.update(status="ok", error=grids[0].get("mae", ""), seconds=report.get("total_seconds", ""),
+                   relative_mae=fit.get("relative_mae", ""), y=fit.get("y", ""),
+                   capacity=fit.get("capacity", ""), unit=fit.get("unit", ""))
+    elif failed_path.exists():
+        failed = json.loads(failed_path.read_text())
+        row.update(status="failed", reason=failed.get("reason", ""), seconds=failed.get("seconds", ""))
+    else:
+        row.update(status="missing", reason="not run yet (or interrupted)")
+    return row
+
+
+def summary_rows(jobs: list[BatchJob]) -> list[dict]:
+    return [job_row(job) for job in jobs]
+
+
+def score_of(row: dict) -> float:
+    """The error a row is ranked by: relative MAE for measured targets, else the MAE."""
+    value = row["relative_mae"] if row["relative_mae"] != "" else row["error"]
+    return float(value) if value != "" else math.nan
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.5g}"
+    return str(value)
+
+
+def write_summary(out: Path, rows: list[dict]) -> list[Path]:
+    """summary.csv, summary.md and summary.png in ``out``; returns the paths."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(out / "summary.csv", text.getvalue())
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_fmt(r[c]).replace("|", "/") for c in COLUMNS) + " |" for r in rows]
+    write_text(out / "summary.md", "\n".join(lines) + "\n")
+    plot_summary(out / "summary.png", rows)
+    return [out / "summary.csv", out / "summary.md", out / "summary.png"]
+
+
+def plot_summary(path: Path, rows: list[dict]) -> None:
+    """Error per target, sorted (failed targets are left out and counted in the title)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scored = sorted((score_of(r), r["target"]) for r in rows if r["status"] == "ok" and not math.isnan(score_of(r)))
+    failed = sum(r["status"] != "ok" for r in rows)
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.25 * len(scored) + 2), 3.2))
+    ax.bar(range(len(scored)), [s for s, _ in scored], color="tab:blue")
+    ax.set_xticks(range(len(scored)), [n for _, n in scored], rotation=90, fontsize=6)
+    ax.set_ylabel("DFT-verified error (MAE)")
+    ax.set_title(f"{len(scored)} targets inverted, {failed} failed or missing")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def counts_line(rows: list[dict], threshold: float = 0.01) -> str:
+    ok = [r for r in rows if r["status"] == "ok"]
+    good = sum(score_of(r) <= threshold for r in ok)
+    return (f"{len(rows)} targets: {len(ok)} inverted ({good} within {threshold:g}), "
+            f"{sum(r['status'] == 'failed' for r in rows)} failed, {sum(r['status'] == 'missing' for r in rows)} missing")

@@ -1,0 +1,104 @@
+"""Batch inversion: job planning, seeds, resumption, failures, summary, dask."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from invtoolkit import batch
+from invtoolkit.batch_summary import summary_rows, write_summary
+from invtoolkit.errors import InputError
+
+
+def fake_invert(path: Path, out: Path, seed: int, fail_on: str = "bad") -> None:
+    """Stands in for a real inversion: error = seed-derived number, report written last."""
+    if fail_on in path.stem:
+        raise InputError(f"{path.name}: NaN in the amounts")
+    (out / "best.npy").write_bytes(b"x")
+    report = {"grids": [{"mae": (seed % 1000) / 1e5}], "total_seconds": 0.1, "seed": seed}
+    (out / "report.json").write_text(json.dumps(report))
+
+
+def make_targets(folder: Path, names) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        np.save(folder / f"{name}.npy", np.linspace(0, 1, 41))
+    (folder / "notes.txt").write_text("not a target")
+
+
+def test_expand_targets_file_dir_glob(tmp_path):
+    make_targets(tmp_path / "t", ["a", "b"])
+    assert [p.name for p in batch.expand_targets(str(tmp_path / "t"))] == ["a.npy", "b.npy"]
+    assert [p.name for p in batch.expand_targets(str(tmp_path / "t" / "a.npy"))] == ["a.npy"]
+    assert [p.name for p in batch.expand_targets(str(tmp_path / "t" / "*.npy"))] == ["a.npy", "b.npy"]
+    with pytest.raises(InputError, match="no such file"):
+        batch.expand_targets(str(tmp_path / "missing.npy"))
+    with pytest.raises(InputError, match="matches no file"):
+        batch.expand_targets(str(tmp_path / "t" / "*.aif"))
+
+
+def test_seed_depends_on_name_not_order(tmp_path):
+    paths = [Path("x/a.npy"), Path("y/b.csv")]
+    forward = batch.plan_jobs(paths, tmp_path, seed=3)
+    backward = batch.plan_jobs(paths[::-1], tmp_path, seed=3)
+    assert {j.name: j.seed for j in forward} == {j.name: j.seed for j in backward}
+    assert forward[0].seed != batch.plan_jobs(paths, tmp_path, seed=4)[0].seed
+    same_stem = batch.plan_jobs([Path("x/a.npy"), Path("y/a.csv")], tmp_path, seed=0)
+    assert [j.name for j in same_stem] == ["a", "a-2"]
+
+
+def test_failure_recorded_and_others_go_on(tmp_path):
+    make_targets(tmp_path / "t", ["a", "bad", "c"])
+    jobs = batch.plan_jobs(batch.expand_targets(str(tmp_path / "t")), tmp_path / "out", 0)
+    counts = batch.run_batch(jobs, fake_invert, workers=1, progress=False)
+    assert counts == {"targets": 3, "skipped": 0, "ok": 2, "failed": 1}
+    rows = summary_rows(jobs)
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
+    assert rows[1]["reason"] == "bad.npy: NaN in the amounts"
+
+
+def test_resume_skips_complete_and_redoes_half_written(tmp_path):
+    make_targets(tmp_path / "t", [f"t{i}" for i in range(5)])
+    jobs = batch.plan_jobs(batch.expand_targets(str(tmp_path / "t")), tmp_path / "out", 0)
+    batch.run_batch(jobs[:3], fake_invert, progress=False)
+    os.remove(jobs[1].out_dir / "report.json")  # killed while writing target 1
+    calls = []
+
+    def counting(path, out, seed):
+        calls.append(path.stem)
+        fake_invert(path, out, seed)
+
+    counts = batch.run_batch(jobs, counting, progress=False)
+    assert sorted(calls) == ["t1", "t3", "t4"] and counts["skipped"] == 2
+    rows = summary_rows(jobs)
+    assert len(rows) == 5 and all(r["status"] == "ok" for r in rows)
+    assert [r["error"] for r in rows] == [(j.seed % 1000) / 1e5 for j in jobs]
+
+
+def test_workers_give_the_same_results_as_serial(tmp_path):
+    make_targets(tmp_path / "t", [f"t{i}" for i in range(4)])
+    paths = batch.expand_targets(str(tmp_path / "t"))
+    serial = batch.plan_jobs(paths, tmp_path / "serial", 0)
+    parallel = batch.plan_jobs(paths, tmp_path / "parallel", 0)
+    batch.run_batch(serial, fake_invert, workers=1, progress=False)
+    batch.run_batch(parallel, partial(fake_invert), workers=2, progress=False)
+    assert [r["error"] for r in summary_rows(serial)] == [r["error"] for r in summary_rows(parallel)]
+
+
+def test_dask_local_cluster_one_row_per_target(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    make_targets(tmp_path / "t", ["a", "b", "bad"])
+    jobs = batch.plan_jobs(batch.expand_targets(str(tmp_path / "t")), tmp_path / "out", 0)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        counts = batch.run_batch(jobs, fake_invert, scheduler=client, progress=False)
+    assert counts["ok"] == 2 and counts["failed"] == 1
+    paths = write_summary(tmp_path / "out", summary_rows(jobs))
+    lines = paths[0].read_text().strip().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("target,")
+    assert all(p.exists() for p in paths)
