@@ -15,6 +15,14 @@ from invtoolkit.pressure import PressureSchedule
 if TYPE_CHECKING:  # pragma: no cover
     from invtoolkit.population import Population
     from invtoolkit.problem import Problem
+    from invtoolkit.search.termination import Termination
+    from invtoolkit.space import GridSpace
+
+
+def _space_of(shape) -> "GridSpace | None":
+    from invtoolkit.space import GridSpace
+
+    return None if shape is None else GridSpace(tuple(shape))
 
 
 class Simulator(ABC):
@@ -23,7 +31,12 @@ class Simulator(ABC):
     name: str = "simulator"
     schedule: PressureSchedule = PressureSchedule()
     normalization: str = "pore"  # "pore": filled fraction of pore cells; "site": per lattice site
-    grid_shape: tuple[int, int] | None = None  # None: any H, W >= 3
+    grid_shape: tuple[int, ...] | None = None  # None: any grid space it supports
+
+    @property
+    def space(self) -> "GridSpace | None":
+        """The only grid space this simulator takes (None: any)."""
+        return _space_of(self.grid_shape)
 
     @property
     def pressures(self) -> np.ndarray:
@@ -54,22 +67,74 @@ class Surrogate(Simulator):
     def save(self, path) -> None: ...
 
 
+# -- capabilities: declared by subclassing, checked with isinstance / issubclass --------
+class Trainable(ABC):
+    """Builds a model from a labelled dataset (``invtoolkit train surrogate``)."""
+
+    @classmethod
+    @abstractmethod
+    def train(cls, data, output, **options) -> dict:
+        """Train on dataset ``data`` into model directory ``output``; return a summary
+        with at least ``val_mae``, ``val_mae_p95`` and ``n_val``."""
+
+
+class Fittable(ABC):
+    """Trains in place through a differentiable surrogate (generators)."""
+
+    #: the settings the last :meth:`fit` used (given ones and the defaults it filled in)
+    fit_settings: dict = {}
+
+    @abstractmethod
+    def fit(self, surrogate, targets, **options) -> dict:
+        """Train on target curves (N,P) through ``surrogate``; return the per-epoch history."""
+
+
+class FineTunable(ABC):
+    """Fine-tunes itself on new (grids, curves) pairs (active learning); a surrogate
+    without it is fine-tuned generically through ``forward_torch``."""
+
+    @abstractmethod
+    def fine_tune(self, grids, curves, *, epochs: int, seed: int, lr: float, progress: bool = False) -> dict: ...
+
+
+class WithUncertainty(ABC):
+    """Predicts a per-point standard deviation beside the mean (ensembles)."""
+
+    @abstractmethod
+    def predict_with_uncertainty(self, grids, *, progress: bool = False):
+        """(mean, std) float64 (N,P)."""
+
+
+class Saveable(ABC):
+    """Saves itself as a model directory, with ``extra`` config entries (e.g. a recipe)."""
+
+    @abstractmethod
+    def save(self, path, extra: dict | None = None) -> None: ...
+
+
 class Generator(ABC):
     """Learned inverse: target isotherms x latent codes -> grids."""
 
     name: str = "generator"
     schedule: PressureSchedule = PressureSchedule()
-    grid_shape: tuple[int, int] = (20, 20)
+    grid_shape: tuple[int, ...] = (20, 20)  # what it was trained for
+
+    @property
+    def space(self) -> "GridSpace":
+        """The grid space of the grids it makes."""
+        return _space_of(self.grid_shape)
 
     @abstractmethod
     def generate(self, targets: np.ndarray, n: int, *, seed: int = 0) -> np.ndarray:
-        """targets (M,P) on :attr:`schedule` (or its adsorption prefix) -> uint8 (M,n,H,W)."""
+        """targets (M,P) on :attr:`schedule` (or its adsorption prefix) -> uint8 (M, n, *shape)."""
 
 
 class Optimizer(ABC):
-    """Search stage: (problem, starting population) -> better population.
+    """Search stage: (problem, starting population, termination) -> better population.
 
-    ``deadline`` is a ``time.monotonic()`` value the stage must not overrun (None = none).
+    ``termination`` (:mod:`invtoolkit.search.termination`; None = no limit) says when the
+    stage must stop; the chain builds it from the stage's share of the time limit. Write
+    optimizers on :class:`invtoolkit.search.Algorithm`, which honours it for you.
     """
 
     name: str = "optimizer"
@@ -81,7 +146,7 @@ class Optimizer(ABC):
         population: "Population",
         *,
         rng: np.random.Generator,
-        deadline: float | None = None,
+        termination: "Termination | None" = None,
         progress: bool = False,
     ) -> "Population": ...
 
@@ -92,5 +157,8 @@ class Sampler(ABC):
     name: str = "sampler"
 
     @abstractmethod
-    def sample(self, n: int, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-        """Return uint8 (n,H,W) grids, each with at least one pore cell."""
+    def sample(self, n: int, space: "GridSpace", rng: np.random.Generator) -> np.ndarray:
+        """Return uint8 (n, *space.shape) grids, each with at least one pore cell.
+
+        ``space`` is a GridSpace (a shape tuple is accepted too); a sampler that supports
+        only some spaces (e.g. rank 2) raises InputError for the others."""

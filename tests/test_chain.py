@@ -12,7 +12,7 @@ from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
 from invtoolkit.pressure import PressureSchedule
 from invtoolkit.problem import Problem, Target
-from invtoolkit.roles import Optimizer, Simulator
+from invtoolkit.roles import Generator, Optimizer, Simulator
 
 SHAPE = (4, 4)
 
@@ -59,7 +59,7 @@ class ExhaustiveFlip(Optimizer):
         return Population(grids, problem.errors(grids))
 
 
-class FixedGenerator:
+class FixedGenerator(Generator):
     grid_shape = SHAPE  # what it was "trained" for
 
     def __init__(self, grid_value=1):

@@ -12,6 +12,7 @@ import pytest
 from invtoolkit import plugins
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.errors import PluginError
+from invtoolkit.roles import Generator, Simulator
 
 
 def run_cli(*args, env=None):
@@ -40,8 +41,9 @@ def fake_distribution(tmp_path):
     """A third-party distribution on sys.path with one broken and one good plugin."""
     (tmp_path / "good_plugin.py").write_text(textwrap.dedent("""
         from invtoolkit.hookspecs import hookimpl
+        from invtoolkit.roles import Optimizer
 
-        class Halve:
+        class Halve(Optimizer):
             def run(self, problem, population, *, rng, deadline=None, progress=False):
                 return population
 
@@ -84,7 +86,7 @@ class ConstantSimulator:
         register("porosity-sim", PorositySimulator, "test")
 
 
-class PorositySimulator:
+class PorositySimulator(Simulator):
     name = "porosity-sim"
 
     def simulate(self, grids, progress=False):
@@ -111,3 +113,81 @@ def test_registered_object_appears_in_registry_and_cli(capsys):
 def test_unknown_plugin_name_is_a_plugin_error():
     with pytest.raises(PluginError, match="unknown simulator 'nope'.*lattice-dft"):
         plugins.create("simulator", "nope")
+
+
+# ------------------------------------------------------------------ declared roles and options
+class NotAGenerator:
+    """Has ``generate`` but does not subclass Generator: must be refused."""
+
+    def generate(self, targets, n, *, seed=0):
+        return np.ones((len(targets), n, 3, 3), np.uint8)
+
+
+class WrongRolePlugin:
+    @hookimpl
+    def register_generators(self, register):
+        register("impostor", NotAGenerator, "not a Generator")
+
+
+def test_a_factory_of_the_wrong_role_is_refused_with_its_plugin_named():
+    plugins.register_plugin(WrongRolePlugin(), name="wrong-role")
+    try:
+        assert "impostor" not in plugins.registry().names("generator")
+        with pytest.raises(PluginError, match="plugin 'wrong-role' registers generator 'impostor' as "
+                                              "NotAGenerator, which does not subclass invtoolkit.roles.Generator"):
+            plugins.create("generator", "impostor")
+        rows = {r["name"]: r for r in plugins.describe()}
+        assert "does not subclass" in rows["wrong-role"]["error"]
+        assert rows["lattice-dft"]["error"] is None  # the others are unaffected
+    finally:
+        plugins.unregister_plugin("wrong-role")
+
+
+class Porous(Generator):
+    """A generator whose options are its signature: two with defaults, one required."""
+
+    def __init__(self, width, *, porosity=0.5, seed=0):
+        self.width, self.porosity, self.seed = width, porosity, seed
+
+    def generate(self, targets, n, *, seed=0):
+        return np.ones((len(targets), n, self.width, self.width), np.uint8)
+
+
+class PorousPlugin:
+    @hookimpl
+    def register_generators(self, register):
+        register("porous", Porous, "test")
+
+
+def test_plugins_options_lists_a_signature_with_defaults(capsys):
+    from invtoolkit.cli import main
+
+    plugins.register_plugin(PorousPlugin(), name="porous-plugin")
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["plugins", "--options", "porous"])
+        assert exit_info.value.code == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == "porous (generator):"
+        assert [line.split()[:3] for line in lines[1:]] == [["width", "(required)"], ["porosity", "=", "0.5"],
+                                                            ["seed", "=", "0"]]
+    finally:
+        plugins.unregister_plugin("porous-plugin")
+
+
+def test_options_of_an_unknown_name_is_one_line_error():
+    out = run_cli("plugins", "--options", "nope")
+    assert out.returncode == 2 and "no registered implementation called 'nope'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_options_parser_reads_numbers_words_json_and_lists():
+    from invtoolkit.errors import InputError
+    from invtoolkit.options import parse_options
+
+    assert parse_options(["T=298", "y= 1.5", "fast=true", "model=none", "porosity=[0.2,0.8]",
+                          'weights={"slit": 0.5}', "dilations=1,1,2", "name=slit", "pair=1,b"]) == {
+        "T": 298, "y": 1.5, "fast": True, "model": None, "porosity": [0.2, 0.8], "weights": {"slit": 0.5},
+        "dilations": [1, 1, 2], "name": "slit", "pair": "1,b"}
+    with pytest.raises(InputError, match="--arch 'channels': expected key=value"):
+        parse_options(["channels"], flag="--arch")
