@@ -1,0 +1,44 @@
+"""Design by properties: constraints and objectives on isotherm properties -> grids.
+
+``design(spec)`` reads a spec (a TOML file, see :mod:`invtoolkit.design.spec`),
+searches with the exact simulator (pymoo GA or NSGA-II, feasibility first),
+verifies the best designs and the front again with the exact simulator in
+float64, and returns a :class:`~invtoolkit.design.results.DesignResult`;
+:func:`~invtoolkit.design.results.write_results` writes it to a directory.
+"""
+
+from __future__ import annotations
+
+from invtoolkit import registry
+from invtoolkit.design.problem import DesignProblem
+from invtoolkit.design.results import DesignResult, candidates, front_only, verify, write_results
+from invtoolkit.design.search import DEFAULT_POP, run_search
+from invtoolkit.design.spec import DesignSpec, read_spec
+from invtoolkit.errors import InputError
+
+__all__ = ["design", "read_spec", "write_results", "DesignSpec", "DesignResult", "DesignProblem"]
+
+DEFAULT_TIME_LIMIT = 60.0
+SIMULATOR = "lattice-dft"  # the exact simulator that evaluates and verifies every design
+
+
+def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep: int = 16,
+           shape=(20, 20), pop_size: int = DEFAULT_POP, steps: int = 40) -> DesignResult:
+    """Search for grids meeting ``spec`` (a path or a DesignSpec) within ``time_limit`` seconds."""
+    if not time_limit > 0:
+        raise InputError(f"time limit must be > 0, got {time_limit:g}")
+    if keep < 1:
+        raise InputError(f"keep must be >= 1, got {keep}")
+    fast = registry.create("simulator", SIMULATOR, steps=steps, normalization="pore")
+    if not isinstance(spec, DesignSpec):
+        spec = read_spec(spec, schedule=fast.schedule)
+    fast = fast.with_options(normalization=spec.normalization)
+    exact = fast.with_options(precision="float64")
+    problem = DesignProblem(spec, fast, shape)
+    reserve = min(5.0, 0.1 * time_limit)  # verification and writing
+    stats = run_search(problem, seconds=time_limit - reserve, seed=seed, pop_size=pop_size)
+    best_grids, front_grids = candidates(problem, keep)
+    best = verify(problem, best_grids, exact)
+    pareto = front_only(verify(problem, front_grids, exact))
+    curves = exact.simulate(best.grids) if len(best) else None
+    return DesignResult(spec, best, pareto, search=stats, curves=curves, pressures=exact.pressures)
