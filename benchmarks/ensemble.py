@@ -25,6 +25,8 @@ from scipy import ndimage
 SEED = 18
 SHAPE = (20, 20)
 KINDS = ("slit", "square", "pair", "smooth")
+SLIT_WIDTHS = (1, 3, 5, 7, 9)
+SQUARE_SIDES = (2, 4, 6, 8, 10)
 TOLERANCES = (0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02)
 
 
@@ -35,13 +37,15 @@ def _box(grid, rng, side_h, side_w):
     grid[np.ix_(rows, cols)] = 1
 
 
-def truth_grid(kind: str, rng: np.random.Generator) -> np.ndarray:
-    """One grid of known structure; every box is placed at a random periodic offset."""
+def truth_grid(kind: str, rng: np.random.Generator, turn: int = 0) -> np.ndarray:
+    """One grid of known structure; every box is placed at a random periodic offset.
+    Slit widths and square sides step through SLIT_WIDTHS and SQUARE_SIDES by ``turn``
+    (random draws repeated sizes among 20 targets)."""
     grid = np.zeros(SHAPE, np.uint8)
     if kind == "slit":
-        _box(grid, rng, int(rng.integers(1, 9)), SHAPE[1])
+        _box(grid, rng, SLIT_WIDTHS[turn % len(SLIT_WIDTHS)], SHAPE[1])
     elif kind == "square":
-        side = int(rng.integers(2, 11))
+        side = SQUARE_SIDES[turn % len(SQUARE_SIDES)]
         _box(grid, rng, side, side)
     elif kind == "pair":  # two square pores of different sizes (they may touch)
         for side in rng.choice(np.arange(2, 9), size=2, replace=False):
@@ -55,35 +59,35 @@ def truth_grid(kind: str, rng: np.random.Generator) -> np.ndarray:
 def make_targets(n: int):
     from invtoolkit import plugins
 
-    grids = np.stack([truth_grid(KINDS[i % len(KINDS)], np.random.default_rng([SEED, i])) for i in range(n)])
+    grids = np.stack([truth_grid(KINDS[i % len(KINDS)], np.random.default_rng([SEED, i]), i // len(KINDS)) for i in range(n)])
     sim = plugins.create("simulator", "lattice-dft", normalization="site", steps=40, adsorption_only=True)
     return grids, np.asarray(sim.simulate(grids))
 
 
-def run_target(i: int, values: np.ndarray, time_limit: float, path: Path) -> None:
+def run_target(i: int, values: np.ndarray, time_limit: float, path: Path, keep: int) -> None:
     from invtoolkit.chain import Chain
     from invtoolkit.commands.invert_cmd import DEFAULT_CHAIN
-    from invtoolkit.ensemble import ENSEMBLE_KEEP
     from invtoolkit.population import Population
     from invtoolkit.pressure import PressureSchedule
     from invtoolkit.problem import Target
 
     target = Target(values, PressureSchedule(40, adsorption_only=True), "site")
     t0 = time.monotonic()
-    result = Chain.parse(DEFAULT_CHAIN).run(target, time_limit=time_limit, seed=0, keep=ENSEMBLE_KEEP,
+    result = Chain.parse(DEFAULT_CHAIN).run(target, time_limit=time_limit, seed=0, keep=keep,
                                             population=Population.empty(SHAPE))
     np.savez(path, grids=result.population.grids, errors=result.population.errors,
              seconds=time.monotonic() - t0)
 
 
-def evaluate(truths, cells, tolerance: float) -> dict:
-    """Coverage and median ranges of the ensembles at one tolerance."""
+def evaluate(truths, cells, tolerance: float, limit: int) -> dict:
+    """Coverage and median ranges of the ensembles at one tolerance, from the ``limit``
+    best verified grids (what an inversion with keep=limit verifies)."""
     from invtoolkit.descriptors import grid_descriptors
     from invtoolkit.ensemble import build_ensemble
 
     rows = []
     for truth, cell in zip(truths, cells):
-        ens = build_ensemble(cell["grids"], cell["errors"], tolerance)
+        ens = build_ensemble(cell["grids"][:limit], cell["errors"][:limit], tolerance)
         s = ens.summary()
         t = grid_descriptors(truth)
         por, dom = s["descriptors"]["porosity"], s["descriptors"]["dominant_width"]
@@ -94,10 +98,11 @@ def evaluate(truths, cells, tolerance: float) -> dict:
             "width_range": dom["max"] - dom["min"],
             "count": s["count"],
             "families": len(s["clusters"]),
-            "full": s["count"] == len(cell["errors"]),
+            "full": s["count"] == min(limit, len(cell["errors"])),
         })
     return {
         "tolerance": tolerance,
+        "keep": limit,
         "porosity_covered": float(np.mean([r["porosity_in"] for r in rows])),
         "width_covered": float(np.mean([r["width_in"] for r in rows])),
         "median_porosity_range": float(np.median([r["porosity_range"] for r in rows])),
@@ -109,14 +114,14 @@ def evaluate(truths, cells, tolerance: float) -> dict:
     }
 
 
-def per_target_lines(truths, cells, tolerance: float) -> list[str]:
+def per_target_lines(truths, cells, tolerance: float, limit: int) -> list[str]:
     from invtoolkit.descriptors import grid_descriptors
     from invtoolkit.ensemble import build_ensemble
 
     lines = [f"{'#':>3} {'kind':<7} {'best MAE':>9} {'poro':>5} {'range':>11} {'width':>5} {'range':>7} "
              f"{'count':>5} {'fam':>3}"]
     for i, (truth, cell) in enumerate(zip(truths, cells)):
-        s = build_ensemble(cell["grids"], cell["errors"], tolerance).summary()
+        s = build_ensemble(cell["grids"][:limit], cell["errors"][:limit], tolerance).summary()
         t = grid_descriptors(truth)
         p, w = s["descriptors"]["porosity"], s["descriptors"]["dominant_width"]
         lines.append(f"{i:>3} {KINDS[i % len(KINDS)]:<7} {s['best_error']:>9.5f} {t['porosity']:>5.2f} "
@@ -129,6 +134,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--targets", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--keep", type=int, default=128, help="verified grids recorded per target")
+    ap.add_argument("--limits", default="64,128", help="ensembles from the best N of them, side by side")
     ap.add_argument("--show-tolerance", type=float, default=None, help="per-target table at this tolerance")
     ap.add_argument("-o", "--output", default="bench-ensemble")
     args = ap.parse_args(argv)
@@ -139,19 +146,22 @@ def main(argv=None) -> None:
     for i in range(args.targets):
         path = out / "cells" / f"t{i:02d}.npz"
         if not path.exists():
-            run_target(i, curves[i], args.time_limit, path)
+            run_target(i, curves[i], args.time_limit, path, args.keep)
             print(f"target {i} ({KINDS[i % len(KINDS)]}) done", flush=True)
     cells = [dict(np.load(out / "cells" / f"t{i:02d}.npz")) for i in range(args.targets)]
-    table = [evaluate(truths, cells, tol) for tol in TOLERANCES]
+    limits = [int(x) for x in args.limits.split(",")]
+    table = [evaluate(truths, cells, tol, limit) for limit in limits for tol in TOLERANCES]
     (out / "summary.json").write_text(json.dumps(table, indent=2, default=bool) + "\n")
-    print(f"{'tolerance':>9} {'poro in':>8} {'width in':>8} {'med poro range':>14} {'med width range':>15} "
+    print(f"{'keep':>4} {'tolerance':>9} {'poro in':>8} {'width in':>8} {'med poro range':>14} {'med width range':>15} "
           f"{'med count':>9} {'med fam':>7} {'all in':>6}")
     for r in table:
-        print(f"{r['tolerance']:>9.4f} {r['porosity_covered']:>8.0%} {r['width_covered']:>8.0%} "
+        print(f"{r['keep']:>4} {r['tolerance']:>9.4f} {r['porosity_covered']:>8.0%} {r['width_covered']:>8.0%} "
               f"{r['median_porosity_range']:>14.3f} {r['median_width_range']:>15.1f} {r['median_count']:>9.0f} "
               f"{r['median_families']:>7.0f} {r['all_candidates_inside']:>6.0%}")
     if args.show_tolerance is not None:
-        print("\n".join(per_target_lines(truths, cells, args.show_tolerance)))
+        for limit in limits:
+            print(f"\nkeep {limit}, tolerance {args.show_tolerance:g}")
+            print("\n".join(per_target_lines(truths, cells, args.show_tolerance, limit)))
 
 
 if __name__ == "__main__":

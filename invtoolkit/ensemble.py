@@ -150,3 +150,26 @@ def build_ensemble(grids: np.ndarray, errors: np.ndarray, tolerance: float = DEF
     descriptors = batch_descriptors(grids[chosen], rank)
     return Ensemble(grids[chosen], errors[chosen], chosen, descriptors, family_labels(descriptors),
                     float(tolerance), len(valid))
+
+
+def ensemble_result(result, tolerance: float | None = None, limit: int | None = None):
+    """A chain result reordered for best.npy (the best grid, then one grid per other
+    family, at most ``limit``), with the ensemble it came from and its summary."""
+    from dataclasses import replace
+
+    tolerance = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    pop = result.population
+    ens = build_ensemble(pop.grids, pop.errors, tolerance, rank=pop.grids.ndim - 1)
+    rows = ens.order(limit)
+    ordered = replace(result, population=pop[rows], curves=np.asarray(result.curves)[rows])
+    return ordered, ens, ens.summary(rows)
+
+
+def summary_text(summary: dict) -> str:
+    """One line for the terminal: how many grids, families and the main ranges."""
+    d = summary["descriptors"]
+    return (f"ensemble: {summary['count']} distinct grids within +{summary['tolerance']:g} of the best "
+            f"({summary['best_error']:.5f}), {len(summary['clusters'])} famil"
+            f"{'y' if len(summary['clusters']) == 1 else 'ies'}; porosity {d['porosity']['min']:.3f}-"
+            f"{d['porosity']['max']:.3f}, dominant width {d['dominant_width']['min']:.0f}-"
+            f"{d['dominant_width']['max']:.0f}, surface {d['surface']['min']:.2f}-{d['surface']['max']:.2f}")

@@ -98,3 +98,39 @@ def test_3d_grids_and_bad_input():
         build_ensemble(g, np.array([np.inf, np.nan]), rank=3)
     with pytest.raises(InputError):
         build_ensemble(g, np.array([0.1, 0.2]), tolerance=-1, rank=3)
+
+
+def test_invert_writes_the_ensemble_and_best_npy_matches_its_descriptors(tmp_path, capsys):
+    import json
+
+    from invtoolkit import plugins
+    from invtoolkit.cli import main
+
+    truth = np.zeros((6, 6), np.uint8)
+    truth[1:3] = 1
+    truth[4, 4] = 1
+    sim = plugins.create("simulator", "lattice-dft", steps=10, normalization="site")
+    path = tmp_path / "site.npy"
+    np.save(path, sim.simulate(truth[None])[0])
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["invert", "--target", str(path), "--time-limit", "3", "--steps", "10", "--grid-size", "6",
+              "--normalization", "site", "--keep", "4", "--ensemble", "0.01", "--chain", "ga[pop_size=16] | steepest",
+              "--no-progress", "-o", str(out)])
+    assert exit_info.value.code == 0, capsys.readouterr().err
+    best, members = np.load(out / "best.npy"), np.load(out / "ensemble.npy")
+    report = json.loads((out / "report.json").read_text())
+    ens = report["ensemble"]
+    assert ens["tolerance"] == 0.01 and ens["count"] == len(members) >= 1
+    # every reported descriptor is the one recomputed from the written grids
+    assert [g["descriptors"] for g in report["grids"]] == [grid_descriptors(g) for g in best]
+    # best.npy: the best grid, then one representative per other family (at most --keep)
+    assert (best[0] == members[0]).all()
+    assert len(best) == min(4, len(ens["clusters"]))
+    assert [c["best_row"] for c in ens["clusters"]][: len(best)] == list(range(len(best)))
+    maes = [g["mae"] for g in report["grids"]]
+    assert maes[0] == min(maes) and all(m <= maes[0] + 0.01 + 1e-9 for m in maes)
+    por = [grid_descriptors(g)["porosity"] for g in members]
+    assert ens["descriptors"]["porosity"]["min"] == min(por) and ens["descriptors"]["porosity"]["max"] == max(por)
+    for name in ("psd.png", "clusters.png"):
+        assert (out / name).stat().st_size > 0
