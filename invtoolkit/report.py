@@ -14,7 +14,9 @@ from invtoolkit.pressure import ADSORPTION, PressureSchedule
 
 
 def grid_rows(result) -> list[dict]:
-    """Per verified grid: MAE on the target points and per branch, porosity."""
+    """Per verified grid: MAE on the target points and per branch, porosity, descriptors."""
+    from invtoolkit.descriptors import grid_descriptors
+
     target = result.target
     n = len(target.values)
     ads = target.schedule.branches == ADSORPTION
@@ -28,6 +30,7 @@ def grid_rows(result) -> list[dict]:
             "mae_desorption": float(diff[~ads].mean()) if (~ads).any() else None,
             "porosity": float(grid.mean()),
             "shape": list(grid.shape),
+            "descriptors": grid_descriptors(grid),
         })
     return rows
 

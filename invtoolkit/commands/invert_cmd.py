@@ -44,12 +44,16 @@ def _grid_size(text: str) -> tuple[int, int]:
 @click.option("--scale", default=None, help="Measured uptakes (.aif/.json/.csv): 'max' divides by the largest "
               "amount (the saturation uptake), a number divides by that number.")
 @click.option("--p0", type=float, default=None, help="Saturation pressure, for absolute pressures in a file without it.")
+@click.option("--ensemble", "ensemble_tolerance", type=float, default=None,
+              help="Ensemble of solutions: distinct grids with MAE <= best + this (default: the measured "
+              "tolerance, written to report.json; see docs/what-the-isotherm-determines.md).")
 def invert_command(target_file, chain_text, time_limit, seed, normalization, keep, grid_size, steps, output,
-                   progress, scale=None, p0=None):
+                   progress, scale=None, p0=None, ensemble_tolerance=None):
     """Find grids whose simulated isotherm matches TARGET.
 
     Writes OUTPUT/best.npy (K,H,W), OUTPUT/report.json (DFT-verified errors per
-    grid, evaluations and time per stage), OUTPUT/isotherms.png and OUTPUT/grids.png.
+    grid, evaluations and time per stage, descriptors, the ensemble), OUTPUT/ensemble.npy,
+    OUTPUT/isotherms.png, OUTPUT/grids.png, OUTPUT/psd.png and OUTPUT/clusters.png.
 
     \b
     Examples:
@@ -67,6 +71,8 @@ def invert_command(target_file, chain_text, time_limit, seed, normalization, kee
         raise InputError(f"--time-limit must be > 0, got {time_limit:g}")
     if keep < 1:
         raise InputError(f"--keep must be >= 1, got {keep}")
+    if ensemble_tolerance is not None and not ensemble_tolerance >= 0:
+        raise InputError(f"--ensemble must be >= 0, got {ensemble_tolerance:g}")
     if steps < 1:
         raise InputError(f"--steps must be >= 1, got {steps}")
     shape = _grid_size(grid_size)
@@ -83,21 +89,32 @@ def invert_command(target_file, chain_text, time_limit, seed, normalization, kee
                    f"best {stage.best_error:.5f} ({stage.evaluator})" + (f"; {stage.note}" if stage.note else ""),
                    err=True)
 
-    result = chain.run(target, time_limit=time_limit, seed=seed, keep=keep, progress=progress,
+    from invtoolkit.ensemble import ENSEMBLE_KEEP, ensemble_result, summary_text
+    from invtoolkit.ensemble_plots import plot_clusters, plot_width_distribution
+
+    # Verify more candidates than best.npy keeps: the ensemble is drawn from them.
+    result = chain.run(target, time_limit=time_limit, seed=seed, keep=max(keep, ENSEMBLE_KEEP), progress=progress,
                        population=Population.empty(shape), log=log)
     if not len(result.population):
         raise InputError("no grid was evaluated within the time limit; raise --time-limit")
-    np.save(out / "best.npy", result.population.grids)
+    result, ensemble, ensemble_summary = ensemble_result(result, ensemble_tolerance, keep)
+    np.save(out / "best.npy", result.population.grids)  # the best grid, then one per other family
+    np.save(out / "ensemble.npy", ensemble.grids)
     from invtoolkit.formats import write_result_aif  # best grid's isotherm as AIF, for other tools
 
     write_result_aif(out / "best.aif", result, chain=str(chain))
-    report = rep.build_report(result, target_file=target_file, chain=str(chain), seed=seed, time_limit=time_limit)
+    report = rep.build_report(result, target_file=target_file, chain=str(chain), seed=seed, time_limit=time_limit,
+                              extra={"ensemble": ensemble_summary})
     rep.write_json(out / "report.json", report)
     rep.plot_isotherms(out / "isotherms.png", result)
     rep.plot_grids(out / "grids.png", result)
+    plot_width_distribution(out / "psd.png", ensemble_summary, report["grids"][0]["descriptors"])
+    plot_clusters(out / "clusters.png", result, ensemble_summary)
     for line in rep.summary_lines(report):
         click.echo(line)
-    click.echo(f"wrote {out}/best.npy, best.aif, report.json, isotherms.png, grids.png")
+    click.echo(summary_text(ensemble_summary))
+    click.echo(f"wrote {out}/best.npy, ensemble.npy, best.aif, report.json, isotherms.png, grids.png, psd.png, "
+               "clusters.png")
 
 
 def register(cli):
