@@ -166,3 +166,14 @@ def test_cli_bad_spec_exits_2_with_one_line(tmp_path, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("Error: ") and "constraint 2: unknown key 'rhh'" in err and "\n" not in err
+
+
+def test_design_api_example_runs(tmp_path, capsys):
+    import runpy
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "design_api.py"
+    result = runpy.run_path(str(example))["main"](str(tmp_path / "out"), time_limit=4, shape=(12, 12))
+    assert (tmp_path / "out" / "pareto.npy").exists()
+    assert "grids simulated by NSGA2" in capsys.readouterr().out
+    assert len(result.best) and result.best.grids.shape[1:] == (12, 12)
