@@ -130,6 +130,37 @@ def per_target_lines(truths, cells, tolerance: float, limit: int) -> list[str]:
     return lines
 
 
+def plot_coverage(path, truths, cells, tolerance: float, limit: int) -> None:
+    """Per target: the truth's porosity and dominant width against the ensemble's range."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from invtoolkit.descriptors import grid_descriptors
+    from invtoolkit.ensemble import build_ensemble
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for i, (truth, cell) in enumerate(zip(truths, cells)):
+        s = build_ensemble(cell["grids"][:limit], cell["errors"][:limit], tolerance).summary()
+        t = grid_descriptors(truth)
+        for ax, name, slack in ((axes[0], "porosity", 0.02), (axes[1], "dominant_width", 1)):
+            r = s["descriptors"][name]
+            inside = r["min"] - slack <= t[name] <= r["max"] + slack
+            ax.vlines(i, r["min"], r["max"], color="C0", lw=6, alpha=0.6)
+            ax.plot([i, i], [r["min"], r["max"]], "_", color="C0", ms=12, mew=2)  # ends, seen when equal
+            ax.plot(i, t[name], "o" if inside else "x", color="k" if inside else "C3", ms=5)
+    for ax, label in zip(axes, ("porosity", "dominant width (cells)")):
+        ax.set_xticks(range(len(truths)))
+        ax.set_xticklabels([f"{i}{KINDS[i % len(KINDS)][:2]}" for i in range(len(truths))], fontsize=6, rotation=90)
+        ax.set_ylabel(label)
+    axes[0].set_title(f"bars: ensemble range (+{tolerance:g} MAE, {limit} verified); dots: truth (x: outside)",
+                      fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--targets", type=int, default=20)
@@ -137,6 +168,7 @@ def main(argv=None) -> None:
     ap.add_argument("--keep", type=int, default=128, help="verified grids recorded per target")
     ap.add_argument("--limits", default="64,128", help="ensembles from the best N of them, side by side")
     ap.add_argument("--show-tolerance", type=float, default=None, help="per-target table at this tolerance")
+    ap.add_argument("--figure", default=None, help="PNG: truth against the ensemble range per target")
     ap.add_argument("-o", "--output", default="bench-ensemble")
     args = ap.parse_args(argv)
     out = Path(args.output)
@@ -158,6 +190,8 @@ def main(argv=None) -> None:
         print(f"{r['keep']:>4} {r['tolerance']:>9.4f} {r['porosity_covered']:>8.0%} {r['width_covered']:>8.0%} "
               f"{r['median_porosity_range']:>14.3f} {r['median_width_range']:>15.1f} {r['median_count']:>9.0f} "
               f"{r['median_families']:>7.0f} {r['all_candidates_inside']:>6.0%}")
+    if args.figure:
+        plot_coverage(args.figure, truths, cells, args.show_tolerance or 0.002, limits[0])
     if args.show_tolerance is not None:
         for limit in limits:
             print(f"\nkeep {limit}, tolerance {args.show_tolerance:g}")
