@@ -24,9 +24,9 @@ class MutateBest(Optimizer):
     def __init__(self, parents: int = 4, children: int = 32, flips: int = 2):
         self.parents, self.children, self.flips = int(parents), int(children), int(flips)
 
-    def run(self, problem, population, *, rng, deadline=None, progress=False):
+    def run(self, problem, population, *, rng, termination, progress=False):
         pop = population if population.scored else Population(population.grids, problem.errors(population.grids))
-        while problem.time_left() > 0 and len(pop):
+        while termination.time_left() > 0 and len(pop):
             parents = pop.best(self.parents).grids
             kids = parents[rng.integers(0, len(parents), self.children)].copy()
             n, h, w = kids.shape

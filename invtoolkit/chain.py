@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from invtoolkit import plugins
-from invtoolkit.errors import InputError, InvToolkitError
+from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.errors import InputError
 from invtoolkit.population import Population
 from invtoolkit.problem import Problem, Target
+from invtoolkit.search.termination import Termination, TimeLimit
+from invtoolkit.space import GridSpace, as_space
 
-DEFAULT_SIMULATOR = "lattice-dft"
+__all__ = ["Chain", "ChainResult", "DEFAULT_SIMULATOR", "StageReport", "StageSpec", "make_evaluator",
+           "parse_stages"]
+DEFAULT_GRID = "20x20"  # the search's grid space when neither a space, a population nor the simulator says
 _STAGE_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[(.*)\])?\s*$", re.S)
 # Options the chain itself consumes; the rest go to the stage's factory.
 CHAIN_OPTIONS = ("evaluator", "time")
@@ -73,6 +78,7 @@ class ChainResult:
     target: Target
     seconds: float  # stages and verification, i.e. the time the limit applies to
     startup_seconds: float = 0.0  # building stages (model loading) and warming up evaluators
+    verified_by: str = DEFAULT_SIMULATOR  # name of the simulator that verified the population
 
     @property
     def best_error(self) -> float:
@@ -132,16 +138,18 @@ class GeneratorStage:
         self.n = int(n)
         self.note = None
 
-    def run(self, problem: Problem, population: Population, *, rng, deadline=None, progress=False):
-        # A learned generator serves the grid size and pressure axis it was trained
+    def run(self, problem: Problem, population: Population, *, rng, termination=None, progress=False):
+        # A learned generator serves the grid space and pressure axis it was trained
         # for; for any other problem it proposes nothing and the next stages search alone.
         self.note = None
         seed = int(rng.integers(2**31))
-        wanted = problem.search_shape(population)
-        shape = tuple(getattr(self.generator, "grid_shape", wanted))
-        if shape != wanted:
-            self.note = (f"skipped: the generator makes {shape[0]}x{shape[1]} grids, "
-                         f"the search is {wanted[0]}x{wanted[1]}")
+        wanted = population.space
+        made = GridSpace(tuple(getattr(self.generator, "grid_shape", wanted.shape)))
+        if made != wanted:
+            self.note = f"skipped: the generator makes {made} grids, the search is {wanted}"
+            return population
+        if problem.target is None:
+            self.note = "skipped: the objective has no model isotherm to generate for"
             return population
         try:
             grids = self.generator.generate(problem.target.values[None], self.n, seed=seed)[0]
@@ -211,6 +219,7 @@ class Chain:
         n = options.pop("n", 64)
         return GeneratorStage(plugins.create("generator", spec.name, **options), n=n)
 
+
     def run(
         self,
         target: Target,
@@ -220,6 +229,7 @@ class Chain:
         simulator=None,
         evaluators: dict | None = None,
         population: Population | None = None,
+        space: GridSpace | None = None,
         keep: int = 8,
         progress: bool = False,
         log=None,
@@ -227,7 +237,8 @@ class Chain:
         """Run every stage, then verify the final population with ``simulator``.
 
         ``time_limit`` (s) is shared among stages: each gets the remaining time
-        divided by the stages left (weighted by a stage's ``time=`` option).
+        divided by the stages left (weighted by a stage's ``time=`` option). The grid
+        space is ``space``, else the population's, else the simulator's, else 20x20.
         """
         if time_limit is not None and not time_limit > 0:
             raise InputError(f"time limit must be > 0, got {time_limit}")
@@ -237,6 +248,22 @@ class Chain:
         setup = time.monotonic()
         rng = np.random.default_rng(seed)
         built = self._build_all()
+        simulator, cache, default_name = self._evaluators(target, simulator, evaluators)
+        space = search_space_of(space, population, simulator)
+        pop = population if population is not None else Population.empty(space)
+        for warm in {id(e): e for e in (simulator, cache[default_name])}.values():
+            warm.simulate(np.ones((1, *space.shape), np.uint8))
+        start = time.monotonic()
+        # The stages share the limit less a small reserve for the final verification.
+        deadline = None if time_limit is None else start + time_limit * (1.0 - VERIFY_RESERVE)
+        pop, reports = self._run_stages(target, built, pop, space, cache, default_name, rng, deadline, progress, log)
+        verified, curves = verify(Problem(target, simulator, space=space), pop, keep)
+        return ChainResult(verified, curves, reports, target, time.monotonic() - start, start - setup,
+                           verified_by=getattr(simulator, "name", DEFAULT_SIMULATOR))
+
+    @staticmethod
+    def _evaluators(target, simulator, evaluators):
+        """(verifying simulator, evaluators by name, the stages' default evaluator name)."""
         if simulator is None:
             simulator = make_evaluator(DEFAULT_SIMULATOR, target, full=True)
             # Stages only need the target's points: an adsorption target halves DFT cost.
@@ -244,75 +271,77 @@ class Chain:
         else:
             default_evaluator = simulator
         default_name = getattr(simulator, "name", DEFAULT_SIMULATOR)
-        cache = {default_name: default_evaluator, **(evaluators or {})}
-        probe = Problem(target, simulator)
-        pop = population if population is not None else Population.empty(probe.grid_shape)
-        shape = probe.search_shape(pop)
-        for warm in {id(e): e for e in (simulator, default_evaluator)}.values():
-            warm.simulate(np.ones((1, *shape), np.uint8))
-        start = time.monotonic()
-        # The stages share the limit less a small reserve for the final verification.
-        deadline = None if time_limit is None else start + time_limit * (1.0 - VERIFY_RESERVE)
+        return simulator, {default_name: default_evaluator, **(evaluators or {})}, default_name
+
+    def _run_stages(self, target, built, pop, space, cache, default_name, rng, deadline, progress, log):
+        """Every stage in turn, each with its share of the time left; their reports."""
         reports = []
         weights = [float(s.options.get("time", 1.0)) for s in self.stages]
         for i, (spec, stage) in enumerate(zip(self.stages, built)):
             ev_name = spec.options.get("evaluator") or default_name
             if ev_name not in cache:
                 cache[ev_name] = make_evaluator(ev_name, target)
-            evaluator = cache[ev_name]
-            stage_deadline = None
-            if deadline is not None:
-                left = max(deadline - time.monotonic(), 0.0)
-                share = weights[i] / sum(weights[i:])
-                stage_deadline = time.monotonic() + left * share
-            problem = Problem(target, evaluator, deadline=stage_deadline)
-            if len(pop) and (not pop.scored or i == 0 or spec.options.get("evaluator") != self.stages[i - 1].options.get("evaluator")):
+            problem = Problem(target, cache[ev_name], space=space)
+            termination = stage_termination(deadline, weights[i] / sum(weights[i:]))
+            same_evaluator = i > 0 and spec.options.get("evaluator") == self.stages[i - 1].options.get("evaluator")
+            if len(pop) and (not pop.scored or not same_evaluator):
                 pop = Population(pop.grids, problem.errors(pop.grids))  # rescore under this evaluator
             t0 = time.monotonic()
-            pop = stage.run(problem, pop, rng=rng, deadline=stage_deadline, progress=progress)
+            pop = stage.run(problem, pop, rng=rng, termination=termination, progress=progress)
             if not pop.scored:
                 pop = Population(pop.grids, problem.errors(pop.grids))
-            report = StageReport(
-                stage=str(spec),
-                evaluator=getattr(evaluator, "name", str(ev_name)),
-                evaluations=problem.n_evals,
-                seconds=time.monotonic() - t0,
-                best_error=pop.best_error,
-                population=len(pop),
-                note=getattr(stage, "note", None),
-            )
-            reports.append(report)
+            reports.append(StageReport(
+                stage=str(spec), evaluator=getattr(problem.evaluator, "name", str(ev_name)),
+                evaluations=problem.n_evals, seconds=time.monotonic() - t0, best_error=pop.best_error,
+                population=len(pop), note=getattr(stage, "note", None),
+            ))
             if log is not None:
-                log(report)
-        # Verify with the exact simulator: the reported error is always the true one.
-        final = verification_candidates(pop, keep)
-        curves = np.asarray(simulator.simulate(final.grids)) if len(final) else np.zeros((0, len(target.values)))
-        errors = np.abs(curves[:, : len(target.values)] - target.values[None]).mean(1) if len(final) else np.zeros(0)
-        order = np.argsort(errors, kind="stable")[:keep]
-        verified = Population(final.grids[order], errors[order])
-        return ChainResult(verified, curves[order], reports, target, time.monotonic() - start, start - setup)
+                log(reports[-1])
+        return pop, reports
 
 
-def distinct_key():
-    """Key making grids equal up to torus symmetry when ``invtoolkit.symmetry`` exists."""
-    try:
-        from invtoolkit.symmetry import canonical
-    except ImportError:
-        return None
-    return canonical
+def stage_termination(deadline: float | None, share: float) -> Termination:
+    """A stage's time limit: its share of the time left before the chain's deadline."""
+    if deadline is None:
+        return Termination()
+    now = time.monotonic()
+    return TimeLimit(deadline=now + max(deadline - now, 0.0) * share)
+
+
+def search_space_of(space, population: Population | None, simulator) -> GridSpace:
+    """The chain's grid space: given, else the population's, else the simulator's, else 20x20."""
+    if space is not None:
+        space = as_space(space)
+        if population is not None and population.space != space:
+            raise InputError(f"the population's grids are {population.space}, the search space is {space}")
+        return space
+    if population is not None:
+        return population.space
+    return getattr(simulator, "space", None) or GridSpace.parse(DEFAULT_GRID)
+
+
+def verify(problem: Problem, pop: Population, keep: int) -> tuple[Population, np.ndarray]:
+    """The ``keep`` best grids re-scored by the exact simulator (the reported error is
+    always the true one), with its full curves."""
+    final = verification_candidates(pop, keep)
+    n_path = len(problem.objective.path)  # target may be a Target or any Objective (measured points)
+    if not len(final):
+        return final, np.zeros((0, n_path))
+    curves = np.asarray(problem.evaluator.simulate(final.grids))
+    errors = problem.scores(curves[:, :n_path], final.grids)
+    order = np.argsort(errors, kind="stable")[:keep]
+    return Population(final.grids[order], errors[order]), curves[order]
 
 
 def verification_candidates(pop: Population, keep: int) -> Population:
-    """The best distinct grids by the last stage's error (a few times ``keep``, so the
-    exact simulator can reorder them), without all-wall grids (nothing to simulate)."""
+    """The best grids distinct up to torus symmetry by the last stage's error (a few times
+    ``keep``, so the exact simulator can reorder them), without all-wall grids."""
+    from invtoolkit.symmetry import canonical_keys
+
     if not len(pop):
         return pop
     pop = pop[pop.grids.reshape(len(pop), -1).any(1)].sorted()
-    try:
-        pop = pop.unique(distinct_key())
-    except Exception:  # a symmetry helper with another signature must not break inversion
-        pop = pop.unique()
-    return pop[: max(4 * keep, 32)]
+    return pop.unique(canonical_keys)[: max(4 * keep, 32)]
 
 
 def make_evaluator(name: str, target: Target, full: bool = False):
@@ -329,13 +358,10 @@ def make_evaluator(name: str, target: Target, full: bool = False):
     else:
         known = ", ".join(reg.names("simulator") + reg.names("surrogate")) or "none"
         raise plugins.PluginError(f"unknown evaluator '{name}' (available: {known})")
-    try:
-        return plugins.create(
-            role,
-            name,
-            normalization=target.normalization,
-            steps=target.schedule.steps,
-            adsorption_only=target.schedule.adsorption_only and not full,
-        )
-    except InvToolkitError:
-        raise
+    return plugins.create(
+        role,
+        name,
+        normalization=target.normalization,
+        steps=target.schedule.steps,
+        adsorption_only=target.schedule.adsorption_only and not full,
+    )

@@ -6,16 +6,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from invtoolkit.space import GridSpace, as_space
+
 
 @dataclass
 class Population:
-    grids: np.ndarray  # uint8 (N,H,W)
+    grids: np.ndarray  # uint8 (N, *shape) of a rank-2 or rank-3 grid space
     errors: np.ndarray | None = None  # float (N,), lower is better; None = not scored
 
     def __post_init__(self):
         self.grids = np.ascontiguousarray(self.grids, dtype=np.uint8)
-        if self.grids.ndim != 3:
-            raise ValueError(f"population grids must be (N,H,W), got {self.grids.shape}")
+        if self.grids.ndim not in (3, 4):
+            raise ValueError(f"population grids must be a batch (N, *shape) of 2-D or 3-D grids, got {self.grids.shape}")
         if self.errors is not None:
             self.errors = np.asarray(self.errors, dtype=np.float64).reshape(-1)
             if len(self.errors) != len(self.grids):
@@ -24,18 +26,20 @@ class Population:
     def __len__(self) -> int:
         return len(self.grids)
 
-    @classmethod
-    def empty(cls, shape: tuple[int, int]) -> "Population":
-        return cls(np.zeros((0, *shape), np.uint8), np.zeros(0))
+    @property
+    def space(self) -> GridSpace:
+        """The grid space of the grids (an empty population keeps its shape)."""
+        return GridSpace(tuple(self.grids.shape[1:]))
 
     @classmethod
-    def random(cls, n: int, shape: tuple[int, int], rng: np.random.Generator, porosity=None) -> "Population":
+    def empty(cls, space) -> "Population":
+        """No grids, of a GridSpace (or a shape)."""
+        return cls(as_space(space).empty(), np.zeros(0))
+
+    @classmethod
+    def random(cls, n: int, space, rng: np.random.Generator, porosity=None) -> "Population":
         """Independent random cells; porosity drawn per grid in [0.2, 0.8] unless given."""
-        if porosity is None:
-            porosity = rng.uniform(0.2, 0.8, size=(n, 1, 1))
-        grids = (rng.random((n, *shape)) < porosity).astype(np.uint8)
-        grids[grids.reshape(n, -1).sum(1) == 0, 0, 0] = 1  # never an all-wall grid
-        return cls(grids)
+        return cls(as_space(space).random(n, rng, porosity=porosity))
 
     @property
     def scored(self) -> bool:
@@ -65,8 +69,9 @@ class Population:
         return Population(np.concatenate([self.grids, other.grids]), errors)
 
     def unique(self, key=None) -> "Population":
-        """Drop repeated grids (keeping the first); ``key`` maps grids to comparable bytes."""
-        keys = key(self.grids) if key is not None else self.grids
+        """Drop repeated grids (keeping the first); ``key`` maps grids to comparable arrays
+        (e.g. ``invtoolkit.symmetry.canonical_keys``: distinct up to torus symmetry)."""
+        keys = key(self.grids) if key is not None and len(self) else self.grids
         seen, keep = set(), []
         for i, g in enumerate(keys):
             b = np.ascontiguousarray(g).tobytes()

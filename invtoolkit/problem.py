@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from invtoolkit.errors import InputError
 from invtoolkit.objective import CurveMAE, Objective, Target
 from invtoolkit.roles import Simulator
+from invtoolkit.space import GridSpace, as_space
 
 __all__ = ["Problem", "Target"]
 
@@ -17,16 +16,15 @@ class Problem:
     """Objective + evaluator (simulator or surrogate) (+ the grid space searched).
 
     ``errors(grids)`` scores grids by the objective; all-wall grids score +inf.
-    Counts evaluations so stages can report their cost, and carries an optional
-    overall deadline (``time.monotonic()``).
+    Counts evaluations so stages can report their cost. ``space`` is the grid space
+    searched (a GridSpace, a shape or '20x20'; default: the evaluator's, if it has one).
+    When the stage's time is up is the optimizer's termination's business, not the problem's.
     """
 
-    def __init__(self, objective: Objective | Target, evaluator: Simulator, *, space=None,
-                 deadline: float | None = None):
+    def __init__(self, objective: Objective | Target, evaluator: Simulator, *, space=None):
         self.objective = CurveMAE(objective) if isinstance(objective, Target) else objective
         self.evaluator = evaluator
-        self.space = space
-        self.deadline = deadline
+        self.space: GridSpace | None = as_space(space) if space is not None else getattr(evaluator, "space", None)
         self.n_evals = 0
         _check_compatible(self.objective, evaluator)
         # The objective's path is a prefix of the evaluator's (an adsorption target on a loop).
@@ -36,20 +34,14 @@ class Problem:
     def target(self) -> Target | None:
         return self.objective.target
 
-    @property
-    def grid_shape(self) -> tuple[int, int]:
-        return getattr(self.evaluator, "grid_shape", None) or (20, 20)
-
-    def search_shape(self, population) -> tuple[int, int]:
-        """Grid shape of a search: the population's (an empty (0,H,W) one too), else the evaluator's."""
-        if population is not None and population.grids.ndim == 3:
-            return tuple(population.grids.shape[1:])
-        return tuple(self.grid_shape)
+    def _batch(self, grids) -> np.ndarray:
+        """uint8 (N, *shape); one grid of the problem's space becomes a batch of one."""
+        grids = np.asarray(grids, dtype=np.uint8)
+        rank = self.space.rank if self.space is not None else 2
+        return grids[None] if grids.ndim == rank else grids
 
     def curves(self, grids: np.ndarray) -> np.ndarray:
-        grids = np.asarray(grids, dtype=np.uint8)
-        if grids.ndim == 2:
-            grids = grids[None]
+        grids = self._batch(grids)
         self.n_evals += len(grids)
         return np.asarray(self.evaluator.simulate(grids))[:, self.index]
 
@@ -59,19 +51,12 @@ class Problem:
 
     def errors(self, grids: np.ndarray) -> np.ndarray:
         """Score of every grid (N,). All-wall grids score +inf."""
-        grids = np.asarray(grids, dtype=np.uint8)
-        if grids.ndim == 2:
-            grids = grids[None]
+        grids = self._batch(grids)
         valid = grids.reshape(len(grids), -1).any(axis=1)
         out = np.full(len(grids), np.inf)
         if valid.any():
             out[valid] = self.scores(self.curves(grids[valid]), grids[valid])
         return out
-
-    def time_left(self) -> float:
-        if self.deadline is None:
-            return float("inf")
-        return self.deadline - time.monotonic()
 
 
 def _check_compatible(objective: Objective, evaluator: Simulator) -> None:

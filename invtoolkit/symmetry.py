@@ -35,14 +35,40 @@ __all__ = [
 
 
 def point_group_size(shape) -> int:
-    """8 for square grids (dihedral group of the square), 4 otherwise (flips only)."""
+    """2-D (H, W): 8 for square grids (dihedral group), 4 otherwise (flips only).
+
+    3-D (D, H, W): the axis permutations that keep the shape times the 8 axis flips
+    (48 for a cube). ``shape`` is a GridSpace's shape (rank 2 or 3), not a batch's.
+    """
+    if len(shape) == 3:
+        return 8 * len(_axis_permutations(tuple(shape)))
     h, w = shape[-2], shape[-1]
     return 8 if h == w else 4
 
 
 def n_symmetries(shape) -> int:
-    h, w = shape[-2], shape[-1]
-    return point_group_size(shape) * h * w
+    return point_group_size(shape) * int(np.prod(shape[-len(shape):]))
+
+
+@functools.cache
+def _axis_permutations(shape: tuple[int, int, int]) -> tuple[tuple[int, int, int], ...]:
+    """Permutations of the three axes that map the shape onto itself."""
+    import itertools
+
+    return tuple(p for p in itertools.permutations(range(3)) if tuple(shape[i] for i in p) == shape)
+
+
+def point_transform_3d(grids: np.ndarray, d: int) -> np.ndarray:
+    """Element ``d`` of the 3-D point group on the last three axes: permutation d // 8,
+    then flips of the axes whose bits are set in d % 8."""
+    g = np.asarray(grids)
+    perm = _axis_permutations(tuple(g.shape[-3:]))[d // 8]
+    lead = g.ndim - 3
+    g = np.transpose(g, tuple(range(lead)) + tuple(lead + p for p in perm))
+    for bit in range(3):
+        if d & (1 << bit):
+            g = np.flip(g, axis=lead + bit)
+    return g
 
 
 def point_transform(grids: np.ndarray, d: int) -> np.ndarray:
@@ -159,12 +185,47 @@ def _source_index(h: int, w: int) -> np.ndarray:
     return np.ascontiguousarray(np.stack([point_transform(flat, d) for d in range(point_group_size((h, w)))]))
 
 
-def canonical_keys(grids: np.ndarray) -> np.ndarray:
-    """uint64 (N,H): the row words of each grid's canonical form (W <= 64).
+def canonical_3d(grid: np.ndarray) -> np.ndarray:
+    """Canonical form of one (D,H,W) grid: the lexicographically smallest flat image of
+    all 48*D*H*W (for a cube) torus transforms. Candidates are pruned cell by cell, so
+    the cost is about one pass over the cells once the first few cells have decided."""
+    grid = np.asarray(grid, np.uint8)
+    shape = np.array(grid.shape)
+    cells = grid.size
+    group = point_group_size(grid.shape)
+    images = np.stack([point_transform_3d(grid, d).reshape(-1) for d in range(group)])
+    coords = np.indices(grid.shape).reshape(3, -1).T  # (cells, 3): position of output cell k
+    cand_d = np.repeat(np.arange(group), cells)
+    shift = np.tile(coords, (group, 1))
+    strides = np.array([grid.shape[1] * grid.shape[2], grid.shape[2], 1])
+    out = np.empty(cells, np.uint8)
+    for k in range(cells):
+        src = ((coords[k][None] - shift) % shape) @ strides
+        values = images[cand_d, src]
+        low = values.min()
+        out[k] = low
+        keep = values == low
+        cand_d, shift = cand_d[keep], shift[keep]
+        if len(cand_d) == 1:  # one transform left: read the rest of it
+            rest = ((coords[k + 1:] - shift[0]) % shape) @ strides
+            out[k + 1:] = images[cand_d[0], rest]
+            break
+    return out.reshape(grid.shape)
 
-    Two grids are equivalent under a torus symmetry iff their rows are equal.
+
+def canonical_keys(grids: np.ndarray) -> np.ndarray:
+    """uint64 (N,K): words of each grid's canonical form (2-D: the H row words, W <= 64;
+    3-D: the packed canonical cells).
+
+    Two grids are equivalent under a torus symmetry iff their keys are equal.
     """
     grids = np.ascontiguousarray(grids, dtype=np.uint8)
+    if grids.ndim == 4:  # a batch of 3-D grids (a batch of 2-D ones has ndim 3)
+        canon = canonical(grids).reshape(len(grids), -1)
+        packed = np.packbits(canon, axis=1)
+        pad = (-packed.shape[1]) % 8
+        packed = np.pad(packed, ((0, 0), (0, pad)))
+        return np.ascontiguousarray(packed).view(np.uint64)
     if grids.ndim == 2:
         grids = grids[None]
     n, h, w = grids.shape
@@ -182,8 +243,11 @@ def _words_to_grids(words: np.ndarray, w: int) -> np.ndarray:
 
 
 def canonical(grids: np.ndarray) -> np.ndarray:
-    """The canonical representative of every grid: uint8 (N,H,W) (or (H,W) for one)."""
+    """The canonical representative of every grid: uint8 (N,H,W) or (N,D,H,W) (one grid
+    of rank 2 in, one out; a single 3-D grid must come as a batch of one)."""
     a = np.asarray(grids)
+    if a.ndim == 4:
+        return np.stack([canonical_3d(g) for g in a]) if len(a) else a.astype(np.uint8)
     keys = canonical_keys(a)
     out = _words_to_grids(keys, a.shape[-1])
     return out[0] if a.ndim == 2 else out

@@ -1,7 +1,8 @@
 """Sampler plugins: random periodic grids for datasets and starting populations.
 
 Every sampler is vectorised over grids (no Python loop per grid) and returns uint8
-(n,H,W), 1 = pore, with at least one pore cell per grid. Built-ins:
+(n, *space.shape), 1 = pore, with at least one pore cell per grid. ``random`` takes
+any grid space (2-D or 3-D); the structured ones are 2-D only and say so. Built-ins:
 
 * ``random``      independent cells, porosity drawn per grid
 * ``correlated``  thresholded smooth periodic Gaussian random fields (FFT), many
@@ -22,6 +23,15 @@ import numpy as np
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.roles import Sampler
+from invtoolkit.space import as_space
+
+
+def plane(space, sampler: str) -> tuple[int, int]:
+    """(H, W) of a rank-2 grid space; a clear InputError for any other rank."""
+    space = as_space(space)
+    if space.rank != 2:
+        raise InputError(f"sampler '{sampler}' makes 2-D grids only, not {space} (use 'random')")
+    return space.shape
 
 
 def _range(value, name: str, low: float, high: float) -> tuple[float, float]:
@@ -61,10 +71,10 @@ def _fraction(value, name: str) -> float:
 
 def ensure_pore(grids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Open one random cell in every grid that has no pore cell."""
-    n, h, w = grids.shape
+    n = len(grids)
     empty = np.flatnonzero(~grids.reshape(n, -1).any(1))
     if empty.size:
-        cells = rng.integers(0, h * w, empty.size)
+        cells = rng.integers(0, grids[0].size, empty.size)
         grids.reshape(n, -1)[empty, cells] = 1
     return grids
 
@@ -87,7 +97,7 @@ def _roughen(grids: np.ndarray, rng, fraction: float, rate: tuple[float, float])
     """Flip a few cells of a random ``fraction`` of the grids (defects, rough walls)."""
     n = len(grids)
     which = rng.random(n) < fraction
-    p = np.where(which, rng.uniform(*rate, n), 0.0)[:, None, None]
+    p = np.where(which, rng.uniform(*rate, n), 0.0).reshape((n,) + (1,) * (grids.ndim - 1))
     flips = rng.random(grids.shape, dtype=np.float32) < p
     return grids ^ flips.astype(np.uint8)
 
@@ -100,10 +110,10 @@ class RandomSampler(Sampler):
     def __init__(self, porosity=(0.05, 0.95)):
         self.porosity = _range(porosity, "porosity", 0.0, 1.0)
 
-    def sample(self, n, shape, rng):
-        h, w = shape
-        p = rng.uniform(*self.porosity, size=(n, 1, 1))
-        grids = (rng.random((n, h, w), dtype=np.float32) < p).astype(np.uint8)
+    def sample(self, n, space, rng):
+        shape = as_space(space).shape
+        p = rng.uniform(*self.porosity, size=(n,) + (1,) * len(shape))
+        grids = (rng.random((n, *shape), dtype=np.float32) < p).astype(np.uint8)
         return ensure_pore(grids, rng)
 
 
@@ -126,8 +136,8 @@ class CorrelatedSampler(Sampler):
         if not self.anisotropy >= 1:
             raise InputError(f"sampler option anisotropy: must be >= 1, got {anisotropy}")
 
-    def sample(self, n, shape, rng):
-        h, w = shape
+    def sample(self, n, space, rng):
+        h, w = plane(space, self.name)
         length = np.exp(rng.uniform(*np.log(self.lengths), n))
         stretch = np.exp(rng.uniform(0.0, math.log(self.anisotropy), n) * rng.choice([-0.5, 0.5], n))
         ly, lx = (length * stretch)[:, None, None], (length / stretch)[:, None, None]
@@ -165,8 +175,8 @@ class SlitSampler(Sampler):
         self.counts = _probabilities(counts, "counts")
         self.rough = _fraction(rough, "rough")
 
-    def sample(self, n, shape, rng):
-        h, w = shape
+    def sample(self, n, space, rng):
+        h, w = plane(space, self.name)
         diag = math.gcd(h, w)  # (i + j) mod diag is periodic on the torus
         n_orient = 4 if diag >= 4 else 2
         orient = rng.integers(0, n_orient, n)
@@ -206,8 +216,8 @@ class RectSampler(Sampler):
         self.counts = _probabilities(counts, "counts")
         self.inverted = _fraction(inverted, "inverted")
 
-    def sample(self, n, shape, rng):
-        h, w = shape
+    def sample(self, n, space, rng):
+        h, w = plane(space, self.name)
         kmax = len(self.counts)
         k = _count_per_grid(rng, n, self.counts)
         present = np.arange(kmax)[None, :] < k[:, None]
@@ -233,8 +243,8 @@ class UnionSampler(Sampler):
     def __init__(self, first: Sampler, second: Sampler):
         self.first, self.second = first, second
 
-    def sample(self, n, shape, rng):
-        return self.first.sample(n, shape, rng) | self.second.sample(n, shape, rng)
+    def sample(self, n, space, rng):
+        return self.first.sample(n, space, rng) | self.second.sample(n, space, rng)
 
 
 def _default_components() -> dict[str, tuple[float, Sampler]]:
@@ -278,7 +288,8 @@ class MixedSampler(Sampler):
             raise InputError("mixed-sampler weights must be >= 0 and not all 0")
         self.weights = raw / raw.sum()
 
-    def sample(self, n, shape, rng):
+    def sample(self, n, space, rng):
+        shape = plane(space, self.name)
         which = rng.choice(len(self.samplers), size=n, p=self.weights)
         grids = np.empty((n, *shape), np.uint8)
         for c, sampler in enumerate(self.samplers):

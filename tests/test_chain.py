@@ -43,9 +43,9 @@ class ExhaustiveFlip(Optimizer):
         self.passes = int(passes)
         ExhaustiveFlip.seen_options.append({"passes": self.passes})
 
-    def run(self, problem, population, *, rng, deadline=None, progress=False):
+    def run(self, problem, population, *, rng, termination=None, progress=False):
         if len(population) == 0:
-            population = Population.random(4, problem.grid_shape, rng)
+            population = Population.random(4, population.space, rng)
             population = Population(population.grids, problem.errors(population.grids))
         grids = population.grids.copy()
         for _ in range(self.passes):

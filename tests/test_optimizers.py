@@ -16,6 +16,7 @@ from invtoolkit.population import Population
 from invtoolkit.pressure import PressureSchedule
 from invtoolkit.problem import Problem, Target
 from invtoolkit.roles import Surrogate
+from invtoolkit.search import TimeLimit
 
 STEPS = 10
 OPTIMIZERS = ["random", "steepest", "pso", "ga", "nsga2"]
@@ -96,7 +97,8 @@ def test_deadline_is_respected_and_empty_start_works(name, dft, truth):
     problem.evaluator.simulate(Population.random(64, truth.shape, np.random.default_rng(0)).grids)  # warm up
     t0 = time.monotonic()
     out = plugins.create("optimizer", name).run(
-        problem, Population.empty(truth.shape), rng=np.random.default_rng(1), deadline=t0 + 0.6
+        problem, Population.empty(truth.shape), rng=np.random.default_rng(1),
+        termination=TimeLimit(deadline=t0 + 0.6)
     )
     elapsed = time.monotonic() - t0
     assert elapsed < 0.6 + 0.4  # at most about one batch past the deadline
@@ -231,7 +233,7 @@ def test_ranked_steepest_sends_only_top_flips_then_falls_back(tiny, dft, truth, 
 
 def test_gradient_ranking_prefers_flips_that_help_the_surrogate(tiny, dft):
     """Target porosity > current: the tiny model says opening a wall cell helps."""
-    from invtoolkit_plugins.steepest import FlipRanker
+    from invtoolkit_plugins.optimizers.steepest import FlipRanker
 
     grid = slit((6, 6), slice(0, 2))
     target_grid = slit((6, 6), slice(0, 4))

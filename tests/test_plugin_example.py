@@ -17,6 +17,7 @@ from invtoolkit import plugins
 from invtoolkit.population import Population
 from invtoolkit.problem import Problem, Target
 from invtoolkit.pressure import PressureSchedule
+from invtoolkit.search import TimeLimit
 
 PACKAGE = Path(__file__).resolve().parents[1] / "examples" / "plugin-example"
 
@@ -132,7 +133,8 @@ def test_anneal_honours_the_deadline(anneal_module):
     problem, _ = _problem()
     opt = anneal_module.Annealing(chains=8)
     t0 = time.monotonic()
-    out = opt.run(problem, Population.empty((6, 6)), rng=np.random.default_rng(1), deadline=t0 + 0.5)
+    out = opt.run(problem, Population.empty((6, 6)), rng=np.random.default_rng(1),
+                  termination=TimeLimit(deadline=t0 + 0.5))
     assert time.monotonic() - t0 < 1.5
     assert len(out) >= 1 and np.isfinite(out.best_error)
 

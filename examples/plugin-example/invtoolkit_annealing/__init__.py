@@ -1,34 +1,28 @@
 """invtoolkit plugin ``annealing``: simulated annealing over single-cell flips.
 
-Uses only invtoolkit's public API (roles, Population, hookspecs): what any
-third-party plugin can rely on.
+Written on invtoolkit's public search toolkit (``invtoolkit.search``): the template
+``Algorithm`` runs the loop, the evaluator counts, caches, keeps the best distinct
+grids and honours the chain's time limit; the plugin is only its algorithm.
 """
 
 from __future__ import annotations
 
 import math
-import time
 
 import click
 import numpy as np
 
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
-from invtoolkit.population import Population
-from invtoolkit.roles import Optimizer
-
-EVALS_WITHOUT_DEADLINE = 2000  # budget when the chain gives no time limit
+from invtoolkit.search import Algorithm, MaxEvaluations, any_of, starting_grids
 
 
-class Annealing(Optimizer):
-    """Simulated annealing: ``chains`` Markov chains flip one cell each per step.
-
-    All chains' proposals go to the evaluator in one call. A worse proposal is
-    accepted with probability exp(-(increase in MAE) / T); T falls geometrically
-    from ``t_start`` to ``t_end`` over the stage's time (or ``max_evals``). Starts
-    from the best incoming grids, topped up with random ones. Returns the ``keep``
-    best distinct grids seen.
-    """
+class Annealing(Algorithm):
+    """Simulated annealing: ``chains`` Markov chains flip one cell each per step, all
+    proposals in one evaluator call. A worse proposal is accepted with probability
+    exp(-(increase in error) / T); T falls geometrically from ``t_start`` to ``t_end``
+    over the stage's time or ``max_evals`` (2000 without either). Returns the ``keep``
+    best distinct grids seen."""
 
     name = "anneal"
 
@@ -38,55 +32,30 @@ class Annealing(Optimizer):
             raise InputError("anneal: chains and keep must be >= 1")
         if not (t_start > 0 and t_end > 0):
             raise InputError("anneal: temperatures must be > 0")
-        self.chains, self.keep = int(chains), int(keep)
-        self.t_start, self.t_end = float(t_start), float(t_end)
-        self.max_evals = None if max_evals is None else int(max_evals)
+        self.chains, self.keep, self.archive_size = int(chains), int(keep), int(keep)
+        self.t_start, self.t_end, self.max_evals = float(t_start), float(t_end), max_evals
 
     def temperature(self, fraction: float) -> float:
         """Temperature after ``fraction`` (0..1) of the budget: geometric cooling."""
-        fraction = min(max(fraction, 0.0), 1.0)
-        return self.t_start * (self.t_end / self.t_start) ** fraction
+        return self.t_start * (self.t_end / self.t_start) ** min(max(fraction, 0.0), 1.0)
 
-    def run(self, problem, population, *, rng, deadline=None, progress=False) -> Population:
-        deadlines = [d for d in (deadline, problem.deadline) if d is not None]
-        deadline = min(deadlines) if deadlines else None
-        limit = self.max_evals if self.max_evals is not None else (None if deadline else EVALS_WITHOUT_DEADLINE)
-        shape = tuple(population.grids.shape[1:]) if len(population) else tuple(problem.grid_shape)
-        start = time.monotonic()
+    def budget(self, termination):
+        limit = self.max_evals or (None if termination.has_time_limit else 2000)
+        return any_of(termination, MaxEvaluations(limit) if limit else None)
 
-        current = self._starting_grids(population, shape, rng)
-        errors = problem.errors(current)
-        evals, step_seconds = len(current), time.monotonic() - start
-        seen = Population(current.copy(), errors.copy())
-        h, w = shape
-        rows = np.arange(len(current))
-        while True:
-            if limit is not None and evals + len(current) > limit:
-                break
-            now = time.monotonic()
-            if deadline is not None and now + step_seconds > deadline:  # the next step would overrun
-                break
-            fraction = evals / limit if limit is not None else (now - start) / max(deadline - start, 1e-9)
-            temp = self.temperature(fraction)
-            proposal = current.copy()
-            cells = rng.integers(0, h * w, size=len(current))
-            proposal.reshape(len(current), -1)[rows, cells] ^= 1
-            t0 = time.monotonic()
-            new_errors = problem.errors(proposal)  # all-wall grids score inf: never accepted
-            step_seconds = time.monotonic() - t0
-            evals += len(proposal)
-            worse = np.maximum(new_errors - errors, 0.0)
-            accept = rng.random(len(current)) < np.exp(-worse / temp)
-            current[accept], errors[accept] = proposal[accept], new_errors[accept]
-            seen = seen.concat(Population(proposal, new_errors)).sorted().unique()[: 4 * self.keep]
-        return seen.best(self.keep)
+    def start(self, evaluator, population, rng):
+        self.current = starting_grids(evaluator.problem, population, self.chains, rng, sampler="cells")
+        self.errors = evaluator.errors(self.current)
 
-    def _starting_grids(self, population, shape, rng) -> np.ndarray:
-        seeds = population.sorted().unique().grids[: self.chains] if len(population) else np.zeros((0, *shape), np.uint8)
-        missing = self.chains - len(seeds)
-        if missing > 0:
-            seeds = np.concatenate([seeds, Population.random(missing, shape, rng).grids])
-        return np.ascontiguousarray(seeds, dtype=np.uint8)
+    def propose(self, evaluator, rng):
+        self.temp = self.temperature(evaluator.used_fraction())
+        proposal, n = self.current.copy(), len(self.current)
+        proposal.reshape(n, -1)[np.arange(n), rng.integers(0, self.space.cells, n)] ^= 1
+        return proposal
+
+    def tell(self, evaluator, grids, scores, rng):
+        accept = rng.random(len(grids)) < np.exp(-np.maximum(scores[:, 0] - self.errors, 0.0) / self.temp)
+        self.current[accept], self.errors[accept] = grids[accept], scores[accept, 0]
 
 
 @hookimpl

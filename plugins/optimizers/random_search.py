@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
-from invtoolkit.population import Population
-from invtoolkit.roles import Optimizer
-
-from invtoolkit_plugins._search import Objective, finish, porosity_guess, random_grids, sampled_grids
+from invtoolkit.search import Algorithm, MaxEvaluations, any_of, porosity_guess, random_grids, sampled_grids
 
 DEFAULT_EVALS_WITHOUT_DEADLINE = 2000
 
 
-class RandomSearch(Optimizer):
+class RandomSearch(Algorithm):
     """Batches of independent random grids with a spread of porosities; keeps the best.
 
     Options: ``batch`` grids per evaluator call, ``keep`` grids returned,
@@ -32,28 +27,30 @@ class RandomSearch(Optimizer):
         if not 0.0 <= low <= high <= 1.0:
             raise InputError(f"random: need 0 <= low <= high <= 1, got low={low}, high={high}")
         self.batch, self.keep = int(batch), int(keep)
+        self.archive_size = self.keep
         self.max_evals = None if max_evals is None else int(max_evals)
         self.low, self.high = float(low), float(high)
         self.sampler = sampler
 
-    def run(self, problem, population, *, rng, deadline=None, progress=False) -> Population:
-        shape = problem.search_shape(population)
+    def budget(self, termination):
         limit = self.max_evals
-        if limit is None and problem.deadline is None and deadline is None:
+        if limit is None and not termination.has_time_limit:
             limit = DEFAULT_EVALS_WITHOUT_DEADLINE
-        guess = porosity_guess(problem.target)
-        with Objective(problem, deadline=deadline, progress=progress, desc="random", archive=self.keep) as obj:
-            obj.prime(population)
-            while limit is None or obj.evaluations < limit:
-                n = self.batch if limit is None else min(self.batch, limit - obj.evaluations)
-                if not obj.fits(n):
-                    break
-                if self.sampler in (None, "cells"):
-                    grids = random_grids(n, shape, rng, porosity=guess, spread=(self.low, self.high))
-                else:
-                    grids = sampled_grids(n, shape, rng, porosity=guess, sampler=self.sampler)
-                obj.evaluate(grids)
-            return finish(obj, population, keep=self.keep)
+        return any_of(termination, None if limit is None else MaxEvaluations(limit))
+
+    def start(self, evaluator, population, rng):
+        self.guess = porosity_guess(evaluator.problem.target)
+
+    def propose(self, evaluator, rng):
+        n = int(min(self.batch, evaluator.budget_left()))
+        if not evaluator.fits(n):  # before drawing: the stages after this one share rng
+            return None
+        if self.sampler in (None, "cells"):
+            return random_grids(n, self.space, rng, porosity=self.guess, spread=(self.low, self.high))
+        return sampled_grids(n, self.space, rng, porosity=self.guess, sampler=self.sampler)
+
+    def result(self):
+        return []
 
 
 @hookimpl

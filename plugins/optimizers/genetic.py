@@ -1,9 +1,9 @@
 """Optimizer plugins ``ga`` and ``nsga2``: pymoo genetic algorithms on binary grids.
 
 Driven through pymoo's ask-and-tell interface, one generation per evaluator call,
-so the deadline is checked between generations and every generation's offspring
+so the termination is checked between generations and every generation's offspring
 are evaluated in one batch. The first generation is the incoming population
-(best first), topped up with random grids.
+(best first), topped up with sampled grids.
 
 ``nsga2`` objectives:
   * ``branches``: adsorption-branch MAE and desorption-branch MAE (loop targets);
@@ -20,35 +20,31 @@ import numpy as np
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
-from invtoolkit.roles import Optimizer
+from invtoolkit.pressure import ADSORPTION
+from invtoolkit.search import Algorithm, starting_grids
 
-from invtoolkit_plugins._search import Objective, branch_masks, finish, starting_grids
-
-DEFAULT_GENERATIONS = 50  # used only without a deadline
+DEFAULT_GENERATIONS = 50  # used only without a time limit
 EXACT = 1e-12  # a perfect match: stop searching
 BIG = 1e9  # stands for +inf (all-wall grids) inside pymoo's survival
 
 
-class _GridProblem:
-    """Factory of a pymoo Problem whose batch evaluation is the stage's Objective."""
+def grid_problem(evaluator, space, columns: list[int]):
+    """A pymoo Problem whose batch evaluation is the stage's (cached) Evaluator."""
+    from pymoo.core.problem import Problem as PymooProblem
 
-    @staticmethod
-    def build(objective: Objective, shape, columns: list[int]):
-        from pymoo.core.problem import Problem as PymooProblem
+    class GridProblem(PymooProblem):
+        def __init__(self):
+            super().__init__(n_var=space.cells, n_obj=len(columns), xl=0, xu=1, vtype=bool)
 
-        class GridProblem(PymooProblem):
-            def __init__(self):
-                super().__init__(n_var=shape[0] * shape[1], n_obj=len(columns), xl=0, xu=1, vtype=bool)
+        def _evaluate(self, x, out, *args, **kwargs):
+            grids = np.asarray(x, dtype=np.uint8).reshape(len(x), *space.shape)
+            f = evaluator.evaluate(grids)[:, columns]
+            out["F"] = np.where(np.isfinite(f), f, BIG)
 
-            def _evaluate(self, x, out, *args, **kwargs):
-                grids = np.asarray(x, dtype=np.uint8).reshape(len(x), *shape)
-                f = objective.evaluate(grids)[:, columns]
-                out["F"] = np.where(np.isfinite(f), f, BIG)
-
-        return GridProblem()
+    return GridProblem()
 
 
-class PymooSearch(Optimizer):
+class PymooSearch(Algorithm):
     """Common driver; subclasses pick the algorithm and the objectives."""
 
     name = "pymoo"
@@ -73,58 +69,65 @@ class PymooSearch(Optimizer):
     # subclasses -----------------------------------------------------------------
     def objectives(self, problem):
         """(score, k, columns): score(grids, diffs) -> (n,k) with column 0 = total MAE
-        (None: total MAE only); ``columns`` are the ones pymoo minimises."""
+        (None: the problem's objective only); ``columns`` are the ones pymoo minimises."""
         return None, 1, [0]
 
     def algorithm(self, **operators):
         raise NotImplementedError
 
-    # driver -----------------------------------------------------------------------
-    def run(self, problem, population, *, rng, deadline=None, progress=False) -> Population:
+    # the template's steps ---------------------------------------------------------
+    def scoring(self, problem):
+        score, n_obj, self.columns = self.objectives(problem)
+        return score, n_obj
+
+    def budget(self, termination):
+        self.n_gen = self.generations
+        if self.n_gen is None and not termination.has_time_limit:
+            self.n_gen = DEFAULT_GENERATIONS
+        return termination
+
+    def start(self, evaluator, population, rng):
         from pymoo.operators.crossover.pntx import TwoPointCrossover
         from pymoo.operators.crossover.ux import UniformCrossover
         from pymoo.operators.mutation.bitflip import BitflipMutation
 
-        shape = problem.search_shape(population)
-        score, n_obj, columns = self.objectives(problem)
-        generations = self.generations
-        if generations is None and deadline is None and problem.deadline is None:
-            generations = DEFAULT_GENERATIONS
-        with Objective(problem, deadline=deadline, progress=progress, desc=self.name, score=score,
-                       n_obj=n_obj) as obj:
-            obj.prime(population)
-            start = starting_grids(problem, population, self.pop_size, rng, self.sampler).reshape(self.pop_size, -1).astype(bool)
-            algorithm = self.algorithm(
-                pop_size=self.pop_size,
-                sampling=start,
-                crossover=UniformCrossover() if self.crossover == "uniform" else TwoPointCrossover(),
-                mutation=BitflipMutation(prob=1.0, prob_var=self.mutation),
-                eliminate_duplicates=True,
-            )
-            pm_problem = _GridProblem.build(obj, shape, columns)
-            termination = ("n_gen", generations if generations is not None else 10**9)
-            algorithm.setup(pm_problem, termination=termination, seed=int(rng.integers(2**31)), verbose=False)
-            while algorithm.has_next() and not obj.best_error <= EXACT:
-                infills = algorithm.ask()
-                if infills is None or len(infills) == 0:
-                    break
-                if not obj.fits(len(infills)):
-                    break
-                algorithm.evaluator.eval(pm_problem, infills)
-                algorithm.tell(infills=infills)
-            last = Population.empty(shape)
-            if algorithm.pop is not None and len(algorithm.pop) and algorithm.pop.get("F") is not None:
-                X = np.asarray(algorithm.pop.get("X"), dtype=np.uint8).reshape(-1, *shape)
-                evaluated = np.array([f is not None and np.size(f) > 0 for f in algorithm.pop.get("F")])
-                if evaluated.all():
-                    last = Population(X, obj.errors(X))  # cached: no new evaluations
-            return finish(obj, last, population, keep=self.keep)
+        start = starting_grids(evaluator.problem, population, self.pop_size, rng, self.sampler)
+        self.pymoo = self.algorithm(
+            pop_size=self.pop_size,
+            sampling=start.reshape(self.pop_size, -1).astype(bool),
+            crossover=UniformCrossover() if self.crossover == "uniform" else TwoPointCrossover(),
+            mutation=BitflipMutation(prob=1.0, prob_var=self.mutation),
+            eliminate_duplicates=True,
+        )
+        self.pm_problem = grid_problem(evaluator, self.space, self.columns)
+        termination = ("n_gen", self.n_gen if self.n_gen is not None else 10**9)
+        self.pymoo.setup(self.pm_problem, termination=termination, seed=int(rng.integers(2**31)), verbose=False)
+
+    def propose(self, evaluator, rng):
+        if not self.pymoo.has_next() or evaluator.best_error <= EXACT:
+            return None
+        self.infills = self.pymoo.ask()
+        if self.infills is None or len(self.infills) == 0:
+            return None
+        return np.asarray(self.infills.get("X"), dtype=np.uint8).reshape(-1, *self.space.shape)
+
+    def tell(self, evaluator, grids, scores, rng):
+        self.pymoo.evaluator.eval(self.pm_problem, self.infills)  # from the evaluator's cache
+        self.pymoo.tell(infills=self.infills)
+
+    def result(self):
+        pop = self.pymoo.pop
+        if pop is None or not len(pop) or pop.get("F") is None:
+            return []
+        if not all(f is not None and np.size(f) > 0 for f in pop.get("F")):
+            return []
+        return [Population(np.asarray(pop.get("X"), dtype=np.uint8).reshape(-1, *self.space.shape))]
 
 
 class GA(PymooSearch):
-    """Single-objective GA (pymoo ``GA``) on the total MAE.
+    """Single-objective GA (pymoo ``GA``) on the problem's objective.
 
-    Options: ``pop_size``, ``mutation`` (per-cell flip probability, default 1/(H*W)),
+    Options: ``pop_size``, ``mutation`` (per-cell flip probability, default 1/cells),
     ``crossover`` ("two-point" or "uniform"), ``generations`` (default: until the
     deadline, or 50 without one), ``keep`` (grids returned; default all),
     ``sampler`` filling the first generation (default "mixed"; "cells": random cells).
@@ -154,6 +157,8 @@ class NSGA2(PymooSearch):
 
     def objectives(self, problem):
         target = problem.target
+        if target is None:
+            raise InputError("nsga2: needs a model-isotherm target (its objectives are errors against it)")
         kind = self.objective_kind
         porosity = self.porosity  # a site target's value at RH = 1 is only a lower bound
         if kind == "auto":
@@ -161,8 +166,8 @@ class NSGA2(PymooSearch):
         if kind == "branches":
             if not target.is_loop:
                 raise InputError("nsga2: objectives=branches needs a full-loop target (adsorption + desorption)")
-            ads, des = branch_masks(target)
-            return (lambda grids, d: np.stack([d.mean(1), d[:, ads].mean(1), d[:, des].mean(1)], 1)), 3, [1, 2]
+            ads = target.schedule.branches == ADSORPTION
+            return (lambda grids, d: np.stack([d.mean(1), d[:, ads].mean(1), d[:, ~ads].mean(1)], 1)), 3, [1, 2]
         if kind == "porosity":
             if porosity is None:
                 raise InputError("nsga2: objectives=porosity needs the option porosity=x")

@@ -1,0 +1,93 @@
+"""Starting grids: the incoming population topped up with sampled grids.
+
+The sampler (default ``mixed``: slits, blobs, random cells...) is any registered
+sampler plugin; a site-normalised target implies a porosity, and the sampled grids
+follow it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from invtoolkit import plugins
+from invtoolkit.errors import InputError
+from invtoolkit.population import Population
+from invtoolkit.space import GridSpace, as_space
+
+
+def search_space(problem, population: Population | None = None) -> GridSpace:
+    """The grid space of a search: the population's (an empty one carries its shape too),
+    else the problem's."""
+    if population is not None:
+        return population.space
+    if getattr(problem, "space", None) is not None:
+        return problem.space
+    raise InputError("the search has no grid space: give the problem a space or a population")
+
+
+def porosity_guess(target) -> float | None:
+    """Least pore fraction a site-normalised target implies (None for pore normalisation).
+
+    Per lattice site, the amount at RH = 1 is the pore fraction times the filling.
+    Narrow pores are full there, so for most grids this is the porosity itself;
+    large pores can stay empty up to RH = 1 on adsorption, so it is a lower bound.
+    """
+    if target is None or target.normalization != "site":
+        return None
+    top = target.schedule.steps  # index of RH = 1 on the adsorption branch
+    return float(np.clip(target.values[top], 0.0, 1.0))
+
+
+def _porosities(n: int, rng, porosity):
+    """Half near the guess, half anywhere above it (the guess is a lower bound)."""
+    near = np.clip(rng.normal(porosity, 0.03, size=n), 0.01, 0.99)
+    above = rng.uniform(min(porosity, 0.95), 0.95, size=n)
+    return np.where(np.arange(n) % 2 == 0, near, above)
+
+
+def random_grids(n: int, space, rng: np.random.Generator, porosity=None, spread=(0.1, 0.9)) -> np.ndarray:
+    """``n`` random grids; porosity uniform in ``spread``, or from a porosity guess."""
+    space = as_space(space)
+    if n <= 0:
+        return space.empty()
+    per_grid = (n,) + (1,) * space.rank
+    if porosity is None:
+        p = rng.uniform(spread[0], spread[1], size=per_grid)
+    else:
+        p = _porosities(n, rng, porosity).reshape(per_grid)
+    return space.random(n, rng, porosity=p)
+
+
+def sampled_grids(n: int, space, rng: np.random.Generator, porosity=None, sampler: str | None = "mixed") -> np.ndarray:
+    """``n`` grids from a registered sampler (structured pores: slits, blobs, ...), those
+    closest to ``porosity`` out of 8n when it is given; random cells without the sampler."""
+    space = as_space(space)
+    if n <= 0:
+        return space.empty()
+    if sampler in (None, "cells"):
+        return random_grids(n, space, rng, porosity=porosity)
+    if sampler not in plugins.registry().names("sampler") or (sampler == "mixed" and space.rank != 2):
+        if sampler == "mixed":  # the default, without the samplers plugin or beyond its 2-D grids
+            return random_grids(n, space, rng, porosity=porosity)
+        known = ", ".join(plugins.registry().names("sampler"))
+        raise InputError(f"unknown sampler '{sampler}' (available: cells, {known})")
+    draw = plugins.create("sampler", sampler)
+    if porosity is None:
+        return draw.sample(n, space, rng)
+    pool = draw.sample(8 * n, space, rng)
+    have = pool.reshape(len(pool), -1).mean(1)
+    chosen = []
+    for want in _porosities(n, rng, porosity):  # the pool grid closest to each wanted porosity
+        gap = np.abs(have - want)
+        gap[chosen] = np.inf
+        chosen.append(int(np.argmin(gap)))
+    return pool[np.array(chosen)]
+
+
+def starting_grids(problem, population: Population, n: int, rng: np.random.Generator,
+                   sampler: str | None = "mixed") -> np.ndarray:
+    """The ``n`` best incoming grids (distinct), topped up with sampled ones."""
+    space = search_space(problem, population)
+    seeds = population.sorted().unique().grids[:n]
+    extra = sampled_grids(n - len(seeds), space, rng, porosity=porosity_guess(problem.target), sampler=sampler)
+    return np.concatenate([seeds, extra]) if len(extra) else seeds
