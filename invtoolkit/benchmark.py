@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry as plugins
+from invtoolkit.defaults import DEFAULT_CHAIN, DEFAULT_SIMULATOR
+from invtoolkit.fileio import write_text
 from invtoolkit.errors import InputError, InvToolkitError
 from invtoolkit.pressure import PressureSchedule
 from invtoolkit.roles import Simulator
@@ -103,7 +105,7 @@ def make_targets(config: BenchmarkConfig, simulator: Simulator | None = None) ->
     if config.targets > 0:
         grids, sources = sample_grids(config)
         sim = simulator or plugins.create(
-            "simulator", "lattice-dft", normalization=config.normalization, steps=config.steps,
+            "simulator", DEFAULT_SIMULATOR, normalization=config.normalization, steps=config.steps,
             adsorption_only=not config.loop,
         )
         curves = np.asarray(sim.simulate(grids))[:, : len(schedule)]
@@ -232,8 +234,8 @@ def run_cell(chain_text: str, target: BenchTarget, config: BenchmarkConfig, seed
     from invtoolkit.problem import Target
 
     tgt = Target(target.values, target_schedule(config), config.normalization)
-    full = make_evaluator("lattice-dft", tgt, full=True)
-    staged = make_evaluator("lattice-dft", tgt)
+    full = make_evaluator(DEFAULT_SIMULATOR, tgt, full=True)
+    staged = make_evaluator(DEFAULT_SIMULATOR, tgt)
     chain = Chain.parse(chain_text)
     clock = ErrorClock(tgt.values)
     result = chain.run(
@@ -287,9 +289,8 @@ class CellCache:
 
     def put(self, record: dict) -> None:
         self.cells[self.key(record["chain"], record["target"])] = record
-        tmp = self.path.with_name(self.path.name + ".part")
-        tmp.write_text(json.dumps({"config": self.config, "cells": self.cells}, indent=1, default=_json_default))
-        os.replace(tmp, self.path)
+        write_text(self.path, json.dumps({"config": self.config, "cells": self.cells}, indent=1,
+                                         default=_json_default))
 
 
 def run_benchmark(
@@ -352,12 +353,8 @@ def run_benchmark(
     return summary
 
 
-def default_chain() -> str | None:
-    """The invert command's default chain (None if that command is not installed)."""
-    try:
-        from invtoolkit.commands.invert_cmd import DEFAULT_CHAIN
-    except ImportError:
-        return None
+def default_chain() -> str:
+    """The invert command's default chain."""
     return DEFAULT_CHAIN
 
 

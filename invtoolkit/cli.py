@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.errors import InvToolkitError
 
 EXIT_BAD_INPUT = 2
@@ -22,6 +22,7 @@ def cli():
     \b
     Forward:  simulate (exact lattice DFT), predict (CNN surrogate)
     Inverse:  invert (chains such as 'deconv | pso | steepest'), generate
+    Design:   design (a TOML spec of wanted isotherm properties -> grids)
     Data:     dataset generate/info/plot, train surrogate/generator
     Plugins:  plugins (what is installed, and what failed to load)
 
@@ -34,7 +35,7 @@ def build_cli() -> click.Group:
     from invtoolkit import commands
 
     commands.add_core_commands(cli)
-    plugins.add_commands(cli)
+    registry.add_commands(cli)
     return cli
 
 

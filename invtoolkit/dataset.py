@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
 
 FORMAT = "invtoolkit-dataset"
@@ -263,7 +264,7 @@ def _init_worker(threads: int) -> None:
 
 def label_chunk(simulator_name: str, simulator_options: dict, grids: np.ndarray) -> np.ndarray:
     """Label grids with a simulator plugin (cached per process): float32 (n,P)."""
-    from invtoolkit import plugins
+    from invtoolkit import registry as plugins
 
     key = (simulator_name, tuple(sorted(simulator_options.items())))
     sim = _worker_simulators.get(key)
@@ -311,7 +312,7 @@ def sample_chunk(sampler, k: int, size: int, shape, seed: int, seen: set | None,
 def _factory_accepts(role: str, name: str, option: str) -> bool:
     import inspect
 
-    from invtoolkit import plugins
+    from invtoolkit import registry as plugins
 
     try:
         params = inspect.signature(plugins.registry().entry(role, name).factory).parameters
@@ -365,7 +366,7 @@ def generate(
     sampler_options: dict | None = None,
     seed: int = 0,
     shape=(20, 20),
-    simulator: str = "lattice-dft",
+    simulator: str = DEFAULT_SIMULATOR,
     simulator_options: dict | None = None,
     chunk_size: int | None = None,
     unique: bool = True,
@@ -380,7 +381,7 @@ def generate(
     ``Client`` or scheduler address labels them. Either way this process samples,
     writes in chunk order and commits; the content does not depend on either.
     """
-    from invtoolkit import plugins
+    from invtoolkit import registry as plugins
     from invtoolkit.progress import progress_bar
 
     n = int(n)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from invtoolkit.errors import InputError
+from invtoolkit.fileio import atomic_path
 
 
 def require_file(path) -> Path:
@@ -104,11 +104,10 @@ def write_curves(path, curves: np.ndarray, pressures: np.ndarray) -> None:
         raise InputError(f"{path}: output must end in .npy or .csv")
     if path.parent and not path.parent.exists():
         raise InputError(f"{path.parent}: output directory does not exist")
-    tmp = path.with_name(path.name + ".part")
-    if path.suffix == ".npy":
-        with open(tmp, "wb") as fh:
-            np.save(fh, np.asarray(curves, dtype=np.float64))
-    else:
-        header = ",".join(f"{p:.6g}" for p in pressures)
-        np.savetxt(tmp, curves, delimiter=",", header=header, comments="", fmt="%.8g")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".npy":
+            with open(tmp, "wb") as fh:
+                np.save(fh, np.asarray(curves, dtype=np.float64))
+        else:
+            header = ",".join(f"{p:.6g}" for p in pressures)
+            np.savetxt(tmp, curves, delimiter=",", header=header, comments="", fmt="%.8g")

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 from invtoolkit.errors import InputError
+from invtoolkit.fileio import torch_save, write_json
 
 FORMAT = "invtoolkit-model"
 FORMAT_VERSION = 1
@@ -40,18 +40,12 @@ def model_dir(path) -> Path:
 
 def save_model(path, config: dict, members: list[dict]) -> Path:
     """Write ``config`` and the members' state dicts into directory ``path`` (atomically per file)."""
-    import torch
-
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     weights = {"members": [{k: v.detach().cpu().contiguous() for k, v in sd.items()} for sd in members]}
-    tmp = path / (WEIGHTS_NAME + ".part")
-    torch.save(weights, tmp)
-    os.replace(tmp, path / WEIGHTS_NAME)
+    torch_save(path / WEIGHTS_NAME, weights)
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, **config, "members": len(members)}
-    tmp = path / (CONFIG_NAME + ".part")
-    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path / CONFIG_NAME)
+    write_json(path / CONFIG_NAME, config, sort_keys=True)
     return path
 
 

@@ -4,13 +4,14 @@ checkpoints, learning-curve plot. torch and matplotlib are imported on use only.
 from __future__ import annotations
 
 import math
-import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from invtoolkit.errors import InputError
+from invtoolkit.fileio import atomic_path, torch_save
 
 
 def flush_denormals() -> None:
@@ -87,13 +88,7 @@ class History:
 
 def save_checkpoint(path, state: dict) -> None:
     """Atomic ``torch.save`` (a kill mid-write leaves the previous checkpoint intact)."""
-    import torch
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    torch_save(path, state)
 
 
 def load_checkpoint(path) -> dict:
@@ -121,8 +116,29 @@ def trainable_modules(obj) -> list:
             if isinstance(v, torch.nn.Module) and not isinstance(v, torch.jit.ScriptModule)]
 
 
-def plot_learning_curve(history: History, path, title: str = "") -> Path:
-    """Training loss and validation MAE per epoch (log scale), saved as PNG."""
+@contextmanager
+def modules_set(obj, *, train: bool, grad: bool):
+    """Put ``obj``'s torch modules (see :func:`trainable_modules`) in train or eval
+    mode with or without gradients for the block, then restore each one's state:
+    frozen while a generator trains through a surrogate, thawed while it is fine-tuned."""
+    saved = []
+    for module in trainable_modules(obj):
+        saved.append((module, module.training, [(p, p.requires_grad) for p in module.parameters()]))
+        module.train(train)
+        for p in module.parameters():
+            p.requires_grad_(grad)
+    try:
+        yield [p for module, _, params in saved for p, _ in params]
+    finally:
+        for module, training, params in saved:
+            module.train(training)
+            for p, flag in params:
+                p.requires_grad_(flag)
+
+
+def plot_lines(path, lines, *, title: str = "", ylabel: str = "mean absolute error (filled fraction)") -> Path:
+    """The one learning-curve figure: ``lines`` of (label, epochs, values, style dict)
+    on a log scale, written atomically as PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -130,20 +146,30 @@ def plot_learning_curve(history: History, path, title: str = "") -> Path:
 
     path = Path(path)
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-    for key, label in (("train_loss", "train L1 loss"), ("val_mae", "validation MAE")):
-        rows = [r for r in history.rows if key in r]
-        if rows:
-            ax.plot([r["epoch"] for r in rows], [r[key] for r in rows], marker=".", label=label)
+    for label, x, y, style in lines:
+        ax.plot(x, y, label=label, **style)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("mean absolute error (filled fraction)")
+    ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".part.png")
-    fig.savefig(tmp)
+    with atomic_path(path, keep_suffix=True) as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
-    os.replace(tmp, path)
     return path
+
+
+def plot_learning_curve(history, path, title: str = "",
+                        series=(("train_loss", "train L1 loss"), ("val_mae", "validation MAE"))) -> Path:
+    """Per-epoch ``series`` (key, label) of a :class:`History` or of a dict of columns
+    (with an ``epoch`` column), on a log scale, saved as PNG."""
+    rows = history.rows if isinstance(history, History) else [dict(zip(history, v)) for v in zip(*history.values())]
+    lines = []
+    for key, label in series:
+        have = [r for r in rows if key in r]
+        if have:
+            lines.append((label, [r["epoch"] for r in have], [r[key] for r in have], {"marker": "."}))
+    return plot_lines(path, lines, title=title)

@@ -13,7 +13,7 @@ from invtoolkit.cli import main
 from invtoolkit.errors import InputError
 from invtoolkit.symmetry import transform
 from invtoolkit_plugins import cnn
-from invtoolkit_plugins._cnn_net import IsothermCNN
+from invtoolkit_plugins.cnn.network import IsothermCNN
 
 SMALL_ARCH = {"conv": "iso", "channels": 6, "dilations": [1, 1, 2], "kernel": 3, "embed": 8, "hidden": 16}
 PARAMS = {"T": 298.0, "TC": 647.0, "y": 1.5, "steps": 40, "normalization": "pore"}

@@ -10,7 +10,7 @@ import torch
 from invtoolkit import plugins
 from invtoolkit.binary import binary_sigmoid
 from invtoolkit.cli import main
-from invtoolkit.commands.generate_cmd import mean_symmetric_hamming
+from invtoolkit.generation import mean_symmetric_hamming
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.pressure import PressureSchedule
@@ -259,7 +259,7 @@ def test_active_learning_rounds_are_reported_and_resumable(tmp_path, tiny_surrog
 
 
 def test_paired_change_of_per_target_errors():
-    from invtoolkit.commands.active_learn_cmd import paired_change
+    from invtoolkit.active_learning import paired_change
 
     before = np.linspace(0.01, 0.05, 40)
     after = before - 0.002  # every target better by the same amount
@@ -296,7 +296,7 @@ def test_implicit_dft_matches_lattice_dft_and_finite_differences(rng):
 def test_training_ignores_a_cached_torchscript_copy_of_the_surrogate():
     """A surrogate may cache a frozen TorchScript copy of its network for fast inference
     (no train mode): freezing for generator training and fine-tuning must skip it."""
-    from invtoolkit.commands.active_learn_cmd import fine_tune_surrogate
+    from invtoolkit.active_learning import fine_tune_surrogate
 
     torch.set_num_threads(1)
     surrogate = TinySurrogate()
@@ -312,7 +312,7 @@ def test_training_ignores_a_cached_torchscript_copy_of_the_surrogate():
 
 
 def test_surrogate_pick_takes_the_dft_error_of_the_grid_the_surrogate_ranks_first():
-    from invtoolkit.commands.active_learn_cmd import surrogate_pick_errors
+    from invtoolkit.active_learning import surrogate_pick_errors
 
     class Fixed:  # predicts given curves for the 2 targets x 3 grids
         def simulate(self, flat):

@@ -175,6 +175,17 @@ def test_plugins_options_lists_a_signature_with_defaults(capsys):
         plugins.unregister_plugin("porous-plugin")
 
 
+def test_plugins_options_of_the_cnn_come_from_its_dataclass_with_help():
+    out = run_cli("plugins", "--options", "cnn", "--json")
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)
+    options = {o["name"]: o for o in row["options"]}
+    assert row["role"] == "surrogate"
+    assert options["normalization"]["default"] == "pore" and options["adsorption_only"]["default"] is False
+    assert options["model"]["default"] is None and "shipped" in options["model"]["help"]
+    assert all(o["help"] for o in row["options"])
+
+
 def test_options_of_an_unknown_name_is_one_line_error():
     out = run_cli("plugins", "--options", "nope")
     assert out.returncode == 2 and "no registered implementation called 'nope'" in out.stderr

@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from invtoolkit import plugins
-from invtoolkit.commands.generate_cmd import mean_symmetric_hamming
+from invtoolkit import registry as plugins
+from invtoolkit.generation import mean_symmetric_hamming
 from invtoolkit.symmetry import distinct_up_to_symmetry
 
 

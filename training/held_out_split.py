@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from invtoolkit.commands.active_learn_cmd import ActiveLearner, _keys
+from invtoolkit.active_learning import held_out_split
 from invtoolkit.dataset import Dataset
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -24,11 +24,9 @@ parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--eval-count", type=int, default=512)
 parser.add_argument("--val-count", type=int, default=512)
 args = parser.parse_args()
-learner = ActiveLearner(args.workdir, args.data, None, None, eval_count=args.eval_count, val_count=args.val_count,
-                        seed=args.seed)
-held_out = _keys(learner.eval_targets) | _keys(learner.val_targets)
-curves = np.asarray(Dataset.open(args.data).curves[:], dtype=np.float32)
-rest = curves[[c.tobytes() not in held_out for c in curves]]
+learner, rest = held_out_split(args.workdir, args.data, seed=args.seed, eval_count=args.eval_count,
+                               val_count=args.val_count)
 np.save(args.rest, rest)
-print(f"{len(curves)} curves: {len(learner.eval_targets)} evaluation + {len(learner.val_targets)} validation held out "
+total = len(Dataset.open(args.data))
+print(f"{total} curves: {len(learner.eval_targets)} evaluation + {len(learner.val_targets)} validation held out "
       f"in {args.workdir}, {len(rest)} written to {args.rest}")

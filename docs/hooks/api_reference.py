@@ -14,7 +14,7 @@ MARKER = "<!-- api-reference -->"
 MODULES = [
     "invtoolkit.roles",
     "invtoolkit.hookspecs",
-    "invtoolkit.plugins",
+    "invtoolkit.registry",
     "invtoolkit.pressure",
     "invtoolkit.problem",
     "invtoolkit.population",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.io import read_grids, write_curves
+from invtoolkit.roles import WithUncertainty
 
 
 @click.command("predict")
@@ -39,11 +40,11 @@ def predict_command(grids, output, surrogate, model, normalization, adsorption_o
     options = dict(normalization=normalization, adsorption_only=adsorption_only, device=device, threads=threads)
     if model is not None:
         options["model"] = model
-    sur = plugins.create("surrogate", surrogate, **options)
+    sur = registry.create("surrogate", surrogate, **options)
     arr = read_grids(grids)
     show = progress and len(arr) >= 50_000
     if uncertainty is not None:
-        if not hasattr(sur, "predict_with_uncertainty"):
+        if not isinstance(sur, WithUncertainty):
             raise click.UsageError(f"surrogate '{surrogate}' gives no uncertainty")
         curves, std = sur.predict_with_uncertainty(arr, progress=show)
         write_curves(uncertainty, std, sur.pressures)

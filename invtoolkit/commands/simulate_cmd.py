@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import click
 
-from invtoolkit import plugins
-from invtoolkit.errors import InputError
+from invtoolkit import registry
+from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.io import read_grids, write_curves
-
-
-def parse_params(items) -> dict:
-    from invtoolkit.chain import parse_value
-
-    params = {}
-    for item in items:
-        if "=" not in item:
-            raise InputError(f"--param '{item}': expected key=value")
-        key, value = item.split("=", 1)
-        params[key.strip()] = parse_value(value)
-    return params
+from invtoolkit.options import declared_options, parse_options
 
 
 @click.command("simulate")
 @click.argument("grids", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Output .npy (N,P) or .csv (header row of pressures).")
-@click.option("--simulator", default="lattice-dft", show_default=True, help="Simulator plugin name.")
+@click.option("--simulator", default=DEFAULT_SIMULATOR, show_default=True, help="Simulator plugin name.")
 @click.option("--normalization", type=click.Choice(["pore", "site"]), default="pore", show_default=True,
               help="pore: filled fraction of pore cells; site: amount per lattice site.")
 @click.option("--adsorption-only", is_flag=True, help="Only the adsorption branch (steps+1 points).")
@@ -49,10 +38,12 @@ def simulate_command(grids, output, simulator, normalization, adsorption_only, p
       invtoolkit simulate examples/data/slit.txt -o slit.csv
     """
     options = dict(normalization=normalization, adsorption_only=adsorption_only)
-    options.update(parse_params(params))
-    if simulator == "lattice-dft":
-        options.update(precision=precision, device=device, threads=threads)
-    sim = plugins.create("simulator", simulator, **options)
+    options.update(parse_options(params))
+    # precision, device and threads go to a simulator that declares them
+    accepted = {o.name for o in declared_options(registry.registry().entry("simulator", simulator).factory)}
+    options.update({k: v for k, v in (("precision", precision), ("device", device), ("threads", threads))
+                    if k in accepted})
+    sim = registry.create("simulator", simulator, **options)
     arr = read_grids(grids)
     curves = sim.simulate(arr, progress=progress and len(arr) >= 2000)
     write_curves(output, curves, sim.pressures)

@@ -11,8 +11,10 @@ import sys
 
 import click
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.errors import InputError
+from invtoolkit.options import parse_options
+from invtoolkit.roles import Trainable
 
 
 @click.group("train")
@@ -55,32 +57,16 @@ def train_surrogate_command(data, output, surrogate, epochs, time_limit, seed, b
     """
     if epochs < 1 or batch_size < 1 or ensemble < 1 or lr <= 0 or not 0 < val_fraction < 1:
         raise InputError("epochs, batch size and ensemble must be >= 1, lr > 0 and 0 < val-fraction < 1")
-    entry = plugins.registry().entry("surrogate", surrogate)
-    trainer = getattr(entry.factory, "train", None)
-    if trainer is None:
-        raise InputError(f"surrogate '{surrogate}' cannot be trained (its plugin has no 'train')")
-    summary = trainer(data, output, epochs=epochs, time_limit=time_limit, seed=seed, batch_size=batch_size, lr=lr,
+    factory = registry.registry().entry("surrogate", surrogate).factory
+    if not (isinstance(factory, type) and issubclass(factory, Trainable)):
+        raise InputError(f"surrogate '{surrogate}' cannot be trained (it is not Trainable)")
+    summary = factory.train(data, output, epochs=epochs, time_limit=time_limit, seed=seed, batch_size=batch_size, lr=lr,
                       ensemble=ensemble, patience=patience, val_fraction=val_fraction, threads=threads,
-                      arch=_parse_arch(arch_items), resume=resume, progress=progress,
+                      arch=parse_options(arch_items, flag="--arch"), resume=resume, progress=progress,
                       **({"init": init} if init else {}),
                       command="invtoolkit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     click.echo(f"{output}: validation MAE {summary['val_mae']:.5f} (p95 {summary['val_mae_p95']:.5f}) "
                f"on {summary['n_val']} grids", err=True)
-
-
-def _parse_arch(items) -> dict:
-    arch = {}
-    for item in items:
-        if "=" not in item:
-            raise InputError(f"--arch '{item}': expected key=value")
-        key, value = (s.strip() for s in item.split("=", 1))
-        if "," in value:
-            arch[key] = [int(v) for v in value.split(",") if v]
-        elif value.lstrip("-").isdigit():
-            arch[key] = int(value)
-        else:
-            arch[key] = value
-    return arch
 
 
 def register(cli):

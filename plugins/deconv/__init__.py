@@ -15,9 +15,7 @@ plus two terms that keep different codes making different grids: a diversity
 term (each target gets two codes; the pair is penalised by relu(margin - d) where d
 is the fraction of cells in which the two grids differ up to torus symmetry) and an
 InfoGAN-style term (a recognition head, blind to the torus symmetries, must recover z
-from the grid). The recognition term alone did not stop the collapse onto one grid
-for targets that many arrangements share (isolated pores, type-I isotherms); the
-diversity term does. Optionally (``best_of`` = k) each target gets k codes and only the
+from the grid); why both: docs/surrogate-notes.md. Optionally (``best_of`` = k) each target gets k codes and only the
 best of them carries most of the MAE term (relaxed winner-takes-all), the way
 inversion uses the generator.
 
@@ -30,6 +28,7 @@ Model files follow :mod:`invtoolkit.modelio` (config.json + tensors-only weights
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -40,9 +39,10 @@ import numpy as np
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.pressure import PressureSchedule
-from invtoolkit.roles import Generator
+from invtoolkit.fileio import torch_save
+from invtoolkit.roles import Fittable, Generator, Saveable
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "deconv"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "deconv"  # package data of invtoolkit_plugins
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "weights.pt"
 KIND = "deconv"
@@ -64,7 +64,7 @@ def _torch():
     return torch
 
 
-class DeconvGenerator(Generator):
+class DeconvGenerator(Generator, Fittable, Saveable):
     """Isotherm x latent code -> grid, through a deconvolutional network.
 
     ``model``: a model directory (config.json + weights.pt), ``"default"`` for the
@@ -81,7 +81,7 @@ class DeconvGenerator(Generator):
                  batch: int = 2048, **ignored):
         torch = _torch()
         from invtoolkit import modelio
-        from invtoolkit_plugins._deconv_net import DeconvModel
+        from invtoolkit_plugins.deconv.network import DeconvModel
 
         if threads:
             torch.set_num_threads(int(threads))
@@ -218,7 +218,7 @@ class DeconvGenerator(Generator):
         """
         torch = _torch()
         from invtoolkit.progress import progress_bar
-        from invtoolkit.training import flush_denormals
+        from invtoolkit.training import flush_denormals, modules_set
 
         flush_denormals()
         # Unset diversity settings continue the model's own recipe (fine-tuning with a smaller
@@ -249,7 +249,8 @@ class DeconvGenerator(Generator):
         val_z = self.latent_codes(len(val_t), seed + 1)
         val_z2 = self.latent_codes(len(val_t), seed + 2)
         pairs = diversity_weight > 0
-        frozen = _freeze(surrogate)
+        frozen = contextlib.ExitStack()  # the surrogate in eval mode without gradients until fit ends
+        frozen.enter_context(modules_set(surrogate, train=False, grad=False))
         gen = torch.Generator().manual_seed(int(seed))
         torch.manual_seed(int(seed))
         opt = torch.optim.Adam(self.model.parameters(), lr=lr)
@@ -324,7 +325,7 @@ class DeconvGenerator(Generator):
                     if score < best[0]:
                         best = (score, {k: v.detach().clone() for k, v in self.model.state_dict().items()})
                     if ckpt_file is not None:
-                        _atomic_torch_save(ckpt_file, {
+                        torch_save(ckpt_file, {
                             "arch": json.dumps(self.config["architecture"], sort_keys=True),
                             "model": self.model.state_dict(), "optimizer": opt.state_dict(),
                             "rng": gen.get_state(), "history": history, "best_val": best[0],
@@ -335,7 +336,7 @@ class DeconvGenerator(Generator):
                     if log is not None:
                         log({k: v[-1] for k, v in history.items()})
         finally:
-            _unfreeze(frozen)
+            frozen.close()
             self.model.eval()
         if best[1] is not None:
             self.model.load_state_dict(best[1])
@@ -348,7 +349,7 @@ class DeconvGenerator(Generator):
         feed the diversity penalty; with ``best_of`` >= 2 the MAE term is the relaxed
         minimum over the k codes (see ``fit``). Returns (loss, mean MAE, info, diversity)."""
         torch = _torch()
-        from invtoolkit_plugins._deconv_net import diversity_penalty
+        from invtoolkit_plugins.deconv.network import diversity_penalty
 
         b = len(curves)
         k = len(z) // b
@@ -379,7 +380,7 @@ class DeconvGenerator(Generator):
         """Mean diversity penalty and fraction of targets whose two grids (codes z1[i],
         z2[i]) lie within ``margin`` of each other up to symmetry."""
         torch = _torch()
-        from invtoolkit_plugins._deconv_net import symmetric_distance
+        from invtoolkit_plugins.deconv.network import symmetric_distance
 
         self.model.eval()
         pen = close = 0.0
@@ -416,34 +417,6 @@ class DeconvGenerator(Generator):
         return float(self.surrogate_errors(surrogate, curves, z).double().mean())
 
 
-def _freeze(surrogate):
-    """Put the surrogate's torch modules in eval mode without gradients; remember the state."""
-    from invtoolkit.training import trainable_modules
-
-    saved = []
-    for module in trainable_modules(surrogate):
-        saved.append((module, module.training, [(p, p.requires_grad) for p in module.parameters()]))
-        module.eval()
-        for p in module.parameters():
-            p.requires_grad_(False)
-    return saved
-
-
-def _unfreeze(saved) -> None:
-    for module, training, params in saved:
-        module.train(training)
-        for p, flag in params:
-            p.requires_grad_(flag)
-
-
-def _atomic_torch_save(path: Path, obj) -> None:
-    torch = _torch()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    torch.save(obj, tmp)
-    tmp.replace(path)
-
-
 @hookimpl
 def register_generators(register):
     register("deconv", DeconvGenerator,
@@ -451,7 +424,7 @@ def register_generators(register):
 
 
 def _implicit_dft(**options):
-    from invtoolkit_plugins._dft_implicit import ImplicitDFT
+    from invtoolkit_plugins.lattice_dft._dft_implicit import ImplicitDFT
 
     return ImplicitDFT(**options)
 

@@ -3,7 +3,7 @@
 Grid -> full adsorption/desorption loop (pore normalization), exactly invariant under
 the torus symmetries (circular stride-1 convolutions, D4-symmetric kernels, pooled
 means), adsorption non-decreasing and desorption never below it by construction (see
-``_cnn_net``). ``normalization="site"`` multiplies by the porosity (exact);
+``invtoolkit_plugins.cnn.network``). ``normalization="site"`` multiplies by the porosity (exact);
 ``adsorption_only`` keeps the first ``steps + 1`` points; only the trained ``steps``
 is accepted.
 
@@ -26,14 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
+from dataclasses import dataclass
+
 from invtoolkit import modelio
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.io import check_grids
+from invtoolkit.options import option
 from invtoolkit.pressure import PressureSchedule
-from invtoolkit.roles import Surrogate
+from invtoolkit.roles import Surrogate, Trainable, WithUncertainty
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "cnn"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "cnn"  # package data of invtoolkit_plugins
 PLUGIN = "cnn"
 JIT_MIN_GRIDS = 2048  # below this, tracing costs more than it saves
 # Chosen by measurement (docs/surrogate-notes.md): exact symmetry at one pass, ~2 MMAC/grid.
@@ -53,19 +56,34 @@ def _torch():
     return torch
 
 
-class CNNSurrogate(Surrogate):
-    """Learned lattice-DFT isotherms. Options: ``model`` (directory; None = shipped
-    default), ``normalization``, ``steps`` (must equal the trained one),
-    ``adsorption_only``, ``T``/``TC``/``y`` (checked against the model), ``device``,
-    ``threads``, ``batch_size`` (inference batch; default 64 on CPU, 8192 on GPU)."""
+@dataclass
+class CNNOptions:
+    """What ``cnn`` accepts (``invtoolkit plugins --options cnn``)."""
+
+    model: str | None = option(None, "model directory (config.json + weights.pt); None: the shipped one")
+    normalization: str = option("pore", "pore: filled fraction of pore cells; site: amount per lattice site")
+    steps: int | None = option(None, "pressure steps per branch; must equal the trained ones (None: those)")
+    adsorption_only: bool = option(False, "only the adsorption branch (steps + 1 points)")
+    T: float | None = option(None, "temperature (K), checked against the model's")
+    TC: float | None = option(None, "critical temperature (K), checked against the model's")
+    y: float | None = option(None, "wall/fluid interaction ratio, checked against the model's")
+    device: str = option("cpu", "torch device: cpu or cuda")
+    threads: int | None = option(None, "torch CPU threads (None: all cores)")
+    batch_size: int | None = option(None, "inference batch (None: 64 on CPU, 8192 on GPU)")
+
+
+class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
+    """Learned lattice-DFT isotherms, options in :class:`CNNOptions`."""
 
     name = PLUGIN
+    Options = CNNOptions
 
-    def __init__(self, model=None, *, normalization: str = "pore", steps: int | None = None,
-                 adsorption_only: bool = False, T=None, TC=None, y=None, device: str = "cpu",
-                 threads: int | None = None, batch_size: int | None = None):
-        from invtoolkit_plugins._cnn_net import Ensemble, IsothermCNN
+    def __init__(self, model=None, **options):
+        from invtoolkit_plugins.cnn.network import Ensemble, IsothermCNN
 
+        o = CNNOptions(model=model, **options)
+        normalization, steps, device, batch_size = o.normalization, o.steps, o.device, o.batch_size
+        T, TC, y, model = o.T, o.TC, o.y, o.model
         if normalization not in ("pore", "site"):
             raise InputError(f"normalization must be 'pore' or 'site', got '{normalization}'")
         if model is None:
@@ -85,12 +103,13 @@ class CNNSurrogate(Surrogate):
         self.device = device
         if device != "cpu":
             self.net.to(device)
-        self.threads = threads
+        self.threads = o.threads
+        self._frozen = None  # the traced CPU network, made on first use (see _frozen_net)
         # Small CPU batches keep the 20x20 activations in cache: measured ~10x faster per
         # grid at 64 than at 4096 (the convolutions are memory-bound at 16-64 channels).
         self.batch_size = int(batch_size or (64 if device == "cpu" else 8192))
         self.grid_shape = tuple(int(v) for v in self.config["grid_shape"])
-        self.schedule = PressureSchedule(trained_steps, bool(adsorption_only))
+        self.schedule = PressureSchedule(trained_steps, bool(o.adsorption_only))
         self.normalization = normalization
 
     # -- role interface -------------------------------------------------------------
@@ -203,7 +222,7 @@ class CNNSurrogate(Surrogate):
         rounding; the eager network stays for gradients and small batches."""
         if self.device != "cpu":
             return self.net
-        if getattr(self, "_frozen", None) is None:
+        if self._frozen is None:
             torch = _torch()
             import warnings
 
@@ -303,7 +322,7 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
     from invtoolkit.progress import progress_bar
     from invtoolkit.training import (EarlyStopping, History, flush_denormals, load_checkpoint, plot_learning_curve,
                                      save_checkpoint, split_indices, warmup_cosine)
-    from invtoolkit_plugins._cnn_net import IsothermCNN
+    from invtoolkit_plugins.cnn.network import IsothermCNN
     from invtoolkit.symmetry import augment_torch
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -420,7 +439,7 @@ def train_cnn(data, output, *, epochs: int = 40, time_limit: float | None = None
         log(f"member {member} done: val MAE {summary['val_mae']:.5f} (p95 {summary['val_mae_p95']:.5f})")
 
     # the ensemble as a whole on the validation set
-    from invtoolkit_plugins._cnn_net import Ensemble
+    from invtoolkit_plugins.cnn.network import Ensemble
 
     members = []
     for d in done:
