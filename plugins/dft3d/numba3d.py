@@ -31,7 +31,9 @@ Design (the 2-D kernel's, ``lattice_dft/_dft_numba.py``, on a general cell table
   so this is the mean |step|); with ``r = max(d_k/d_{k-1}, r_clean)`` stop when
   ``d_k <= tol`` and the geometric tail ``d_k r/(1-r) <= tol`` once the ratio has
   settled, else only when a mode hidden at R_PESS would be converged too; 64 sweeps at
-  float32 rounding level end a point (and mark it for polishing); MAX_SWEEPS caps it
+  float32 rounding level end a point (and mark it for polishing) if their signed sum is
+  noise-sized (a 2-D kernel rule, made stricter here: a front creeping one way through
+  a reservoir at rounding-level steps left 4e-3 errors); MAX_SWEEPS caps it
   with a warning.  With a reservoir, ``pores`` counts the grid's own pore cells only
   (the sums include the reservoir's steps, all of one sign: a conservative bound).
 * Precision: ``float64`` sweeps only (exact mode, tol 1e-10); ``float32`` with the
@@ -63,6 +65,7 @@ STALL64 = 1e-14
 DCLEAN32 = 1e-6       # mean steps above this give a trustworthy contraction ratio
 DCLEAN64 = 1e-13
 NSTALL = 64           # sweeps in a row at rounding level that end a point
+STALL_DRIFT = 8.0     # ... if their signed sum is <= this * STALL (sqrt(64): random signs)
 MAX_SWEEPS = 5_000_000
 CHUNK = 4096          # grids per internal chunk (bounds the saved polish states)
 POLISH_LANES = 8
@@ -256,6 +259,7 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, L, tol
     rcl = np.zeros(L)                      # last contraction ratio seen above rounding
     rprev = np.zeros(L)
     nstall = np.zeros(L, dtype=np.int64)   # sweeps in a row at rounding level
+    wsum = np.zeros(L)                     # signed mean steps over those sweeps
     inv_np = np.zeros(L)                   # 1 / own pore count of the lane's grid
     sums = np.zeros(L)                     # sum of the steps of the last sweep per lane
     lsum = np.zeros(L)                     # sum(rho) per lane (start sum + all steps)
@@ -298,14 +302,21 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, L, tol
             conv, rk = _stop_test(d, dprev[l], rprev[l], k, tol, rcl[l])
             stalled = False
             if not conv:
-                if d <= stall_d:           # float32 rounding noise with r ~ 1
+                if d <= stall_d:           # float32 rounding noise with r ~ 1 ...
                     nstall[l] += 1
+                    wsum[l] += sums[l] * inv_np[l]
                     if nstall[l] >= NSTALL:
-                        conv = True
-                        stalled = True
-                        nstalls += 1
+                        # ... only if the signed steps cancel (noise); a slow drift of
+                        # one sign (an interface creeping through the reservoir) goes on
+                        if abs(wsum[l]) <= STALL_DRIFT * stall_d:
+                            conv = True
+                            stalled = True
+                            nstalls += 1
+                        nstall[l] = 0
+                        wsum[l] = 0.0
                 else:
                     nstall[l] = 0
+                    wsum[l] = 0.0
                 if k >= MAX_SWEEPS:
                     conv = True
                     ncap += 1
@@ -330,6 +341,7 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, L, tol
             rcl[l] = 0.0
             rprev[l] = 0.0
             nstall[l] = 0
+            wsum[l] = 0.0
             p += 1
             if p < jobs[j, 2]:
                 pt[l] = p

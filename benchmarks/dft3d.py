@@ -1,0 +1,103 @@
+"""Benchmark of the 3-D lattice-DFT solver (plugins/dft3d) beside the 2-D kernel.
+
+In one run, side by side: grids/s of the fast 3-D numba solver (float32 default and
+float64 exact mode) on random p=0.5 grids at 8^3, 16^3, 32^3 over the full 81-point
+loop, its max error per pore cell against the plain float64 reference
+(``dft3d.reference``, on a few grids), and the cost per cell-sweep (CPU time / (grids x
+lane-sweeps x cells)) against the 2-D kernel on random 20x20 grids measured in the same
+process.  CPU seconds make the per-cell cost robust on a shared machine.
+
+    nice python benchmarks/dft3d.py --n 256 --n-ref 3
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from invtoolkit_plugins.dft3d import numba3d, reference
+
+try:  # the 2-D kernel: its module path moves with the lattice-dft package
+    from invtoolkit_plugins.lattice_dft import _dft_numba as numba2d
+except ImportError:  # pragma: no cover
+    from invtoolkit_plugins import _dft_numba as numba2d
+
+KB = 0.0019872041
+T, TC, Y = 298.0, 647.0, 1.5
+BETA = 1.0 / (KB * T)
+MU_SAT = -2.0 * KB * TC
+
+
+def w_ff(rank: int) -> float:
+    return -2.0 * MU_SAT / (2 * rank)
+
+
+def default_mus(npts: int = 41) -> np.ndarray:
+    rh = np.linspace(0.0, 1.0, npts)
+    rh = np.concatenate([rh, rh[-2::-1]])
+    with np.errstate(divide="ignore"):
+        mu = MU_SAT + KB * T * np.log(rh)
+    mu[rh == 0] = -90.0
+    return mu
+
+
+def random_grids(n, shape, seed, p=0.5):
+    g = (np.random.default_rng(seed).random((n, *shape)) < p).astype(np.uint8)
+    g.reshape(n, -1)[g.reshape(n, -1).sum(1) == 0, 0] = 1
+    return g
+
+
+def timed(solver, grids, mus, rank, **kw):
+    """(sums, wall s, cpu s, lane-sweeps per grid)."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = solver.solve(grids, mus, BETA, w_ff(rank), Y, **kw)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    st = solver.last_stats()
+    return out, wall, cpu, (st["lane_sweeps"] + st["polish_lane_sweeps"]) / len(grids)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1024, help="grids of 16^3 for the speed test")
+    ap.add_argument("--n-ref", type=int, default=3, help="grids per size for the reference")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    mus = default_mus()
+    for dt in ("float32", "float64"):   # warm up the JIT cache
+        numba3d.solve(random_grids(2, (4, 4, 4), 1), mus, BETA, w_ff(3), Y, dtype=dt)
+        numba2d.solve(random_grids(2, (5, 5), 1), mus, BETA, w_ff(2), Y, dtype=dt)
+    print(f"# 3-D lattice DFT: {len(mus)} points, random p=0.5 grids, seed {args.seed}")
+    print("# max err: max |sum - ref| / pores over n_ref grids (ref = numpy float64 Jacobi)")
+    print("# ns/cell-sweep: CPU time / (grids x lane-sweeps incl. polish x cells)")
+    print(f"{'grid':<8}{'solver':<15}{'n':>6}{'grids/s':>10}{'grids/cpu-s':>12}{'max err':>10}"
+          f"{'sweeps/pt':>10}{'ns/cell-sweep':>15}")
+    ns = {}
+    for side in (8, 16, 32):
+        shape = (side,) * 3
+        n = max(8, args.n * 4096 // side ** 3)
+        n = min(n, 4 * args.n)
+        gref = random_grids(args.n_ref, shape, args.seed + 7)
+        ref = reference.solve(gref, mus, BETA, w_ff(3), Y) if side <= 16 else None
+        g = random_grids(n, shape, args.seed)
+        for dt in ("float32", "float64"):
+            m = n if dt == "float32" else max(8, n // 4)
+            _, wall, cpu, sw = timed(numba3d, g[:m], mus, 3, dtype=dt)
+            err = "-"
+            if ref is not None:
+                small = numba3d.solve(gref, mus, BETA, w_ff(3), Y, dtype=dt)
+                err = f"{(np.abs(small - ref) / gref.reshape(len(gref), -1).sum(1)[:, None]).max():.1e}"
+            cost = cpu * 1e9 / (m * sw * side ** 3)
+            ns[(side, dt)] = cost
+            print(f"{side}^3{'':<4}{'numba3d ' + dt:<15}{m:>6}{m / wall:>10.1f}{m / cpu:>12.1f}{err:>10}"
+                  f"{sw / len(mus):>10.1f}{cost:>15.3f}")
+    g2 = random_grids(args.n * 4, (20, 20), args.seed)
+    _, wall, cpu, sw = timed(numba2d, g2, mus, 2)
+    cost2 = cpu * 1e9 / (len(g2) * sw * 400)
+    print(f"20x20{'':<3}{'numba2d float32':<15}{len(g2):>6}{len(g2) / wall:>10.1f}{len(g2) / cpu:>12.1f}"
+          f"{'-':>10}{sw / len(mus):>10.1f}{cost2:>15.3f}")
+    print(f"# cost per cell-sweep, 3-D 16^3 / 2-D 20x20 (float32): {ns[(16, 'float32')] / cost2:.2f}")
+
+
+if __name__ == "__main__":
+    main()
