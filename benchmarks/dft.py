@@ -28,7 +28,7 @@ import numpy as np
 
 # Import only through the package name: numba's on-disk cache stores the module name,
 # so importing the same file under another name (sys.path hacks) breaks cache loads.
-from invtoolkit_plugins import _dft_numba
+from invtoolkit_plugins.lattice_dft import _dft_numba
 
 KB = 0.0019872041
 T = 298.0

@@ -1,18 +1,21 @@
 """A measured isotherm in, a structure and its isotherm out, both as AIF files.
 
-1. Write an 'instrument' AIF file: water at 298 K, absolute pressure in kPa with a
+1. Write an 'instrument' AIF file: water at 298.15 K, absolute pressure in kPa with a
    saturation pressure column, uptake in mmol/g (here made from a known grid).
-2. Read it as a target: p/p0, amounts divided by the saturation uptake (scale="max").
-3. Search, and write the best grid's simulated isotherm as AIF (in mmol/g again).
+2. Read it: p/p0, amounts kept in mmol/g, water's critical temperature from the
+   fluid library.
+3. Fit structure and capacity (y fixed here at the value the file was made with;
+   leave it out to fit it), and write the best grid's isotherm as AIF, in mmol/g.
 """
 
 from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.chain import Chain
-from invtoolkit.formats import read_aif, write_result_aif
+from invtoolkit.fit import fit_measured
+from invtoolkit.formats import write_result_aif
 from invtoolkit.population import Population
 from invtoolkit.targets import read_target
 
@@ -34,23 +37,23 @@ def main(workdir=".", size: int = 12, time_limit: float = 6.0, seed: int = 0):
     workdir = Path(workdir)
     grid = np.zeros((size, size), np.uint8)
     grid[2 : size - 2, 2 : size // 2] = 1  # one rectangular pore
-    simulator = plugins.create("simulator", "lattice-dft")
+    simulator = registry.create("simulator", "lattice-dft", T=298.15)
     curve = simulator.simulate(grid[None])[0]
     measured = workdir / "measured.aif"
-    write_measured_aif(measured, curve, simulator.pressures)
+    write_measured_aif(measured, curve, simulator.schedule.pressures)
 
-    iso = read_aif(measured)
-    print(f"{measured}: {iso.metadata['adsorbate']} at {iso.metadata['temperature']} K, "
-          f"{len(iso.pressures)} points, uptake in {iso.metadata['units_loading']}")
-    target = read_target(measured, scale="max")
+    target = read_target(measured)
+    print(f"{measured}: {target.fluid.name} at {target.T} K (TC {target.fluid.TC} K), "
+          f"{len(target.pressures)} points, uptake in {target.unit}")
     for note in target.notes:
         print("  note:", note)
 
     chain = Chain.parse("ga[time=2] | steepest")
-    result = chain.run(target, time_limit=time_limit, seed=seed, population=Population.empty((size, size)))
-    out = write_result_aif(workdir / "best.aif", result, chain=str(chain), temperature=298.15)
-    print(f"best grid: DFT-verified MAE {result.best_error:.4f} -> {out}")
-    return target, result, out
+    result, fit = fit_measured(target, chain, time_limit=time_limit, seed=seed, y=1.5,
+                               population=Population.empty((size, size)))
+    out = write_result_aif(workdir / "best.aif", result, chain=str(chain), fit=fit)
+    print(f"best grid: capacity {fit.capacity:.3f} {target.unit}, relative MAE {fit.relative_mae:.4f} -> {out}")
+    return target, fit, out
 
 
 if __name__ == "__main__":

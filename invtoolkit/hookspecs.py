@@ -37,5 +37,13 @@ def register_samplers(register):
 
 
 @hookspec
+def register_target_readers(register):
+    """Register target file readers by suffix: ``register(".aif", reader, description)``.
+
+    ``reader(path, **options)`` returns a model ``Target`` or a ``MeasuredIsotherm``.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add click commands or groups to the ``invtoolkit`` CLI group."""

@@ -51,7 +51,7 @@ def build_report(result, *, target_file, chain: str, seed: int, time_limit, extr
         "time_limit": time_limit,
         "total_seconds": float(result.seconds),
         "startup_seconds": float(getattr(result, "startup_seconds", 0.0)),
-        "verified_by": "lattice-dft",
+        "verified_by": result.verified_by,
         "stages": [_finite(asdict(s)) for s in result.stages],
         "grids": grid_rows(result),
     }
@@ -149,3 +149,91 @@ def summary_lines(report: dict) -> list[str]:
         des = "-" if g["mae_desorption"] is None else f"{g['mae_desorption']:.5f}"
         lines.append(f"{g['rank']:>4} {g['mae']:>10.5f} {g['mae_adsorption']:>9.5f} {des:>9} {g['porosity']:>9.3f}")
     return lines
+
+
+# -- measured isotherms (fit object, plots in the file's units) ---------------------------
+
+
+def measured_grid_rows(result, objective) -> list[dict]:
+    """Per verified grid: capacity, MAE in the file's unit (all points and per branch),
+    relative MAE (MAE / capacity), porosity."""
+    caps, maes = objective.fit(result.curves)
+    ads = objective.measured.branches == ADSORPTION
+    rows = []
+    for i, (grid, curve) in enumerate(zip(result.population.grids, result.curves)):
+        diff = np.abs(caps[i] * curve[1:] - objective.amounts)
+        rows.append({
+            "rank": i + 1,
+            "mae": float(maes[i]),
+            "relative_mae": float(maes[i] / caps[i]) if caps[i] > 0 else None,
+            "capacity": float(caps[i]),
+            "mae_adsorption": float(diff[ads].mean()),
+            "mae_desorption": float(diff[~ads].mean()) if (~ads).any() else None,
+            "porosity": float(grid.mean()),
+            "shape": list(grid.shape),
+        })
+    return rows
+
+
+def build_measured_report(result, fit, objective, *, target_file, chain: str, seed: int, time_limit,
+                          note: str) -> dict:
+    """report.json of a measured inversion: the common fields plus the ``fit`` object."""
+    measured = fit.measured
+    return {
+        "target": {"file": str(target_file), "points": int(len(measured.amounts)),
+                   "branches": "loop" if measured.has_desorption else "adsorption",
+                   "normalization": measured.normalization, "steps": None, "kind": "measured",
+                   "material": measured.material, "notes": list(measured.notes)},
+        "fit": _finite(fit.as_dict()),
+        "chain": chain,
+        "chain_note": note,
+        "seed": int(seed),
+        "time_limit": time_limit,
+        "total_seconds": float(result.seconds),
+        "startup_seconds": float(getattr(result, "startup_seconds", 0.0)),
+        "verified_by": result.verified_by,
+        "stages": [_finite(asdict(s)) for s in result.stages],
+        "grids": [_finite(r) for r in measured_grid_rows(result, objective)],
+    }
+
+
+def plot_measured(path, result, fit, *, log_pressure: bool = False, show: int = 1) -> None:
+    """Measured points and the fitted model (capacity x simulated curve) in the file's units."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = fit.measured
+    ads = m.branches == ADSORPTION
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.plot(m.pressures[ads], m.amounts[ads], "o", color="k", ms=4, label="measured adsorption")
+    if (~ads).any():
+        ax.plot(m.pressures[~ads], m.amounts[~ads], "o", mfc="none", color="k", ms=4, label="measured desorption")
+    caps = getattr(result, "capacities", [fit.capacity])
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, curve in enumerate(result.curves[:show]):
+        model = caps[i] * np.asarray(curve)[1:]
+        label = f"model, grid {i + 1} (y {fit.y:.3g}, capacity {caps[i]:.4g})"
+        ax.plot(m.pressures[ads], model[ads], "-", color=colors[i % len(colors)], lw=1.5, label=label)
+        if (~ads).any():
+            ax.plot(m.pressures[~ads], model[~ads], "--", color=colors[i % len(colors)], lw=1.2,
+                    label=f"model desorption, grid {i + 1}")
+    if log_pressure:
+        ax.set_xscale("log")
+    else:
+        ax.set_xlim(0, 1)
+    ax.set_xlabel("relative pressure p/p0")
+    ax.set_ylabel(f"amount adsorbed ({m.unit or 'as measured'})")
+    ax.set_title(f"{m.fluid.name}, {m.T:.4g} K: relative MAE {fit.relative_mae:.4f}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def fit_summary_lines(report: dict) -> list[str]:
+    f = report["fit"]
+    return [f"fit    {f['adsorbate']} at T = {f['T']:.4g} K (TC {f['TC']:.4g} K, p0: {f['p0_source']}): "
+            f"y = {f['y']:.3g} ({f['y_source']}), capacity {f['capacity']:.5g} {f['unit'] or ''}, "
+            f"MAE {f['mae']:.4g}, relative MAE {f['relative_mae']:.4f} over {f['points']} points"]

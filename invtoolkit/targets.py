@@ -1,106 +1,61 @@
-"""Reading target isotherms from files onto the simulator's pressure axis.
+"""Target files: one reader registry, and the model-target helpers readers share.
 
-``read_target(path)`` dispatches on the file suffix through :data:`READERS`; a
-reader is ``reader(path, *, steps, normalization) -> Target``. Other formats (AIF,
-pyGAPS JSON) plug in with :func:`register_reader`; they can hand their measured
-points to :func:`target_from_points`, which validates them and interpolates onto
-the simulator axis.
-
-Supported here:
-  * ``.npy``: 41 (adsorption branch) or 81 (loop) amounts on the default axis
-    (``steps + 1`` or ``2 * steps + 1`` in general);
-  * ``.csv``: columns pressure,amount[,branch] (header optional; branch is
-    ads/des). Without a branch column, pressures that rise then fall are split
-    at the highest one into adsorption and desorption.
+``read_target(path)`` dispatches on the file suffix to a ``target_reader`` plugin
+(built-ins: ``invtoolkit_plugins.readers``; a third-party package adds formats with
+the ``register_target_readers`` hook). A reader is ``reader(path, *, steps,
+normalization, **options) -> Target | MeasuredIsotherm``: a model target (fractions
+on the simulator axis: ``.npy``, plain ``.csv``) or measured points in their own
+units (AIF, pyGAPS), whose capacity and wall affinity the inversion fits
+(:mod:`invtoolkit.fit`). :func:`target_from_points` turns fractions given at any
+pressures into a model target on the simulator axis.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.pressure import PressureSchedule, schedule_for_points
-from invtoolkit.problem import Target
+from invtoolkit.objective import Target
+from invtoolkit.pressure import PressureSchedule
 
 MIN_POINTS = 3
 EDGE_TOLERANCE = 1e-3  # a branch may stop this short of RH = 1 (held constant there)
 
-Reader = Callable[..., Target]
-READERS: dict[str, Reader] = {}
+
+def readers() -> dict:
+    """Suffix -> reader of every registered ``target_reader`` plugin."""
+    from invtoolkit.registry import registry
+
+    reg = registry()
+    return {name: reg.entry("target_reader", name).factory for name in reg.names("target_reader")}
 
 
-def register_reader(suffix: str, reader: Reader) -> None:
-    """Let ``read_target`` read files ending in ``suffix`` (e.g. ".aif")."""
-    READERS[suffix.lower()] = reader
+def read_target(path, *, steps: int = 40, normalization: str = "pore", **options):
+    """The target in ``path``: a model :class:`Target` or a ``MeasuredIsotherm``.
 
-
-def read_target(path, *, steps: int = 40, normalization: str = "pore", **options) -> Target:
+    ``options`` (e.g. ``tc``, ``p0`` for measured formats) that are None are
+    dropped; others must be accepted by the suffix's reader.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, expected a target file")
-    reader = READERS.get(path.suffix.lower())
+    known = readers()
+    reader = known.get(path.suffix.lower())
     if reader is None:
-        known = ", ".join(sorted(READERS))
-        raise InputError(f"{path}: unknown target format '{path.suffix}' (supported: {known})")
+        raise InputError(f"{path}: unknown target format '{path.suffix}' (supported: {', '.join(sorted(known))})")
     if normalization not in ("pore", "site"):
         raise InputError(f"unknown normalization '{normalization}' (pore or site)")
-    options = {k: v for k, v in options.items() if v is not None}  # e.g. scale, p0 (measured formats)
-    if options:
-        import inspect
-
-        accepted = inspect.signature(reader).parameters
-        extra = sorted(k for k in options if k not in accepted)
-        if extra:
-            raise InputError(f"{path}: option(s) {', '.join(extra)} do not apply to '{path.suffix}' targets")
+    options = {k: v for k, v in options.items() if v is not None}
+    accepted = inspect.signature(reader).parameters
+    extra = sorted(k for k in options if k not in accepted)
+    if extra:
+        raise InputError(f"{path}: option(s) {', '.join(extra)} do not apply to '{path.suffix}' targets")
     return reader(path, steps=int(steps), normalization=normalization, **options)
-
-
-def _read_npy(path: Path, *, steps: int, normalization: str) -> Target:
-    try:
-        values = np.load(path, allow_pickle=False)
-    except Exception as exc:
-        raise InputError(f"{path}: not a readable .npy array ({type(exc).__name__})") from None
-    if values.dtype.kind not in "biuf":
-        raise InputError(f"{path}: amounts must be numbers, got dtype {values.dtype}")
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 2 and 1 in values.shape:
-        values = values.reshape(-1)
-    if values.ndim != 1:
-        raise InputError(f"{path}: expected one isotherm (P,), got shape {values.shape}")
-    try:
-        schedule = schedule_for_points(len(values), steps)
-    except ValueError as exc:
-        raise InputError(f"{path}: {exc}") from None
-    _check_amounts(values, path)
-    return Target(values, schedule, normalization, notes=[f"{path.name}: {len(values)} points on the simulator axis"])
-
-
-def _read_csv(path: Path, *, steps: int, normalization: str) -> Target:
-    rows = _csv_rows(path)
-    header = None
-    if rows and not _is_number(rows[0][0]):
-        header = [c.strip().lower() for c in rows[0]]
-        rows = rows[1:]
-    if not rows:
-        raise InputError(f"{path}: no data rows")
-    widths = {len(r) for r in rows}
-    if len(widths) != 1 or widths.pop() not in (2, 3):
-        raise InputError(f"{path}: every row needs 2 or 3 columns: pressure,amount[,branch]")
-    cols = _column_order(header, len(rows[0]), path)
-    try:
-        pressure = np.array([float(r[cols["pressure"]]) for r in rows])
-        amount = np.array([float(r[cols["amount"]]) for r in rows])
-    except ValueError as exc:
-        raise InputError(f"{path}: pressure and amount must be numbers ({exc})") from None
-    branch = None
-    if "branch" in cols:
-        branch = np.array([_branch_of(r[cols["branch"]], path) for r in rows])
-    return target_from_points(pressure, amount, branch, steps=steps, normalization=normalization, source=str(path))
 
 
 def target_from_points(pressure, amount, branch=None, *, steps: int = 40, normalization: str = "pore",
@@ -124,7 +79,7 @@ def target_from_points(pressure, amount, branch=None, *, steps: int = 40, normal
         raise InputError(f"{source}: negative pressure {pressure.min():g}")
     if pressure.max(initial=0) > 1 + EDGE_TOLERANCE:
         raise InputError(f"{source}: relative pressure {pressure.max():g} > 1 (expected RH in [0, 1])")
-    _check_amounts(amount, source)
+    check_amounts(amount, source)
     if branch is None:
         top = int(np.argmax(pressure))
         ads_p, ads_a = pressure[: top + 1], amount[: top + 1]
@@ -175,74 +130,9 @@ def _onto_axis(p, a, axis, name, source, notes) -> np.ndarray:
     return np.interp(axis, p, a)
 
 
-def _check_amounts(values: np.ndarray, source) -> None:
+def check_amounts(values: np.ndarray, source) -> None:
     if not np.all(np.isfinite(values)):
         raise InputError(f"{source}: contains NaN or infinite amounts")
     if values.min(initial=0) < 0 or values.max(initial=0) > 1:
         raise InputError(f"{source}: amounts must lie in [0, 1] (fraction filled), found "
                          f"{values.min():g}..{values.max():g}")
-
-
-def _csv_rows(path: Path) -> list[list[str]]:
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text CSV file") from None
-    rows = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        rows.append([c.strip() for c in line.replace(";", ",").split(",")])
-    if not rows:
-        raise InputError(f"{path}: empty file")
-    return rows
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-_ALIASES = {
-    "pressure": ("pressure", "p", "rh", "p/p0", "relative_pressure", "relative pressure"),
-    "amount": ("amount", "loading", "uptake", "n", "filling", "adsorbed"),
-    "branch": ("branch",),
-}
-
-
-def _column_order(header, width: int, path) -> dict[str, int]:
-    positional = {"pressure": 0, "amount": 1, **({"branch": 2} if width == 3 else {})}
-    if header is None:
-        return positional
-    found = {}
-    for key, names in _ALIASES.items():
-        for i, h in enumerate(header):
-            if h in names:
-                found[key] = i
-    if "pressure" in found and "amount" in found:
-        if width == 3 and "branch" not in found:
-            found["branch"] = ({0, 1, 2} - {found["pressure"], found["amount"]}).pop()
-        return found
-    return positional
-
-
-def _branch_of(text: str, path) -> str:
-    t = text.strip().lower()
-    if t in ("ads", "adsorption", "a"):
-        return "ads"
-    if t in ("des", "desorption", "d"):
-        return "des"
-    raise InputError(f"{path}: branch must be 'ads' or 'des', got '{text}'")
-
-
-register_reader(".npy", _read_npy)
-register_reader(".csv", _read_csv)
-
-# Measured-isotherm formats (AIF, pyGAPS JSON/CSV) live in invtoolkit.formats.
-from invtoolkit.formats import install_target_readers  # noqa: E402
-
-install_target_readers(register_reader, READERS)

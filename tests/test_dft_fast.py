@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from invtoolkit_plugins import _dft_numba
+from invtoolkit_plugins.lattice_dft import _dft_numba
 
 KB = 0.0019872041
 T = 298.0
@@ -171,7 +171,7 @@ def test_edge_cases():
 
 def test_torch_agrees_with_numba():
     pytest.importorskip("torch")
-    from invtoolkit_plugins import _dft_torch
+    from invtoolkit_plugins.lattice_dft import _dft_torch
 
     g = np.concatenate([random_grids(6, 10, 10, 2), random_grids(2, 10, 10, 3, p=0.8)])
     g = np.concatenate([g, square_pore(10, 7)])

@@ -13,7 +13,7 @@ from invtoolkit import plugins
 from invtoolkit.cli import main
 from invtoolkit.commands.invert_cmd import DEFAULT_CHAIN
 from invtoolkit.errors import InputError
-from invtoolkit.targets import READERS, read_target
+from invtoolkit.targets import read_target, readers
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -90,7 +90,7 @@ def test_bad_npy_length_and_unknown_suffix(tmp_path):
     (tmp_path / "t.xyz").write_text("x")
     with pytest.raises(InputError, match="unknown target format"):
         read_target(tmp_path / "t.xyz")
-    assert {".npy", ".csv"} <= set(READERS)
+    assert {".npy", ".csv", ".aif", ".json"} <= set(readers())
 
 
 # -- the invert command -------------------------------------------------------------

@@ -7,7 +7,7 @@ import numpy as np
 from invtoolkit.errors import InputError
 from invtoolkit.io import check_grids
 from invtoolkit.hookspecs import hookimpl
-from invtoolkit.pressure import PressureSchedule
+from invtoolkit.pressure import PressurePath, PressureSchedule
 from invtoolkit.progress import progress_bar
 from invtoolkit.roles import Simulator
 
@@ -20,6 +20,9 @@ class LatticeDFT(Simulator):
 
     ``precision="float32"`` (default, error <= 1e-5) or ``"float64"`` (<= 1e-6).
     ``solver``: "auto" (numba on CPU, torch on CUDA), "numba", "torch", "reference".
+    ``path``: a :class:`~invtoolkit.pressure.PressurePath` to simulate instead of the
+    uniform schedule (e.g. RH = 0 then the measured pressures); branch values are
+    path-independent, so the solver runs exactly at those pressures.
     """
 
     name = "lattice-dft"
@@ -38,6 +41,7 @@ class LatticeDFT(Simulator):
         threads: int | None = None,
         chunk: int = 20_000,
         tol: float | None = None,
+        path: PressurePath | None = None,
     ):
         if normalization not in ("pore", "site"):
             raise InputError(f"normalization must be 'pore' or 'site', got '{normalization}'")
@@ -48,7 +52,9 @@ class LatticeDFT(Simulator):
         if not (T > 0 and TC > 0):
             raise InputError("T and TC must be positive")
         self.T, self.TC, self.y = float(T), float(TC), float(y)
-        self.schedule = PressureSchedule(int(steps), bool(adsorption_only))
+        if path is not None and not isinstance(path, PressurePath):
+            raise InputError(f"path must be a PressurePath, got {type(path).__name__}")
+        self.schedule = path if path is not None else PressureSchedule(int(steps), bool(adsorption_only))
         self.normalization = normalization
         self.precision = precision
         self.solver = solver
@@ -82,7 +88,7 @@ class LatticeDFT(Simulator):
             "T": self.T,
             "TC": self.TC,
             "y": self.y,
-            "steps": self.schedule.steps,
+            "steps": self.schedule.steps,  # None on a measured (non-uniform) path
             "normalization": self.normalization,
         }
 
@@ -91,6 +97,7 @@ class LatticeDFT(Simulator):
             T=self.T, TC=self.TC, y=self.y, steps=self.schedule.steps, normalization=self.normalization,
             adsorption_only=self.schedule.adsorption_only, precision=self.precision, solver=self.solver,
             device=self.device, threads=self.threads, chunk=self.chunk, tol=self.tol,
+            path=None if isinstance(self.schedule, PressureSchedule) else self.schedule,
         )
         kwargs.update(options)
         return LatticeDFT(**kwargs)
@@ -102,17 +109,17 @@ class LatticeDFT(Simulator):
             choice = "torch" if str(self.device).startswith("cuda") else "numba"
         if choice == "numba":
             try:
-                from invtoolkit_plugins import _dft_numba
+                from invtoolkit_plugins.lattice_dft import _dft_numba
             except ImportError:  # numba missing: stay correct, just slower
-                from invtoolkit_plugins import _dft_reference
+                from invtoolkit_plugins.lattice_dft import _dft_reference
 
                 return _dft_reference.solve
             return lambda *a, **k: _dft_numba.solve(*a, threads=self.threads, **k)
         if choice == "torch":
-            from invtoolkit_plugins import _dft_torch
+            from invtoolkit_plugins.lattice_dft import _dft_torch
 
             return lambda *a, **k: _dft_torch.solve_torch(*a, device=self.device, **k)
-        from invtoolkit_plugins import _dft_reference
+        from invtoolkit_plugins.lattice_dft import _dft_reference
 
         return _dft_reference.solve
 
