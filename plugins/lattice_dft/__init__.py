@@ -129,20 +129,25 @@ class LatticeDFT(Simulator):
         out = np.empty((n, len(self.schedule)))
         if n == 0:
             return out
-        solve = self._solver()
+        solve, w_ff = self._solver(), self.w_ff
+        if grids.ndim == 4:  # rank 3 (N, D, H, W): the dft3d solvers, c = 2 * rank = 6
+            from invtoolkit_plugins.dft3d import numba3d, reference
+
+            solve = reference.solve if self.solver == "reference" else numba3d.solve
+            w_ff = -2.0 * self.mu_sat / 6.0
         mus = self.chemical_potentials()
         denominators = self._denominators(grids)
         with progress_bar(total=n, desc="lattice-dft", unit="grid", enabled=progress) as bar:
             for start in range(0, n, self.chunk):
                 stop = min(start + self.chunk, n)
-                sums = solve(grids[start:stop], mus, self.beta, self.w_ff, self.y, dtype=self.precision, tol=self.tol)
+                sums = solve(grids[start:stop], mus, self.beta, w_ff, self.y, dtype=self.precision, tol=self.tol)
                 out[start:stop] = sums / denominators[start:stop, None]
                 bar.update(stop - start)
         return np.clip(out, 0.0, 1.0)
 
     def _denominators(self, grids: np.ndarray) -> np.ndarray:
         if self.normalization == "site":
-            return np.full(len(grids), float(grids.shape[1] * grids.shape[2]))
+            return np.full(len(grids), float(np.prod(grids.shape[1:])))  # cells, any rank
         return grids.reshape(len(grids), -1).sum(1).astype(np.float64)
 
 
