@@ -87,9 +87,7 @@ def available(chain_text: str) -> str | None:
     from invtoolkit.chain import Chain
 
     try:
-        chain = Chain.parse(chain_text)
-        if hasattr(chain, "validate"):
-            chain.validate()
+        Chain.parse(chain_text).validate()
     except InvToolkitError as exc:
         return str(exc)
     return None
@@ -204,7 +202,7 @@ class TracedSimulator(Simulator):
         self.name = inner.name
         self.schedule = inner.schedule
         self.normalization = inner.normalization
-        self.grid_shape = getattr(inner, "grid_shape", None)
+        self.grid_shape = inner.grid_shape
 
     @property
     def params(self) -> dict:

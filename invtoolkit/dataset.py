@@ -28,6 +28,7 @@ import numpy as np
 
 from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
+from invtoolkit.space import GridSpace, as_space
 
 FORMAT = "invtoolkit-dataset"
 FORMAT_VERSION = 1
@@ -77,7 +78,7 @@ class Dataset:
             raise InputError(f"{path}: already exists")
         if not path.parent.exists():
             raise InputError(f"{path.parent}: directory does not exist")
-        h, w = (int(x) for x in shape)
+        shape = as_space(shape).shape
         pressures = np.asarray(pressures, dtype=np.float64)
         chunk_size = int(chunk_size)
         if chunk_size < 1:
@@ -85,7 +86,7 @@ class Dataset:
         attrs = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "grid_shape": [h, w],
+            "grid_shape": list(shape),
             "simulator": simulator_name,
             "simulator_params": dict(simulator_params),
             "simulator_options": dict(simulator_options or {}),
@@ -102,7 +103,7 @@ class Dataset:
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
         try:
             group = zarr.open_group(store=str(tmp), mode="w-", zarr_format=3)
-            group.create_array("grids", shape=(0, h, w), chunks=(chunk_size, h, w), dtype="uint8")
+            group.create_array("grids", shape=(0, *shape), chunks=(chunk_size, *shape), dtype="uint8")
             group.create_array("curves", shape=(0, len(pressures)), chunks=(chunk_size, len(pressures)),
                                dtype="float32")
             group.create_array("pressures", data=pressures)
@@ -177,9 +178,12 @@ class Dataset:
         return np.asarray(self._group["pressures"][:], dtype=np.float64)
 
     @property
-    def shape(self) -> tuple[int, int]:
-        h, w = self._group.attrs["grid_shape"]
-        return int(h), int(w)
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(x) for x in self._group.attrs["grid_shape"])
+
+    @property
+    def space(self) -> GridSpace:
+        return GridSpace(self.shape)
 
     def load(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Committed rows [start, stop): (grids uint8 (n,H,W), curves float32 (n,P))."""
@@ -206,10 +210,10 @@ class Dataset:
             raise InputError(f"{self.path}: opened read-only")
         grids = np.ascontiguousarray(grids, dtype=np.uint8)
         curves = np.ascontiguousarray(curves, dtype=np.float32)
-        h, w = self.shape
+        space = self.space
         p = len(self.pressures)
-        if grids.ndim != 3 or grids.shape[1:] != (h, w):
-            raise InputError(f"{self.path}: grids of shape {grids.shape[1:]} do not fit this {h}x{w} dataset")
+        if grids.ndim != space.batch_ndim or grids.shape[1:] != space.shape:
+            raise InputError(f"{self.path}: grids of shape {grids.shape[1:]} do not fit this {space} dataset")
         if curves.shape != (len(grids), p):
             raise InputError(f"{self.path}: curves must be ({len(grids)}, {p}), got {curves.shape}")
         if start != len(self):
@@ -237,12 +241,12 @@ def _check_layout(group, attrs: dict, path: Path) -> None:
     except Exception as exc:
         raise InputError(f"{path}: corrupt dataset ({type(exc).__name__}: {exc})") from None
     try:
-        h, w = (int(x) for x in attrs["grid_shape"])
+        shape = tuple(int(x) for x in attrs["grid_shape"])
         length = int(attrs["length"])
         int(attrs["chunk_size"])
     except Exception:
         raise InputError(f"{path}: corrupt dataset: attributes grid_shape/length/chunk_size missing") from None
-    if grids.ndim != 3 or grids.shape[1:] != (h, w) or str(grids.dtype) != "uint8":
+    if tuple(grids.shape[1:]) != shape or str(grids.dtype) != "uint8":
         raise InputError(f"{path}: corrupt dataset: grids array is {grids.shape} {grids.dtype}")
     if curves.ndim != 2 or curves.shape[1] != pressures.shape[0]:
         raise InputError(f"{path}: corrupt dataset: curves {curves.shape} do not match {pressures.shape[0]} pressures")
@@ -304,7 +308,7 @@ def sample_chunk(sampler, k: int, size: int, shape, seed: int, seen: set | None,
         if have == size:
             return np.concatenate(parts)
     raise InputError(
-        f"sampler '{getattr(sampler, 'name', sampler)}' gives too few grids that differ up to symmetry "
+        f"sampler '{sampler.name}' gives too few grids that differ up to symmetry "
         f"({len(seen)} so far); use --allow-duplicates, a larger grid or a smaller --n"
     )
 
@@ -353,8 +357,8 @@ def _jsonish(value):
 
 
 def _show(value) -> str:
-    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
-        return f"{value[0]}x{value[1]}"
+    if isinstance(value, list) and len(value) in (2, 3) and all(isinstance(v, int) for v in value):
+        return "x".join(str(v) for v in value)
     return repr(value)
 
 
@@ -382,21 +386,18 @@ def generate(
     writes in chunk order and commits; the content does not depend on either.
     """
     from invtoolkit import registry as plugins
-    from invtoolkit.progress import progress_bar
 
     n = int(n)
     if n < 1:
         raise InputError(f"--n must be >= 1, got {n}")
     if seed is None or int(seed) < 0:
         raise InputError(f"seed must be an integer >= 0, got {seed}")
-    h, w = (int(x) for x in shape)
-    if h < 3 or w < 3:
-        raise InputError(f"grids must be at least 3x3, got {h}x{w}")
+    space = as_space(shape)  # InputError for a rank other than 2, 3 or an axis < 3
     sampler_options = dict(sampler_options or {})
     simulator_options = dict(simulator_options or {})
     sim = plugins.create("simulator", simulator, **simulator_options)
-    if sim.grid_shape is not None and tuple(sim.grid_shape) != (h, w):
-        raise InputError(f"simulator '{simulator}' only takes {sim.grid_shape[0]}x{sim.grid_shape[1]} grids")
+    if getattr(sim, "space", None) not in (None, space):
+        raise InputError(f"simulator '{simulator}' only takes {sim.space} grids")
     samp = plugins.create("sampler", sampler, **sampler_options)
     path = Path(path)
 
@@ -407,7 +408,7 @@ def generate(
         ds = None
         chunk_size = int(chunk_size or DEFAULT_CHUNK)
     wanted = {
-        "grid_shape": [h, w],
+        "grid_shape": list(space.shape),
         "simulator": simulator,
         "simulator_params": sim.params,
         "sampler": sampler,
@@ -419,7 +420,7 @@ def generate(
     }
     if ds is None:
         ds = Dataset.create(
-            path, shape=(h, w), simulator_name=simulator, simulator_params=sim.params, pressures=sim.pressures,
+            path, shape=space.shape, simulator_name=simulator, simulator_params=sim.params, pressures=sim.pressures,
             sampler=sampler, seed=int(seed), sampler_options=sampler_options,
             simulator_options=simulator_options, chunk_size=chunk_size, unique=unique,
         )
@@ -431,9 +432,19 @@ def generate(
             log(f"{path}: already holds {done} grids (>= {n}); nothing to do")
         return ds
 
+    _fill(ds, samp, n, done, chunk_size, space.shape, seed, unique,
+          _Labeller(simulator, simulator_options, workers, scheduler), progress)
+    return ds
+
+
+def _fill(ds: Dataset, samp, n: int, done: int, chunk_size: int, shape, seed: int, unique: bool, labeller,
+          progress: bool) -> None:
+    """Sample, label and write chunks from row ``done`` up to ``n``, in chunk order,
+    keeping ``labeller.in_flight`` chunks labelling at once."""
+    from invtoolkit.progress import progress_bar
+
     first_chunk = done // chunk_size
     seen = _seen_hashes(ds, first_chunk * chunk_size) if unique else None
-    labeller = _Labeller(simulator, simulator_options, workers, scheduler)
     try:
         with progress_bar(total=n, initial=done, desc="dataset", unit="grid", enabled=progress) as bar:
             pending: deque = deque()
@@ -445,7 +456,7 @@ def generate(
                 bar.update(len(grids))
 
             for k in range(first_chunk, math.ceil(n / chunk_size)):
-                grids = sample_chunk(samp, k, chunk_size, (h, w), seed, seen)
+                grids = sample_chunk(samp, k, chunk_size, shape, seed, seen)
                 start = max(k * chunk_size, done)
                 rows = grids[start - k * chunk_size: min(n, (k + 1) * chunk_size) - k * chunk_size]
                 pending.append((start, labeller.submit(rows)))
@@ -455,7 +466,6 @@ def generate(
                 write_oldest()
     finally:
         labeller.close()
-    return ds
 
 
 def _seen_hashes(ds: Dataset, stop: int) -> set:

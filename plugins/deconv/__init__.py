@@ -56,6 +56,8 @@ DIVERSITY_MARGIN = 0.0025
 # Best-of-k term (see ``fit``): share of the plain mean over codes kept beside the
 # minimum, so that codes that never win still learn (relaxed winner-takes-all).
 BEST_OF_MEAN_SHARE = 0.1
+HISTORY_KEYS = ("epoch", "train_loss", "train_mae", "info", "diversity", "val_mae", "val_close_pairs", "val_score",
+                "val_best_of", "seconds")
 
 
 def _torch():
@@ -221,8 +223,70 @@ class DeconvGenerator(Generator, Fittable, Saveable):
         from invtoolkit.training import flush_denormals, modules_set
 
         flush_denormals()
-        # Unset diversity settings continue the model's own recipe (fine-tuning with a smaller
-        # margin than the model was trained with erodes its diversity).
+        diversity_weight, diversity_margin, best_of = self._settings(diversity_weight, diversity_margin, best_of)
+        start_time = time.monotonic()
+        train_t, val_t = self._split(targets, val_targets, val_fraction, seed)
+        val_z = self.latent_codes(len(val_t), seed + 1)
+        val_z2 = self.latent_codes(len(val_t), seed + 2)
+        pairs = diversity_weight > 0
+        frozen = contextlib.ExitStack()  # the surrogate in eval mode without gradients until fit ends
+        frozen.enter_context(modules_set(surrogate, train=False, grad=False))
+        gen = torch.Generator().manual_seed(int(seed))
+        torch.manual_seed(int(seed))
+        opt = torch.optim.Adam(self.model.parameters(), lr=lr)
+        ckpt_file = Path(checkpoint) / "checkpoint.pt" if checkpoint else None
+        history, best = self._resume(ckpt_file, opt, gen)
+        first_epoch = len(history["epoch"])
+        codes_per_target = max(best_of, 2 if pairs else 1)
+        per_batch = max(1, batch_size // codes_per_target)
+        n_batches = max(1, math.ceil(len(train_t) / per_batch))
+        # Cosine decay of the learning rate over the planned batches (resumes with the step count).
+        total_steps = max(1, epochs * n_batches)
+        step = first_epoch * n_batches
+        terms = dict(info_weight=info_weight, diversity_weight=diversity_weight, diversity_margin=diversity_margin,
+                     best_of=best_of)
+        try:
+            with progress_bar(total=epochs * n_batches, initial=min(first_epoch, epochs) * n_batches,
+                              desc="train deconv", unit="batch", enabled=progress) as bar:
+                for epoch in range(first_epoch, epochs):
+                    if time_limit is not None and time.monotonic() - start_time > time_limit:
+                        break
+                    deadline = None if time_limit is None else start_time + time_limit
+                    sums, step = self._epoch(surrogate, opt, gen, train_t, per_batch, n_batches, codes_per_target,
+                                             step, lambda k: lr * (0.05 + 0.95 * 0.5 * (
+                                                 1 + math.cos(math.pi * min(k / total_steps, 1.0)))),
+                                             terms, deadline, bar)
+                    row = self._validate(surrogate, val_t, val_z, val_z2, sums, pairs, seed, terms, val_score)
+                    row = {"epoch": epoch + 1, **dict(zip(("train_loss", "train_mae", "info", "diversity"), sums)),
+                           **row, "seconds": time.monotonic() - start_time}
+                    for key in HISTORY_KEYS:
+                        history[key].append(float(row[key]))
+                    if row["score"] < best[0]:
+                        best = (row["score"], {k: v.detach().clone() for k, v in self.model.state_dict().items()})
+                    if ckpt_file is not None:
+                        self._checkpoint(ckpt_file, opt, gen, history, best)
+                    bar.set_postfix(epoch=epoch + 1, mae=f"{sums[1]:.4f}", val=f"{row['val_mae']:.4f}",
+                                    info=f"{sums[2]:.3f}", close=f"{row['val_close_pairs']:.3f}")
+                    if log is not None:
+                        log({k: v[-1] for k, v in history.items()})
+        finally:
+            frozen.close()
+            self.model.eval()
+        if best[1] is not None:
+            self.model.load_state_dict(best[1])
+        return history
+
+    def _checkpoint(self, ckpt_file, opt, gen, history, best) -> None:
+        """Everything :meth:`_resume` needs to continue after this epoch (written atomically)."""
+        torch_save(ckpt_file, {"arch": json.dumps(self.config["architecture"], sort_keys=True),
+                               "model": self.model.state_dict(), "optimizer": opt.state_dict(),
+                               "rng": gen.get_state(), "history": history, "best_val": best[0],
+                               "best_model": best[1]})
+
+    def _settings(self, diversity_weight, diversity_margin, best_of):
+        """Unset diversity settings continue the model's own recipe (fine-tuning with a
+        smaller margin than the model was trained with erodes its diversity); recorded
+        in ``fit_settings``."""
         recorded = self.config.get("training", {})
         if diversity_weight is None:
             diversity_weight = float(recorded.get("diversity_weight", DIVERSITY_WEIGHT))
@@ -233,7 +297,11 @@ class DeconvGenerator(Generator, Fittable, Saveable):
         best_of = max(1, int(best_of))
         self.fit_settings = {"diversity_weight": diversity_weight, "diversity_margin": diversity_margin,
                              "best_of": best_of}
-        start_time = time.monotonic()
+        return diversity_weight, diversity_margin, best_of
+
+    def _split(self, targets, val_targets, val_fraction: float, seed: int):
+        """(train, validation) target tensors: ``val_targets`` or a seeded fraction."""
+        torch = _torch()
         t_all = self.adsorption_targets(targets).astype(np.float32)
         rng = np.random.default_rng(seed)
         if val_targets is None:
@@ -244,103 +312,65 @@ class DeconvGenerator(Generator, Fittable, Saveable):
             val_np, train_np = self.adsorption_targets(val_targets).astype(np.float32), t_all
         if len(train_np) == 0:
             raise InputError("no training targets")
-        train_t = torch.from_numpy(train_np)
-        val_t = torch.from_numpy(val_np)
-        val_z = self.latent_codes(len(val_t), seed + 1)
-        val_z2 = self.latent_codes(len(val_t), seed + 2)
-        pairs = diversity_weight > 0
-        frozen = contextlib.ExitStack()  # the surrogate in eval mode without gradients until fit ends
-        frozen.enter_context(modules_set(surrogate, train=False, grad=False))
-        gen = torch.Generator().manual_seed(int(seed))
-        torch.manual_seed(int(seed))
-        opt = torch.optim.Adam(self.model.parameters(), lr=lr)
-        keys = ("epoch", "train_loss", "train_mae", "info", "diversity", "val_mae", "val_close_pairs", "val_score",
-                "val_best_of", "seconds")
-        history = {k: [] for k in keys}
-        first_epoch, best = 0, (math.inf, None)
-        ckpt_file = Path(checkpoint) / "checkpoint.pt" if checkpoint else None
+        return torch.from_numpy(train_np), torch.from_numpy(val_np)
+
+    def _resume(self, ckpt_file, opt, gen):
+        """(history, (best score, best weights)) from a checkpoint of this architecture, or empty."""
+        torch = _torch()
+        history, best = {k: [] for k in HISTORY_KEYS}, (math.inf, None)
         if ckpt_file is not None and ckpt_file.exists():
             state = torch.load(ckpt_file, weights_only=True)
             if state.get("arch") == json.dumps(self.config["architecture"], sort_keys=True):
                 self.model.load_state_dict(state["model"])
                 opt.load_state_dict(state["optimizer"])
                 gen.set_state(state["rng"])
-                history = {k: list(state["history"].get(k, [])) for k in keys}
-                first_epoch = len(history["epoch"])
+                history = {k: list(state["history"].get(k, [])) for k in HISTORY_KEYS}
                 best = (state["best_val"], state["best_model"])
-        codes_per_target = max(best_of, 2 if pairs else 1)
-        per_batch = max(1, batch_size // codes_per_target)
-        n_batches = max(1, math.ceil(len(train_t) / per_batch))
-        # Cosine decay of the learning rate over the planned batches (resumes with the step count).
-        total_steps = max(1, epochs * n_batches)
-        step = first_epoch * n_batches
+        return history, best
 
-        def set_lr(step):
+    def _epoch(self, surrogate, opt, gen, train_t, per_batch, n_batches, codes_per_target, step, lr_at, terms,
+               deadline, bar):
+        """One shuffled pass (stopping at ``deadline``): mean (loss, MAE, info, diversity), step count."""
+        torch = _torch()
+        self.model.train()
+        perm = torch.randperm(len(train_t), generator=gen)
+        sums = np.zeros(4)
+        done = n_batches
+        for b in range(n_batches):
+            idx = perm[b * per_batch:(b + 1) * per_batch]
+            z = torch.randn(len(idx) * codes_per_target, self.latent_dim, generator=gen)
             for group in opt.param_groups:
-                group["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
-        try:
-            with progress_bar(total=epochs * n_batches, initial=min(first_epoch, epochs) * n_batches,
-                              desc="train deconv", unit="batch", enabled=progress) as bar:
-                for epoch in range(first_epoch, epochs):
-                    if time_limit is not None and time.monotonic() - start_time > time_limit:
-                        break
-                    self.model.train()
-                    perm = torch.randperm(len(train_t), generator=gen)
-                    sums = np.zeros(4)
-                    for b in range(n_batches):
-                        idx = perm[b * per_batch:(b + 1) * per_batch]
-                        curves = train_t[idx]
-                        z = torch.randn(len(idx) * codes_per_target, self.latent_dim, generator=gen)
-                        set_lr(step)
-                        step += 1
-                        loss, mae, info, div = self._loss(surrogate, curves, z, info_weight, diversity_weight,
-                                                          diversity_margin, best_of=best_of)
-                        opt.zero_grad(set_to_none=True)
-                        loss.backward()
-                        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
-                        opt.step()
-                        sums += [loss.item(), mae.item(), info.item(), div.item()]
-                        bar.update(1)
-                        if time_limit is not None and time.monotonic() - start_time > time_limit:
-                            n_batches_done = b + 1
-                            break
-                    else:
-                        n_batches_done = n_batches
-                    sums /= n_batches_done
-                    val_mae = self.surrogate_mae(surrogate, val_t, val_z) if len(val_t) else sums[1]
-                    val_pen, val_close = (self.diversity_stats(val_t, val_z, val_z2, diversity_margin)
-                                          if len(val_t) and pairs else (sums[3], float("nan")))
-                    # Best-of-k training is judged by what it trains: the best of k codes.
-                    judge_best = best_of >= 2 and len(val_t) > 0
-                    val_best = (self.surrogate_best_of_mae(surrogate, val_t, self.latent_codes(best_of, seed + 3))
-                                if judge_best else float("nan"))
-                    score = (val_best if judge_best else val_mae) + diversity_weight * val_pen
-                    if val_score is not None:
-                        self.model.eval()
-                        score = float(val_score(self))
-                    for key, value in zip(keys, (epoch + 1, *sums, val_mae, val_close,
-                                                 score if val_score is not None else float("nan"),
-                                                 val_best, time.monotonic() - start_time)):
-                        history[key].append(float(value))
-                    if score < best[0]:
-                        best = (score, {k: v.detach().clone() for k, v in self.model.state_dict().items()})
-                    if ckpt_file is not None:
-                        torch_save(ckpt_file, {
-                            "arch": json.dumps(self.config["architecture"], sort_keys=True),
-                            "model": self.model.state_dict(), "optimizer": opt.state_dict(),
-                            "rng": gen.get_state(), "history": history, "best_val": best[0],
-                            "best_model": best[1],
-                        })
-                    bar.set_postfix(epoch=epoch + 1, mae=f"{sums[1]:.4f}", val=f"{val_mae:.4f}", info=f"{sums[2]:.3f}",
-                                    close=f"{val_close:.3f}")
-                    if log is not None:
-                        log({k: v[-1] for k, v in history.items()})
-        finally:
-            frozen.close()
+                group["lr"] = lr_at(step)
+            step += 1
+            loss, mae, info, div = self._loss(surrogate, train_t[idx], z, **terms)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
+            opt.step()
+            sums += [loss.item(), mae.item(), info.item(), div.item()]
+            bar.update(1)
+            if deadline is not None and time.monotonic() > deadline:
+                done = b + 1
+                break
+        return sums / done, step
+
+    def _validate(self, surrogate, val_t, val_z, val_z2, sums, pairs: bool, seed: int, terms: dict, val_score):
+        """An epoch's validation record; ``score`` (lower is better) picks the best epoch."""
+        weight, margin, best_of = terms["diversity_weight"], terms["diversity_margin"], terms["best_of"]
+        val_mae = self.surrogate_mae(surrogate, val_t, val_z) if len(val_t) else sums[1]
+        val_pen, val_close = (self.diversity_stats(val_t, val_z, val_z2, margin)
+                              if len(val_t) and pairs else (sums[3], float("nan")))
+        # Best-of-k training is judged by what it trains: the best of k codes.
+        judge_best = best_of >= 2 and len(val_t) > 0
+        val_best = (self.surrogate_best_of_mae(surrogate, val_t, self.latent_codes(best_of, seed + 3))
+                    if judge_best else float("nan"))
+        score = (val_best if judge_best else val_mae) + weight * val_pen
+        external = float("nan")
+        if val_score is not None:
             self.model.eval()
-        if best[1] is not None:
-            self.model.load_state_dict(best[1])
-        return history
+            score = external = float(val_score(self))
+        return {"val_mae": val_mae, "val_close_pairs": val_close, "val_score": external, "val_best_of": val_best,
+                "score": score}
 
     def _loss(self, surrogate, curves, z, info_weight, diversity_weight=0.0, diversity_margin=DIVERSITY_MARGIN,
               best_of=1):
