@@ -37,9 +37,8 @@ class GridSpace:
     @classmethod
     def parse(cls, text: str) -> "GridSpace":
         """'20' (20x20), '20x24' or '16x16x16'."""
-        parts = str(text).lower().replace("x", " ").split()
         try:
-            sizes = [int(p) for p in parts]
+            sizes = [int(p) for p in str(text).lower().split("x")]
         except ValueError:
             sizes = []
         if len(sizes) == 1:
