@@ -1,7 +1,8 @@
 """Design by properties against the default sampler, side by side in one run.
 
-For each spec: ``design()`` with default options (60 s, exact DFT), then the same
-number of grids drawn from the default ``mixed`` sampler, simulated and filtered by
+For each spec: ``design()`` with default options (60 s, exact DFT), with and without
+a ``cnn`` pre-screen of the offspring, then as many grids as the larger run simulated
+drawn from the default ``mixed`` sampler, simulated and filtered by
 the same constraints. Prints the best feasible value of the first objective and the
 size of the feasible front for both, and (``--sampler-grids``) the best feasible of a
 larger sampler draw (the issue's 100,000).
@@ -47,15 +48,19 @@ def sampler_baseline(spec, n: int, seed: int, chunk: int = 5000) -> dict:
     return {"grids": n, "feasible": len(f), "best": best, "front": front, "seconds": time.monotonic() - t0}
 
 
-def run(spec_name: str, time_limit: float, seed: int) -> dict:
+def run(spec_name: str, time_limit: float, seed: int, screens=(None,)) -> dict:
+    """design() with each pre-screen (None: exact DFT only) and the sampler on as many grids."""
     spec = read_spec(SPECS / spec_name)
-    result = design(spec, time_limit=time_limit, seed=seed)
-    ours = {"grids": result.search["simulated"], "feasible_best": int(result.best.feasible.sum()),
+    designs = {}
+    for screen in screens:
+        result = design(spec, time_limit=time_limit, seed=seed, screen=screen)
+        designs[screen or "dft-only"] = {
+            "grids": result.search["simulated"], "feasible_best": int(result.best.feasible.sum()),
             "best": result.best_value, "front": len(result.pareto), "seconds": result.search["seconds"],
-            "algorithm": result.search["algorithm"]}
-    base = sampler_baseline(spec, ours["grids"], seed + 1)
+            "algorithm": result.search["algorithm"], "screened": result.search["screened"]}
+    n = max(d["grids"] for d in designs.values())
     return {"spec": spec_name, "objective": spec.objectives[0].label, "goal": spec.objectives[0].goal,
-            "design": ours, "sampler": base}
+            "design": designs, "sampler": sampler_baseline(spec, n, seed + 1)}
 
 
 def main() -> None:
@@ -64,17 +69,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sampler-grids", type=int, default=100_000, help="large draw for the first spec (0: none)")
     parser.add_argument("--specs", nargs="*", default=list(DEFAULT_SPECS))
+    parser.add_argument("--screens", nargs="*", default=["none", "cnn"], help="surrogate pre-screens to compare")
     args = parser.parse_args()
-    rows = [run(name, args.time_limit, args.seed) for name in args.specs]
+    screens = [None if s == "none" else s for s in args.screens]
+    rows = [run(name, args.time_limit, args.seed, screens) for name in args.specs]
     if args.sampler_grids:
         rows[0]["sampler_large"] = sampler_baseline(read_spec(SPECS / args.specs[0]), args.sampler_grids, 7)
     fmt = lambda v: "none" if v is None else f"{v:.4f}"  # noqa: E731
-    print("| spec | first objective | design: best (front, grids) | sampler, same grids: best (front) |")
-    print("|---|---|---|---|")
+    print("| spec | first objective | search | best feasible | front | grids simulated |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
-        d, s = r["design"], r["sampler"]
-        print(f"| {r['spec']} | {r['objective']} ({r['goal']}) | {fmt(d['best'])} ({d['front']}, {d['grids']}) "
-              f"| {fmt(s['best'])} ({s['front']}; {s['feasible']} feasible) |")
+        for mode, d in r["design"].items():
+            print(f"| {r['spec']} | {r['objective']} ({r['goal']}) | design, {mode} | {fmt(d['best'])} "
+                  f"| {d['front']} | {d['grids']} |")
+        s = r["sampler"]
+        print(f"| {r['spec']} | {r['objective']} ({r['goal']}) | mixed sampler ({s['feasible']} feasible) "
+              f"| {fmt(s['best'])} | {s['front']} | {s['grids']} |")
     if "sampler_large" in rows[0]:
         big = rows[0]["sampler_large"]
         print(f"{rows[0]['spec']}: best feasible of {big['grids']} sampler grids {fmt(big['best'])} "

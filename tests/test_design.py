@@ -177,3 +177,20 @@ def test_design_api_example_runs(tmp_path, capsys):
     assert (tmp_path / "out" / "pareto.npy").exists()
     assert "grids simulated by NSGA2" in capsys.readouterr().out
     assert len(result.best) and result.best.grids.shape[1:] == (12, 12)
+
+
+def test_screen_sends_only_the_best_ranked_offspring_to_the_exact_simulator(tmp_path):
+    from invtoolkit import registry
+    from invtoolkit.design.search import run_search
+
+    spec = read_spec(write(tmp_path, GOOD))
+    dft = registry.create("simulator", "lattice-dft")
+    problem = DesignProblem(spec, dft, shape=(10, 10))
+    start = np.zeros((8, 10, 10), np.uint8)
+    for i in range(8):
+        start[i, : i + 1] = 1  # slits 1..8 wide
+    dft.simulate(start)  # warm the solver up, so the time goes to the search
+    stats = run_search(problem, seconds=5, seed=0, pop_size=8, start=start, screen=dft, screen_factor=4)
+    assert stats["screened"] >= 4 * 8  # at least one screened generation of 4 x 8 offspring
+    # only a quarter of what was screened was simulated (plus the 8 starting grids)
+    assert problem.n_simulated <= 8 + stats["screened"] // 4

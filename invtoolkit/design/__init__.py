@@ -20,11 +20,17 @@ __all__ = ["design", "read_spec", "write_results", "DesignSpec", "DesignResult",
 
 DEFAULT_TIME_LIMIT = 60.0
 SIMULATOR = "lattice-dft"  # the exact simulator that evaluates and verifies every design
+DEFAULT_SCREEN = None  # surrogate pre-screen of offspring (see docs/design.md for the measurement)
 
 
 def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep: int = 16,
-           shape=(20, 20), pop_size: int = DEFAULT_POP, steps: int = 40) -> DesignResult:
-    """Search for grids meeting ``spec`` (a path or a DesignSpec) within ``time_limit`` seconds."""
+           shape=(20, 20), pop_size: int = DEFAULT_POP, steps: int = 40,
+           screen: str | None = DEFAULT_SCREEN) -> DesignResult:
+    """Search for grids meeting ``spec`` (a path or a DesignSpec) within ``time_limit`` seconds.
+
+    ``screen`` names a surrogate that pre-ranks offspring before the exact simulator
+    evaluates the best of them (None: every offspring goes to the exact simulator).
+    """
     if not time_limit > 0:
         raise InputError(f"time limit must be > 0, got {time_limit:g}")
     if keep < 1:
@@ -36,7 +42,10 @@ def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep:
     exact = fast.with_options(precision="float64")
     problem = DesignProblem(spec, fast, shape)
     reserve = min(5.0, 0.1 * time_limit)  # verification and writing
-    stats = run_search(problem, seconds=time_limit - reserve, seed=seed, pop_size=pop_size)
+    surrogate = None
+    if screen:
+        surrogate = registry.create("surrogate", screen).with_options(normalization=spec.normalization)
+    stats = run_search(problem, seconds=time_limit - reserve, seed=seed, pop_size=pop_size, screen=surrogate)
     best_grids, front_grids = candidates(problem, keep)
     best = verify(problem, best_grids, exact)
     pareto = front_only(verify(problem, front_grids, exact))

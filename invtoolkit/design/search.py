@@ -114,11 +114,16 @@ def pymoo_problem(problem: DesignProblem):
 
 
 def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_size: int = DEFAULT_POP,
-               start: np.ndarray | None = None) -> dict:
-    """Search until ``seconds`` have passed; every grid seen stays in ``problem``'s archive."""
+               start: np.ndarray | None = None, screen=None, screen_factor: int = 8) -> dict:
+    """Search until ``seconds`` have passed; every grid seen stays in ``problem``'s archive.
+
+    ``screen`` (a surrogate): each generation draws ``screen_factor`` times more
+    offspring, the surrogate ranks them (feasibility first, then non-domination) and
+    only the best ``pop_size`` go to the exact simulator.
+    """
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.algorithms.soo.nonconvex.ga import GA
-    from pymoo.optimize import minimize
+    from pymoo.core.evaluator import Evaluator
     from pymoo.termination.max_time import TimeBasedTermination
 
     t0 = time.monotonic()
@@ -128,7 +133,41 @@ def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_siz
     kind = NSGA2 if problem.n_objectives > 1 else GA
     algorithm = kind(pop_size=pop_size, sampling=start.reshape(len(start), -1).astype(bool),
                      crossover=crossover, mutation=mutation, eliminate_duplicates=True)
-    result = minimize(pymoo_problem(problem), algorithm, TimeBasedTermination(max(seconds, 0.1)),
-                      seed=seed, verbose=False)
-    return {"algorithm": kind.__name__, "generations": int(result.algorithm.n_gen or 0),
-            "simulated": problem.n_simulated, "seconds": time.monotonic() - t0, "seeds": len(start)}
+    pproblem = pymoo_problem(problem)
+    algorithm.setup(pproblem, termination=TimeBasedTermination(max(seconds, 0.1)), seed=seed, verbose=False)
+    evaluator, screened = Evaluator(), 0
+    while algorithm.has_next():
+        initialized = algorithm.is_initialized
+        infills = algorithm.ask()
+        if screen is not None and initialized and infills is not None and len(infills):
+            infills, n = _screened(algorithm, infills, problem, screen, screen_factor)
+            screened += n
+        evaluator.eval(pproblem, infills)
+        algorithm.tell(infills=infills)
+    return {"algorithm": kind.__name__, "generations": int(algorithm.n_iter or 0),
+            "simulated": problem.n_simulated, "seconds": time.monotonic() - t0, "seeds": len(start),
+            "screened": screened, "screen": getattr(screen, "name", None)}
+
+
+def _screened(algorithm, infills, problem: DesignProblem, screen, factor: int):
+    """The ``len(infills)`` best of ``factor`` draws of offspring, ranked by the surrogate."""
+    from pymoo.core.population import Population
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    from invtoolkit.design.problem import property_values, violation
+
+    n = len(infills)
+    pool = Population.merge(infills, *[algorithm.ask() for _ in range(factor - 1)])
+    x = np.asarray(pool.get("X"), dtype=np.uint8)
+    grids = x.reshape(len(x), *problem.shape)
+    valid = grids.reshape(len(grids), -1).any(axis=1)
+    values = np.full((len(grids), len(problem.entries)), np.nan)
+    if valid.any():
+        values[valid] = property_values(problem.entries, screen, grids[valid])
+    f, g = problem.split(values)
+    cv = violation(g)
+    rank = np.zeros(len(f), dtype=np.int64)
+    for r, front in enumerate(NonDominatedSorting().do(f)):
+        rank[front] = r
+    order = np.lexsort((rank, cv))  # feasibility first (by the surrogate), then the front
+    return pool[order[:n]], len(pool)
