@@ -6,15 +6,15 @@ from pathlib import Path
 
 import click
 
+from invtoolkit.defaults import DEFAULT_CHAIN  # re-exported here for now
 from invtoolkit.errors import InputError
 from invtoolkit.measured import MeasuredIsotherm
 
-# The one place the default chain is chosen, by docs/benchmarks.md (20 targets, 20 s):
+# The default chain (named once, in invtoolkit/defaults.py) was chosen by docs/benchmarks.md (20 targets, 20 s):
 # 16 generator proposals seeding a DFT-evaluated GA, then a steepest-descent polish,
 # succeeded (MAE <= 0.005) on more targets than any single optimizer; the generator
 # start mends the GA's hard cases (correlated pores). For grid sizes the generator was
 # not trained for, its stage proposes nothing and the GA starts from sampled grids.
-DEFAULT_CHAIN = "deconv[n=16] | ga[time=2] | steepest"
 # Measured isotherms: the learned stages were trained for water at 298 K, y = 1.5 on the
 # 41/81-point axis, so a measured file (any fluid, T, y, pressures) is searched by DFT alone.
 MEASURED_CHAIN = "ga | steepest"
