@@ -108,8 +108,10 @@ def all_transforms(grid: np.ndarray) -> np.ndarray:
 
 
 def random_transform(grids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """An independent uniformly random torus symmetry for every grid of (N,H,W)."""
+    """An independent uniformly random torus symmetry for every grid of (N,H,W) or (N,D,H,W)."""
     grids = np.asarray(grids)
+    if grids.ndim == 4:
+        return _random_transform_3d(grids, rng)
     n, h, w = grids.shape
     ds = rng.integers(0, point_group_size(grids.shape), n)
     dy = rng.integers(0, h, n)
@@ -121,6 +123,14 @@ def random_transform(grids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     rows = (np.arange(h)[None, :] - dy[:, None]) % h
     cols = (np.arange(w)[None, :] - dx[:, None]) % w
     return out[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def _random_transform_3d(grids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    shape = grids.shape[1:]
+    ds = rng.integers(0, point_group_size(shape), len(grids))
+    shifts = rng.integers(0, np.array(shape), (len(grids), 3))
+    return np.stack([np.roll(point_transform_3d(g, int(d)), tuple(s), (0, 1, 2))
+                     for g, d, s in zip(grids, ds, shifts)]) if len(grids) else grids.copy()
 
 
 # ---------------------------------------------------------------------- canonical form

@@ -103,3 +103,26 @@ def test_rank_3_space_in_population_problem_and_random_sampler():
     assert Population.empty(space).grids.shape == (0, 4, 4, 4)
     with pytest.raises(InputError, match="2-D"):
         plugins.create("sampler", "slit").sample(2, space, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("name,options", [("random", {"max_evals": 64}), ("steepest", {"candidates": 1, "max_steps": 2}),
+                                          ("pso", {"particles": 4, "iters": 3}), ("ga", {"pop_size": 8, "generations": 3})])
+def test_builtin_optimizers_search_a_rank_3_space(name, options):
+    sim = CubeSim()
+    truth = np.zeros((4, 4, 4), np.uint8)
+    truth[:, :, :1] = 1  # porosity 1/4: filled fractions 0.25, 0.5, 0.75, 1
+    target = Target(sim.simulate(truth[None])[0], sim.schedule)
+    problem = Problem(target, sim, space=GridSpace((4, 4, 4)))
+    start = Population.random(4, problem.space, np.random.default_rng(0), porosity=0.8)
+    start = Population(start.grids, problem.errors(start.grids))
+    out = plugins.create("optimizer", name, **options).run(problem, start, rng=np.random.default_rng(1))
+    assert out.grids.shape[1:] == (4, 4, 4) and out.best_error < start.best_error
+    np.testing.assert_allclose(problem.errors(out.grids), out.errors)
+
+
+def test_random_3d_transforms_stay_in_the_orbit():
+    grids = GridSpace((3, 4, 4)).random(20, np.random.default_rng(4))
+    moved = S.random_transform(grids, np.random.default_rng(5))
+    assert moved.shape == grids.shape and not np.array_equal(moved, grids)
+    assert np.array_equal(S.canonical_keys(moved), S.canonical_keys(grids))
+    assert (moved.reshape(20, -1).sum(1) == grids.reshape(20, -1).sum(1)).all()
