@@ -49,9 +49,6 @@ class RandomSearch(Algorithm):
             return random_grids(n, self.space, rng, porosity=self.guess, spread=(self.low, self.high))
         return sampled_grids(n, self.space, rng, porosity=self.guess, sampler=self.sampler)
 
-    def result(self):
-        return []
-
 
 @hookimpl
 def register_optimizers(register):
