@@ -134,6 +134,33 @@ def scan_values(y_range: tuple[float, float], n: int = SCAN_POINTS) -> np.ndarra
     return np.array([lo]) if hi == lo else np.linspace(lo, hi, n)
 
 
+def polish_y(result, objective: MeasuredObjective, measured: MeasuredIsotherm, y: float, y_range,
+             offsets=np.linspace(-0.3, 0.3, 7)) -> float:
+    """The verified grids re-scored at y + offsets (within ``y_range``); keep the best y.
+
+    A few DFT calls of the final grids only: the scan's y grid is coarse, and the
+    structure found at one y often fits a little better at a neighbouring one.
+    ``result`` is updated in place (population order, errors and curves at that y).
+    """
+    grids = result.population.grids
+    best = (float(result.population.errors[0]), y, result.curves)
+    for offset in offsets:
+        value = float(np.clip(y + offset, y_range[0], y_range[1]))
+        if offset == 0 or value == y:
+            continue
+        curves = np.asarray(measured_simulator(measured, value).simulate(grids))
+        scores = objective.scores(curves)
+        if scores.min() < best[0]:
+            best = (float(scores.min()), value, curves)
+    if best[1] != y:
+        curves = best[2]
+        scores = objective.scores(curves)
+        order = np.argsort(scores, kind="stable")
+        result.population = type(result.population)(grids[order], scores[order])
+        result.curves = curves[order]
+    return best[1]
+
+
 def fit_measured(measured: MeasuredIsotherm, chain, *, time_limit: float, seed: int = 0, y: float | None = None,
                  y_range=Y_RANGE, capacity: float | None = None, keep: int = 8, population=None,
                  progress: bool = False, log=None):
@@ -163,6 +190,8 @@ def fit_measured(measured: MeasuredIsotherm, chain, *, time_limit: float, seed: 
                        keep=keep, population=seeds, progress=progress)
     if not len(result.population):
         raise InputError("no grid was evaluated within the time limit; raise --time-limit")
+    if y is None:
+        y_value = polish_y(result, objective, measured, y_value, y_range)
     caps, maes = objective.fit(result.curves)
     fit = MeasuredFit(measured, y_value, float(caps[0]), float(maes[0]),
                       [{"y": s["y"], "score": s["score"]} for s in scan], y_source)

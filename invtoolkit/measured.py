@@ -80,7 +80,10 @@ def measured_from_raw(raw, *, tc: float | None = None, p0: float | None = None,
     src = meta.get("source", "isotherm")
     T = temperature_kelvin(meta.get("temperature"), meta.get("units_temperature"), src)
     fluid = _fluid(meta.get("adsorbate"), tc, src)
-    fluid.check_subcritical(T)
+    try:
+        fluid.check_subcritical(T)
+    except InputError as exc:
+        raise InputError(f"{src}: {exc}") from None
     notes: list[str] = []
     if meta.get("units_temperature") in (None, ""):
         notes.append(f"temperature {T:g} has no unit: read as K")
