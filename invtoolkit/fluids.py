@@ -72,7 +72,7 @@ def resolve_fluid(name: str | None, *, tc: float | None = None) -> Fluid:
     label = (name or "").strip().strip("'\"")
     if tc is not None and not tc > 0:
         raise InputError(f"--tc must be a positive temperature in K, got {tc:g}")
-    found = _lookup(label) if label else None
+    found = next((hit for hit in map(_lookup, _spellings(label)) if hit is not None), None)
     if found is None:
         if tc is None:
             what = f"unknown adsorbate '{label}'" if label else "the file names no adsorbate"
@@ -80,6 +80,17 @@ def resolve_fluid(name: str | None, *, tc: float | None = None) -> Fluid:
         return Fluid(label or "adsorbate", None, float(tc))
     cas, common, TC, Pc, omega = found
     return Fluid(common, cas, float(tc) if tc is not None else TC, Pc, omega)
+
+
+def _spellings(label: str) -> list[str]:
+    """The label, then its parts: "N2 (nitrogen)" -> N2 (nitrogen), N2, nitrogen; "water vapour" -> water."""
+    import re
+
+    if not label:
+        return []
+    parts = [label, re.sub(r"\s*[\(\[].*?[\)\]]", "", label).strip(), *re.findall(r"[\(\[](.*?)[\)\]]", label)]
+    parts += [re.sub(r"\s+(gas|vapou?r|liquid)$", "", part, flags=re.I) for part in parts]
+    return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
 @lru_cache(maxsize=256)

@@ -193,8 +193,9 @@ def _clean(p, a, branches, src, notes):
         raise InputError(f"{src}: no adsorption loop (the file has desorption points only)")
     keep = (p > 0) & (p <= 1)
     if (~keep).any():
-        notes.append(f"dropped {int((p <= 0).sum())} point(s) at p/p0 <= 0 and {int((p > 1).sum())} "
-                     f"above p/p0 = 1 (the model covers 0 < p/p0 <= 1)")
+        parts = [f"{n} point(s) {where}" for n, where in ((int((p <= 0).sum()), "at p/p0 <= 0"),
+                                                          (int((p > 1).sum()), "above p/p0 = 1")) if n]
+        notes.append(f"dropped {' and '.join(parts)} (the model covers 0 < p/p0 <= 1)")
     p, a, branches = p[keep], a[keep], branches[keep]
     ads, des = branches == ADSORPTION, branches == DESORPTION
     if ads.sum() < MIN_ADSORPTION_POINTS:

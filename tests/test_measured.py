@@ -121,6 +121,11 @@ def test_saturation_pressures_match_boiling_points():
     assert resolve_fluid("Ar").saturation_pressure(87.3)[0] == pytest.approx(101325, rel=0.01)
 
 
+@pytest.mark.parametrize("label", ["N2 (nitrogen)", "nitrogen gas", "Nitrogen [N2]"])
+def test_decorated_names_resolve(label):
+    assert resolve_fluid(label).TC == pytest.approx(126.2, abs=0.1)
+
+
 def test_unknown_adsorbate_needs_tc_and_tc_overrides():
     with pytest.raises(InputError, match="unknown adsorbate 'unobtainium': give its critical temperature with --tc"):
         resolve_fluid("unobtainium")
@@ -150,7 +155,7 @@ def test_noise_is_handled_and_noted(tmp_path):
     assert list(m.pressures[:6]) == [0.1, 0.2, 0.2, 0.3, 0.5, 0.99]  # sorted, repeated kept
     assert list(m.pressures[6:]) == [0.45, 0.40]
     text = " ".join(m.notes)
-    assert "dropped 1 point(s) at p/p0 <= 0 and 1 above" in text and "sorted within the branch" in text
+    assert "dropped 1 point(s) at p/p0 <= 0 and 1 point(s) above p/p0 = 1" in text and "sorted within the branch" in text
     assert "moved to the adsorption branch" in text
 
 
