@@ -253,6 +253,9 @@ class Chain:
         pop = population if population is not None else Population.empty(space)
         for warm in {id(e): e for e in (simulator, cache[default_name])}.values():
             warm.simulate(np.ones((1, *space.shape), np.uint8))
+        from invtoolkit.symmetry import canonical_keys  # numba: not imported at CLI start-up
+
+        canonical_keys(np.ones((1, *space.shape), np.uint8))  # the archives' kernel loads (~0.5 s) here, not in a stage
         start = time.monotonic()
         # The stages share the limit less a small reserve for the final verification.
         deadline = None if time_limit is None else start + time_limit * (1.0 - VERIFY_RESERVE)
