@@ -26,7 +26,7 @@ def _space_of(shape) -> "GridSpace | None":
 
 
 class Simulator(ABC):
-    """Forward model: grids (N,H,W) -> isotherms (N,P) on :attr:`schedule`."""
+    """Forward model: grids (N, *shape) of a grid space -> isotherms (N,P) on :attr:`schedule`."""
 
     name: str = "simulator"
     schedule: PressureSchedule = PressureSchedule()
@@ -49,7 +49,7 @@ class Simulator(ABC):
 
     @abstractmethod
     def simulate(self, grids: np.ndarray, *, progress: bool = False) -> np.ndarray:
-        """Return float64 (N,P) isotherms of uint8 grids (N,H,W)."""
+        """Return float64 (N,P) isotherms of uint8 grids (N, *shape) (rank 2: (N,H,W), rank 3: (N,D,H,W))."""
 
     def with_options(self, **options) -> "Simulator":
         """A copy with other options (e.g. normalization, adsorption_only); override."""
@@ -61,7 +61,7 @@ class Surrogate(Simulator):
 
     @abstractmethod
     def forward_torch(self, grids):
-        """torch (N,H,W) float in [0,1] -> torch (N,P), differentiable."""
+        """torch (N, *shape) float in [0,1] -> torch (N,P), differentiable."""
 
     @abstractmethod
     def save(self, path) -> None: ...
