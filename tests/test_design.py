@@ -194,3 +194,11 @@ def test_screen_sends_only_the_best_ranked_offspring_to_the_exact_simulator(tmp_
     assert stats["screened"] >= 4 * 8  # at least one screened generation of 4 x 8 offspring
     # only a quarter of what was screened was simulated (plus the 8 starting grids)
     assert problem.n_simulated <= 8 + stats["screened"] // 4
+
+
+def test_screen_is_skipped_for_grid_shapes_the_surrogate_was_not_trained_for():
+    from invtoolkit.design import _screen
+
+    assert _screen(None, "pore", (20, 20)) is None
+    assert _screen("cnn", "pore", (12, 12)) is None
+    assert _screen("cnn", "pore", (20, 20)).grid_shape == (20, 20)

@@ -16,11 +16,11 @@ from invtoolkit.design.search import DEFAULT_POP, run_search
 from invtoolkit.design.spec import DesignSpec, read_spec
 from invtoolkit.errors import InputError
 
-__all__ = ["design", "read_spec", "write_results", "DesignSpec", "DesignResult", "DesignProblem"]
+__all__ = ["DEFAULT_SCREEN", "design", "read_spec", "write_results", "DesignSpec", "DesignResult", "DesignProblem"]
 
 DEFAULT_TIME_LIMIT = 60.0
 SIMULATOR = "lattice-dft"  # the exact simulator that evaluates and verifies every design
-DEFAULT_SCREEN = None  # surrogate pre-screen of offspring (see docs/design.md for the measurement)
+DEFAULT_SCREEN = "cnn"  # pre-screen of offspring: won on the heat-pump spec (docs/design.md)
 
 
 def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep: int = 16,
@@ -42,12 +42,19 @@ def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep:
     exact = fast.with_options(precision="float64")
     problem = DesignProblem(spec, fast, shape)
     reserve = min(5.0, 0.1 * time_limit)  # verification and writing
-    surrogate = None
-    if screen:
-        surrogate = registry.create("surrogate", screen).with_options(normalization=spec.normalization)
+    surrogate = _screen(screen, spec.normalization, tuple(shape))
     stats = run_search(problem, seconds=time_limit - reserve, seed=seed, pop_size=pop_size, screen=surrogate)
     best_grids, front_grids = candidates(problem, keep)
     best = verify(problem, best_grids, exact)
     pareto = front_only(verify(problem, front_grids, exact))
     curves = exact.simulate(best.grids) if len(best) else None
     return DesignResult(spec, best, pareto, search=stats, curves=curves, pressures=exact.pressures)
+
+
+def _screen(name: str | None, normalization: str, shape: tuple):
+    """The pre-screen surrogate, or None when not asked for or not trained for this grid shape."""
+    if not name:
+        return None
+    surrogate = registry.create("surrogate", name).with_options(normalization=normalization)
+    trained = getattr(surrogate, "grid_shape", None)
+    return None if trained is not None and tuple(trained) != shape else surrogate
