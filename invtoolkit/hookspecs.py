@@ -45,5 +45,11 @@ def register_target_readers(register):
 
 
 @hookspec
+def register_objectives(register):
+    """Register objectives (design properties): ``factory(schedule=, normalization=, **options)``
+    returns an :class:`~invtoolkit.objective.Objective`, e.g. a :class:`~invtoolkit.properties.Property`."""
+
+
+@hookspec
 def register_commands(cli):
     """Add click commands or groups to the ``invtoolkit`` CLI group."""
