@@ -74,20 +74,23 @@ def _read_text_grids(path: Path) -> np.ndarray:
 
 def check_grids(a, source: str = "grids", *, allow_empty: bool = False, space=None) -> np.ndarray:
     """uint8 (N, *shape) of 0/1 with every axis >= 3 and a pore cell in every grid, or an
-    InputError. ``space`` (a GridSpace) fixes the shape; without it grids are 2-D (N,H,W)."""
+    InputError. ``space`` (a GridSpace) fixes the shape; without it an array is one 2-D
+    grid (H,W), a batch (N,H,W) of 2-D grids or a batch (N,D,H,W) of 3-D grids."""
     a = np.asarray(a)
     if a.dtype == object or a.dtype.kind not in "biuf":
         raise InputError(f"{source}: grid values must be numbers 0/1, got dtype {a.dtype}")
     rank = 2 if space is None else space.rank
     if a.ndim == rank:
         a = a[None]
-    if a.ndim != rank + 1 or (space is not None and tuple(a.shape[1:]) != space.shape):
-        want = "(H,W) or (N,H,W)" if space is None else f"{space} (or a batch of them)"
+    ranks = (3, 4) if space is None else (rank + 1,)
+    if a.ndim not in ranks or (space is not None and tuple(a.shape[1:]) != space.shape):
+        want = "(H,W), (N,H,W) or (N,D,H,W)" if space is None else f"{space} (or a batch of them)"
         raise InputError(f"{source}: grids must have shape {want}, got {a.shape}")
     if len(a) == 0 and not allow_empty:
         raise InputError(f"{source}: contains no grids")
     if min(a.shape[1:]) < 3:
-        raise InputError(f"{source}: grids must be at least 3x3, got {'x'.join(map(str, a.shape[1:]))}")
+        raise InputError(f"{source}: grids of shape {'x'.join(map(str, a.shape[1:]))}: every axis must be >= 3 "
+                         "(at least 3x3)")
     if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
         raise InputError(f"{source}: grids contain NaN or infinite values")
     if not np.all((a == 0) | (a == 1)):

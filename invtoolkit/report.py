@@ -126,8 +126,10 @@ def plot_grids(path, result, *, columns: int = 4) -> None:
         ax.axis("off")
     for i, (grid, err) in enumerate(zip(grids, errors)):
         ax = axes.flat[i]
-        ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"#{i + 1} MAE {err:.4f}\nporosity {grid.mean():.2f}", fontsize=8)
+        image = grid if grid.ndim == 2 else grid[grid.shape[0] // 2]  # 3-D: the middle layer
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        layer = "" if grid.ndim == 2 else f", layer {grid.shape[0] // 2}"
+        ax.set_title(f"#{i + 1} MAE {err:.4f}\nporosity {grid.mean():.2f}{layer}", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
