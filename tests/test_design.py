@@ -202,3 +202,37 @@ def test_screen_is_skipped_for_grid_shapes_the_surrogate_was_not_trained_for():
     assert _screen(None, "pore", (20, 20)) is None
     assert _screen("cnn", "pore", (12, 12)) is None
     assert _screen("cnn", "pore", (20, 20)).grid_shape == (20, 20)
+
+
+def test_design_chain_parsing():
+    from invtoolkit.commands.design_cmd import design_command
+    from invtoolkit.design import DEFAULT_CHAIN, parse_chain
+
+    assert parse_chain("cnn | auto") == ("cnn", "auto")
+    assert parse_chain(" nsga2 ") == (None, "nsga2")
+    assert parse_chain(DEFAULT_CHAIN) == ("cnn", "auto")
+    assert next(p.default for p in design_command.params if p.name == "chain_text") == DEFAULT_CHAIN
+    for bad, message in (("cnn", "expected \\[SURROGATE \\|\\] ALGORITHM"), ("foo | ga", "unknown surrogate 'foo'"),
+                         ("cnn | ga | nsga2", "expected")):
+        with pytest.raises(InputError, match=message):
+            parse_chain(bad)
+
+
+def test_ga_refuses_several_objectives(tmp_path):
+    with pytest.raises(InputError, match="'ga' takes one objective, the spec has 2"):
+        design(read_spec(write(tmp_path, GOOD)), time_limit=1, algorithm="ga")
+
+
+def test_cli_design_writes_every_output(tmp_path, capsys):
+    from invtoolkit.cli import main
+
+    spec = write(tmp_path, GOOD.split("[[objective]]\nproperty = \"hysteresis\"")[0])  # one objective: a GA
+    with pytest.raises(SystemExit) as info:
+        main(["design", "--spec", str(spec), "-o", str(tmp_path / "out"), "--time-limit", "4",
+              "--chain", "auto", "--keep", "3", "--pop-size", "16"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("GA: ") and "best designs feasible (verified)" in out
+    for name in ("best.npy", "pareto.npy", "report.json", "isotherms.png", "grids.png", "pareto.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    assert np.load(tmp_path / "out" / "best.npy").shape == (3, 20, 20)

@@ -13,9 +13,11 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--keep", type=int, default=16, show_default=True, help="Best distinct designs in best.npy.")
 @click.option("--pop-size", type=int, default=100, show_default=True, help="Population of the GA / NSGA-II.")
-@click.option("--screen", default=None, help="Surrogate (e.g. cnn) that pre-ranks 8x more offspring per generation; "
-              "the exact DFT still evaluates what it keeps; 'none': DFT only. Default: the library's DEFAULT_SCREEN.")
-def design_command(spec_file, output, time_limit, seed, keep, pop_size, screen):
+@click.option("--chain", "chain_text", default="cnn | auto", show_default=True,  # = design.DEFAULT_CHAIN
+              help="[SURROGATE |] ALGORITHM: a surrogate that pre-ranks 8x more offspring per generation "
+              "(the exact DFT evaluates what it keeps), then ga, nsga2 or auto (GA for one objective, "
+              "else NSGA-II). 'auto' alone: DFT only.")
+def design_command(spec_file, output, time_limit, seed, keep, pop_size, chain_text):
     """Find grids whose isotherm meets SPEC's constraints and optimises its objectives.
 
     Every design is simulated by the exact lattice DFT (and re-verified in float64).
@@ -26,14 +28,15 @@ def design_command(spec_file, output, time_limit, seed, keep, pop_size, screen):
     Example:
       invtoolkit design --spec examples/specs/heat_pump.toml -o out --time-limit 60
     """
-    from invtoolkit.design import DEFAULT_SCREEN, design, read_spec, write_results
+    from invtoolkit.design import design, parse_chain, read_spec, write_results
     from invtoolkit.errors import InputError
 
     if pop_size < 4:
         raise InputError(f"--pop-size must be >= 4, got {pop_size}")
-    screen = DEFAULT_SCREEN if screen is None else (None if screen.lower() == "none" else screen)
+    screen, algorithm = parse_chain(chain_text)
     spec = read_spec(spec_file)  # errors before any work
-    result = design(spec, time_limit=time_limit, seed=seed, keep=keep, pop_size=pop_size, screen=screen)
+    result = design(spec, time_limit=time_limit, seed=seed, keep=keep, pop_size=pop_size, screen=screen,
+                    algorithm=algorithm)
     names = write_results(output, result)
     s = result.search
     click.echo(f"{s['algorithm']}: {s['simulated']} grids simulated in {s['seconds']:.1f} s, "

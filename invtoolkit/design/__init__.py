@@ -16,16 +16,18 @@ from invtoolkit.design.search import DEFAULT_POP, run_search
 from invtoolkit.design.spec import DesignSpec, read_spec
 from invtoolkit.errors import InputError
 
-__all__ = ["DEFAULT_SCREEN", "design", "read_spec", "write_results", "DesignSpec", "DesignResult", "DesignProblem"]
+__all__ = ["DEFAULT_CHAIN", "DEFAULT_SCREEN", "parse_chain", "design", "read_spec", "write_results", "DesignSpec", "DesignResult", "DesignProblem"]
 
 DEFAULT_TIME_LIMIT = 60.0
 SIMULATOR = "lattice-dft"  # the exact simulator that evaluates and verifies every design
+ALGORITHMS = ("auto", "ga", "nsga2")
+DEFAULT_CHAIN = "cnn | auto"  # a pre-screen surrogate (optional), then the algorithm
 DEFAULT_SCREEN = "cnn"  # pre-screen of offspring: won on the heat-pump spec (docs/design.md)
 
 
 def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep: int = 16,
            shape=(20, 20), pop_size: int = DEFAULT_POP, steps: int = 40,
-           screen: str | None = DEFAULT_SCREEN) -> DesignResult:
+           screen: str | None = DEFAULT_SCREEN, algorithm: str = "auto") -> DesignResult:
     """Search for grids meeting ``spec`` (a path or a DesignSpec) within ``time_limit`` seconds.
 
     ``screen`` names a surrogate that pre-ranks offspring before the exact simulator
@@ -33,17 +35,22 @@ def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep:
     """
     if not time_limit > 0:
         raise InputError(f"time limit must be > 0, got {time_limit:g}")
+    if algorithm not in ALGORITHMS:
+        raise InputError(f"unknown design algorithm '{algorithm}' ({', '.join(ALGORITHMS)})")
     if keep < 1:
         raise InputError(f"keep must be >= 1, got {keep}")
     fast = registry.create("simulator", SIMULATOR, steps=steps, normalization="pore")
     if not isinstance(spec, DesignSpec):
         spec = read_spec(spec, schedule=fast.schedule)
+    if algorithm == "ga" and len(spec.objectives) > 1:
+        raise InputError(f"{spec.source}: 'ga' takes one objective, the spec has {len(spec.objectives)} (use nsga2)")
     fast = fast.with_options(normalization=spec.normalization)
     exact = fast.with_options(precision="float64")
     problem = DesignProblem(spec, fast, shape)
     reserve = min(5.0, 0.1 * time_limit)  # verification and writing
     surrogate = _screen(screen, spec.normalization, tuple(shape))
-    stats = run_search(problem, seconds=time_limit - reserve, seed=seed, pop_size=pop_size, screen=surrogate)
+    stats = run_search(problem, seconds=time_limit - reserve, seed=seed, pop_size=pop_size, screen=surrogate,
+                       algorithm=algorithm)
     best_grids, front_grids = candidates(problem, keep)
     best = verify(problem, best_grids, exact)
     pareto = front_only(verify(problem, front_grids, exact))
@@ -58,3 +65,16 @@ def _screen(name: str | None, normalization: str, shape: tuple):
     surrogate = registry.create("surrogate", name).with_options(normalization=normalization)
     trained = getattr(surrogate, "grid_shape", None)
     return None if trained is not None and tuple(trained) != shape else surrogate
+
+
+def parse_chain(text: str) -> tuple[str | None, str]:
+    """'cnn | auto' -> (screen surrogate or None, algorithm); 'nsga2' alone is DFT only."""
+    stages = [part.strip() for part in str(text).split("|") if part.strip()]
+    if not stages or len(stages) > 2 or stages[-1] not in ALGORITHMS:
+        raise InputError(f"design chain '{text}': expected [SURROGATE |] ALGORITHM, "
+                         f"ALGORITHM one of {', '.join(ALGORITHMS)} (e.g. '{DEFAULT_CHAIN}')")
+    screen = stages[0] if len(stages) == 2 else None
+    if screen is not None and screen not in registry.registry().names("surrogate"):
+        known = ", ".join(registry.registry().names("surrogate")) or "none"
+        raise InputError(f"design chain '{text}': unknown surrogate '{screen}' (available: {known})")
+    return screen, stages[-1]

@@ -114,8 +114,11 @@ def pymoo_problem(problem: DesignProblem):
 
 
 def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_size: int = DEFAULT_POP,
-               start: np.ndarray | None = None, screen=None, screen_factor: int = 8) -> dict:
+               start: np.ndarray | None = None, screen=None, screen_factor: int = 8,
+               algorithm: str = "auto") -> dict:
     """Search until ``seconds`` have passed; every grid seen stays in ``problem``'s archive.
+
+    ``algorithm``: "ga" (one objective), "nsga2", or "auto" (GA for one objective, else NSGA-II).
 
     ``screen`` (a surrogate): each generation draws ``screen_factor`` times more
     offspring, the surrogate ranks them (feasibility first, then non-domination) and
@@ -130,7 +133,9 @@ def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_siz
     if start is None:
         start = starting_grids(problem.shape, 2 * pop_size, seed)
     crossover, mutation = _operators(problem.shape)
-    kind = NSGA2 if problem.n_objectives > 1 else GA
+    if algorithm == "auto":
+        algorithm = "nsga2" if problem.n_objectives > 1 else "ga"
+    kind = {"nsga2": NSGA2, "ga": GA}[algorithm]
     algorithm = kind(pop_size=pop_size, sampling=start.reshape(len(start), -1).astype(bool),
                      crossover=crossover, mutation=mutation, eliminate_duplicates=True)
     pproblem = pymoo_problem(problem)
