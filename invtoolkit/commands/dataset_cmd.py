@@ -11,14 +11,14 @@ from invtoolkit.errors import InputError
 from invtoolkit.options import parse_options
 
 
-def parse_grid(value: str) -> tuple[int, int]:
+def parse_grid(value: str) -> tuple[int, ...]:
+    """'20x20' or '8x8x8' (the grid space's one parser) -> a shape."""
+    from invtoolkit.space import GridSpace
+
     try:
-        h, w = (int(x) for x in value.lower().split("x"))
-    except ValueError:
-        raise InputError(f"--grid '{value}': expected HxW, e.g. 20x20") from None
-    if h < 3 or w < 3:
-        raise InputError(f"--grid '{value}': grids must be at least 3x3")
-    return h, w
+        return GridSpace.parse(value).shape
+    except InputError as err:
+        raise InputError(f"--grid '{value}': {err}") from None
 
 
 @click.group("dataset")
@@ -33,7 +33,7 @@ def dataset_group():
 @click.option("--sampler-param", "sampler_params", multiple=True, metavar="KEY=VALUE",
               help='Sampler option (JSON values), e.g. porosity=[0.2,0.8] or weights=\'{"slit":0.5}\'. Repeatable.')
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
-@click.option("--grid", default="20x20", show_default=True, help="Grid size HxW.")
+@click.option("--grid", "--grid-size", "grid", default="20x20", show_default=True, help="Grid size HxW or DxHxW.")
 @click.option("--simulator", default=DEFAULT_SIMULATOR, show_default=True, help="Simulator plugin that labels grids.")
 @click.option("--normalization", type=click.Choice(["pore", "site"]), default="pore", show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
@@ -68,8 +68,8 @@ def generate_command(output, n, sampler, sampler_params, seed, grid, simulator, 
         simulator=simulator, simulator_options=options, chunk_size=chunk_size, unique=not allow_duplicates,
         workers=workers, scheduler=scheduler, progress=progress, log=lambda m: click.echo(m, err=True),
     )
-    h, w = ds.shape
-    click.echo(f"{output}: {len(ds)} grids {h}x{w}, {len(ds.pressures)} points per isotherm", err=True)
+    size = "x".join(map(str, ds.shape))
+    click.echo(f"{output}: {len(ds)} grids {size}, {len(ds.pressures)} points per isotherm", err=True)
 
 
 @dataset_group.command("info")

@@ -6,6 +6,7 @@ import click
 
 from invtoolkit import registry
 from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.errors import InputError
 from invtoolkit.io import read_grids, write_curves
 from invtoolkit.options import declared_options, parse_options
 
@@ -22,11 +23,14 @@ from invtoolkit.options import declared_options, parse_options
               help="float32: fast (error <= 1e-5); float64: exact mode (<= 1e-6).")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+@click.option("--boundary", type=click.Choice(["periodic", "reservoir"]), default=None,
+              help="periodic (default) or reservoir: axis 0 open to bulk-fluid layers.")
+@click.option("--reservoir", type=click.IntRange(min=1), default=None, help="Reservoir layers (default 4).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Simulator parameter, e.g. T=298, TC=647, y=1.5, steps=40. Repeatable.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def simulate_command(grids, output, simulator, normalization, adsorption_only, precision, device, threads,
-                     params, progress):
+                     boundary, reservoir, params, progress):
     """Simulate the sorption isotherms of GRIDS.
 
     GRIDS is a .npy array of shape (H,W) or (N,H,W) with 0 = wall and 1 = pore, or a
@@ -43,11 +47,16 @@ def simulate_command(grids, output, simulator, normalization, adsorption_only, p
     accepted = {o.name for o in declared_options(registry.registry().entry("simulator", simulator).factory)}
     options.update({k: v for k, v in (("precision", precision), ("device", device), ("threads", threads))
                     if k in accepted})
+    for key, value in (("boundary", boundary), ("reservoir", reservoir)):  # only when given
+        if value is not None:
+            if key not in accepted:
+                raise InputError(f"--{key}: simulator '{simulator}' has no {key} option")
+            options[key] = value
     sim = registry.create("simulator", simulator, **options)
     arr = read_grids(grids)
     curves = sim.simulate(arr, progress=progress and len(arr) >= 2000)
     write_curves(output, curves, sim.pressures)
-    click.echo(f"{len(arr)} grid(s) {arr.shape[1]}x{arr.shape[2]} -> {output} ({curves.shape[1]} points)", err=True)
+    click.echo(f"{len(arr)} grid(s) {'x'.join(map(str, arr.shape[1:]))} -> {output} ({curves.shape[1]} points)", err=True)
 
 
 def register(cli):

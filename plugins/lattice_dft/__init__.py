@@ -42,6 +42,8 @@ class LatticeDFT(Simulator):
         chunk: int = 20_000,
         tol: float | None = None,
         path: PressurePath | None = None,
+        boundary: str = "periodic",
+        reservoir: int = 4,
     ):
         if normalization not in ("pore", "site"):
             raise InputError(f"normalization must be 'pore' or 'site', got '{normalization}'")
@@ -62,6 +64,11 @@ class LatticeDFT(Simulator):
         self.threads = threads
         self.chunk = int(chunk)
         self.tol = tol
+        if boundary not in ("periodic", "reservoir"):
+            raise InputError(f"boundary must be 'periodic' or 'reservoir', got '{boundary}'")
+        if int(reservoir) < 1:
+            raise InputError(f"reservoir must be >= 1 layer, got {reservoir}")
+        self.boundary, self.reservoir = boundary, int(reservoir)  # reservoir: bulk layers beyond axis 0
 
     # -- physics constants ---------------------------------------------------------
     @property
@@ -90,6 +97,8 @@ class LatticeDFT(Simulator):
             "y": self.y,
             "steps": self.schedule.steps,  # None on a measured (non-uniform) path
             "normalization": self.normalization,
+            # only when open, so periodic params (stores, models) stay as they were
+            **({"boundary": self.boundary, "reservoir": self.reservoir} if self.boundary != "periodic" else {}),
         }
 
     def with_options(self, **options) -> "LatticeDFT":
@@ -98,6 +107,7 @@ class LatticeDFT(Simulator):
             adsorption_only=self.schedule.adsorption_only, precision=self.precision, solver=self.solver,
             device=self.device, threads=self.threads, chunk=self.chunk, tol=self.tol,
             path=None if isinstance(self.schedule, PressureSchedule) else self.schedule,
+            boundary=self.boundary, reservoir=self.reservoir,
         )
         kwargs.update(options)
         return LatticeDFT(**kwargs)
@@ -130,11 +140,8 @@ class LatticeDFT(Simulator):
         if n == 0:
             return out
         solve, w_ff = self._solver(), self.w_ff
-        if grids.ndim == 4:  # rank 3 (N, D, H, W): the dft3d solvers, c = 2 * rank = 6
-            from invtoolkit_plugins.dft3d import numba3d, reference
-
-            solve = reference.solve if self.solver == "reference" else numba3d.solve
-            w_ff = -2.0 * self.mu_sat / 6.0
+        if grids.ndim == 4 or self.boundary == "reservoir":  # rank 3 or open: dft3d solvers
+            solve, w_ff = self._dft3d_solver(), -2.0 * self.mu_sat / (2 * (grids.ndim - 1))  # c = 2 rank
         mus = self.chemical_potentials()
         denominators = self._denominators(grids)
         with progress_bar(total=n, desc="lattice-dft", unit="grid", enabled=progress) as bar:
@@ -144,6 +151,18 @@ class LatticeDFT(Simulator):
                 out[start:stop] = sums / denominators[start:stop, None]
                 bar.update(stop - start)
         return np.clip(out, 0.0, 1.0)
+
+    def _dft3d_solver(self):
+        """The dft3d solver (rank 3, or a reservoir boundary of rank 2 or 3)."""
+        from functools import partial
+
+        from invtoolkit_plugins.dft3d import numba3d, reference
+        from invtoolkit_plugins.dft3d.boundary import Boundary
+
+        bnd = Boundary("reservoir", self.reservoir) if self.boundary == "reservoir" else Boundary()
+        if self.solver == "reference":
+            return partial(reference.solve, boundary=bnd)
+        return partial(numba3d.solve, threads=self.threads, boundary=bnd)
 
     def _denominators(self, grids: np.ndarray) -> np.ndarray:
         if self.normalization == "site":
