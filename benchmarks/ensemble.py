@@ -66,7 +66,7 @@ def make_targets(n: int):
 
 def run_target(i: int, values: np.ndarray, time_limit: float, path: Path, keep: int) -> None:
     from invtoolkit.chain import Chain
-    from invtoolkit.commands.invert_cmd import DEFAULT_CHAIN
+    from invtoolkit.defaults import DEFAULT_CHAIN
     from invtoolkit.population import Population
     from invtoolkit.pressure import PressureSchedule
     from invtoolkit.problem import Target

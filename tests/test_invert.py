@@ -11,7 +11,7 @@ import pytest
 
 from invtoolkit import plugins
 from invtoolkit.cli import main
-from invtoolkit.commands.invert_cmd import DEFAULT_CHAIN
+from invtoolkit.defaults import DEFAULT_CHAIN
 from invtoolkit.errors import InputError
 from invtoolkit.targets import read_target, readers
 

@@ -1,0 +1,179 @@
+"""One target file -> an output directory of grids, report and pictures.
+
+The library side of ``invtoolkit invert``: the command parses options into
+:class:`InvertSettings` and calls :func:`invert_file` (one target) or hands it to
+:mod:`invtoolkit.batch` (many). Model isotherms are matched by the chain; measured
+files also fit the wall affinity y and the capacity (:mod:`invtoolkit.fit`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from invtoolkit import report as rep
+from invtoolkit.defaults import DEFAULT_CHAIN
+from invtoolkit.errors import InputError
+
+# Measured isotherms: the learned stages were trained for water at 298 K, y = 1.5 on the
+# 41/81-point axis, so a measured file (any fluid, T, y, pressures) is searched by DFT alone.
+MEASURED_CHAIN = "ga | steepest"
+MEASURED_TIME_LIMIT = 40.0  # s of search (the y scan included); start-up and output add < 15 s
+MODEL_TIME_LIMIT = 20.0
+MEASURED_NOTE = ("DFT-only chain: the learned stages (deconv, cnn) were trained for water at 298 K, y = 1.5 "
+                 "on the 41/81-point axis, not for this fluid, T, y and these pressures")
+
+
+@dataclass(frozen=True)
+class InvertSettings:
+    """Everything ``invert`` needs besides the target file, the output and the seed."""
+
+    chain: str | None = None  # None: the default for the kind of target
+    time_limit: float | None = None  # None: the default for the kind of target
+    normalization: str = "pore"
+    keep: int = 8
+    grid_size: str = "20"
+    steps: int = 40
+    progress: bool = True
+    p0: float | None = None
+    tc: float | None = None
+    y: float | None = None
+    y_range: tuple[float, float] | None = None
+    capacity: float | None = None
+    log_pressure: bool = False
+    ensemble_tolerance: float | None = None
+
+    def check(self) -> "InvertSettings":
+        """One-line errors for values no target can use."""
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise InputError(f"--time-limit must be > 0, got {self.time_limit:g}")
+        if self.keep < 1:
+            raise InputError(f"--keep must be >= 1, got {self.keep}")
+        if self.ensemble_tolerance is not None and not self.ensemble_tolerance >= 0:
+            raise InputError(f"--ensemble must be >= 0, got {self.ensemble_tolerance:g}")
+        if self.steps < 1:
+            raise InputError(f"--steps must be >= 1, got {self.steps}")
+        self.space()
+        if self.chain is not None:
+            _chain(self.chain)
+        return self
+
+    def space(self):
+        from invtoolkit.space import GridSpace
+
+        try:
+            return GridSpace.parse(self.grid_size)
+        except InputError as exc:
+            raise InputError(f"--grid-size: {exc}") from None
+
+
+def _chain(text: str):
+    from invtoolkit.chain import Chain
+
+    chain = Chain.parse(text)
+    chain.validate()
+    return chain
+
+
+def _quiet(_line: str, err: bool = False) -> None:
+    pass
+
+
+def invert_file(target_file, out, settings: InvertSettings, seed: int = 0,
+                echo: Callable[..., None] = _quiet) -> dict:
+    """Invert one target file into ``out``; returns the report (also written, last, as report.json)."""
+    from invtoolkit.measured import MeasuredIsotherm
+    from invtoolkit.targets import read_target
+
+    s = settings
+    target = read_target(target_file, steps=s.steps, normalization=s.normalization, tc=s.tc, p0=s.p0)
+    measured = isinstance(target, MeasuredIsotherm)
+    if not measured and any(v is not None for v in (s.y, s.y_range, s.capacity)):
+        raise InputError("--y, --y-range and --capacity apply to measured files (AIF, pyGAPS), not to model targets")
+    chain = _chain(s.chain or (MEASURED_CHAIN if measured else DEFAULT_CHAIN))
+    time_limit = s.time_limit or (MEASURED_TIME_LIMIT if measured else MODEL_TIME_LIMIT)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").unlink(missing_ok=True)  # complete again only when this run has finished
+    run = _invert_measured if measured else _invert_model
+    return run(target, chain, out, target_file=target_file, time_limit=time_limit, seed=seed, settings=s, echo=echo)
+
+
+def batch_invert(target_file, out, seed: int, *, settings: InvertSettings) -> None:
+    """The batch worker's call: quiet, no progress bar (picklable with functools.partial)."""
+    from dataclasses import replace
+
+    invert_file(target_file, out, replace(settings, progress=False), seed)
+
+
+def stage_logger(echo: Callable[..., None]) -> Callable:
+    def log(stage):
+        note = f"; {stage.note}" if stage.note else ""
+        echo(f"  {stage.stage}: {stage.evaluations} evaluations, {stage.seconds:.1f} s, "
+             f"best {stage.best_error:.5f} ({stage.evaluator}){note}", err=True)
+    return log
+
+
+def _invert_model(target, chain, out: Path, *, target_file, time_limit, seed, settings, echo) -> dict:
+    """A model isotherm: the chain, the ensemble of near-equal solutions, the outputs."""
+    from invtoolkit.ensemble import ENSEMBLE_KEEP, ensemble_result, summary_text
+    from invtoolkit.ensemble_plots import plot_clusters, plot_width_distribution
+    from invtoolkit.formats import write_result_aif
+    from invtoolkit.population import Population
+
+    keep = settings.keep
+    # Verify more candidates than best.npy keeps: the ensemble is drawn from them.
+    result = chain.run(target, time_limit=time_limit, seed=seed, keep=max(keep, ENSEMBLE_KEEP),
+                       progress=settings.progress, population=Population.empty(settings.space()),
+                       log=stage_logger(echo))
+    if not len(result.population):
+        raise InputError("no grid was evaluated within the time limit; raise --time-limit")
+    result, ensemble, summary = ensemble_result(result, settings.ensemble_tolerance, keep)
+    np.save(out / "best.npy", result.population.grids)  # the best grid, then one per other family
+    np.save(out / "ensemble.npy", ensemble.grids)
+    write_result_aif(out / "best.aif", result, chain=str(chain))
+    report = rep.build_report(result, target_file=target_file, chain=str(chain), seed=seed, time_limit=time_limit,
+                              extra={"ensemble": summary})
+    rep.plot_isotherms(out / "isotherms.png", result)
+    rep.plot_grids(out / "grids.png", result)
+    plot_width_distribution(out / "psd.png", summary, report["grids"][0]["descriptors"])
+    plot_clusters(out / "clusters.png", result, summary)
+    rep.write_json(out / "report.json", report)  # last: its presence marks a complete result
+    for line in rep.summary_lines(report) + [summary_text(summary)]:
+        echo(line)
+    echo(f"wrote {out}/best.npy, ensemble.npy, best.aif, report.json, isotherms.png, grids.png, psd.png, "
+         "clusters.png")
+    return report
+
+
+def _invert_measured(measured, chain, out: Path, *, target_file, time_limit, seed, settings, echo) -> dict:
+    """A measured isotherm: structure, y and capacity fitted together, outputs in the file's units."""
+    from invtoolkit.fit import Y_RANGE, MeasuredObjective, fit_measured
+    from invtoolkit.formats import write_result_aif
+    from invtoolkit.population import Population
+
+    s = settings
+    for note in measured.notes:
+        echo(f"  note: {note}", err=True)
+    result, fit = fit_measured(measured, chain, time_limit=time_limit, seed=seed, y=s.y,
+                               y_range=tuple(s.y_range) if s.y_range else Y_RANGE, capacity=s.capacity,
+                               keep=s.keep, population=Population.empty(s.space()), progress=s.progress,
+                               log=lambda line: echo(f"  {line}", err=True))
+    note = MEASURED_NOTE if s.chain is None else None
+    np.save(out / "best.npy", result.population.grids)
+    write_result_aif(out / "best.aif", result, chain=str(chain), fit=fit)
+    objective = MeasuredObjective(measured, s.capacity)
+    report = rep.build_measured_report(result, fit, objective, target_file=target_file, chain=str(chain), seed=seed,
+                                       time_limit=time_limit, note=note)
+    rep.plot_measured(out / "isotherms.png", result, fit, log_pressure=s.log_pressure)
+    rep.plot_grids(out / "grids.png", result)
+    rep.write_json(out / "report.json", report)  # last: its presence marks a complete result
+    for line in rep.fit_summary_lines(report) + rep.summary_lines(report):
+        echo(line)
+    echo(f"wrote {out}/best.npy, best.aif, report.json, isotherms.png, grids.png")
+    return report
