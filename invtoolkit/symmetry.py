@@ -195,32 +195,65 @@ def _source_index(h: int, w: int) -> np.ndarray:
     return np.ascontiguousarray(np.stack([point_transform(flat, d) for d in range(point_group_size((h, w)))]))
 
 
+@njit(cache=True)
+def _canonical_3d_cells(images, d, h, w, out):
+    # images (G, D*H*W) uint8: the point-group images of one grid, flat. out (D*H*W,):
+    # the smallest flat image over all G*D*H*W transforms (image g rolled by a shift).
+    # Candidates (g, shift) are pruned cell by cell: only those giving the smallest
+    # value at every cell so far survive, so the cost is about one pass over the cells
+    # once the first few cells have decided (symmetric grids keep a few more).
+    g = images.shape[0]
+    cells = d * h * w
+    hw = h * w
+    cand = np.empty(g * cells, np.int32)  # g * cells + shift (flat)
+    vals = np.empty(g * cells, np.uint8)
+    for i in range(g * cells):
+        cand[i] = i
+    nc = g * cells
+    for k in range(cells):
+        z, y, x = k // hw, (k // w) % h, k % w
+        low = np.uint8(1)
+        for i in range(nc):
+            gi, sh = cand[i] // cells, cand[i] % cells
+            src = ((z - sh // hw) % d) * hw + ((y - (sh // w) % h) % h) * w + (x - sh % w) % w
+            v = images[gi, src]
+            vals[i] = v
+            if v < low:
+                low = v
+        out[k] = low
+        kept = 0
+        for i in range(nc):
+            if vals[i] == low:
+                cand[kept] = cand[i]
+                kept += 1
+        nc = kept
+
+
+@njit(parallel=True, cache=True)
+def _canonical_3d_batch(images, d, h, w, out):
+    # images (N, G, cells) uint8, out (N, cells) uint8: one grid per parallel task.
+    for n in prange(images.shape[0]):
+        _canonical_3d_cells(images[n], d, h, w, out[n])
+
+
 def canonical_3d(grid: np.ndarray) -> np.ndarray:
     """Canonical form of one (D,H,W) grid: the lexicographically smallest flat image of
-    all 48*D*H*W (for a cube) torus transforms. Candidates are pruned cell by cell, so
-    the cost is about one pass over the cells once the first few cells have decided."""
+    all 48*D*H*W (for a cube) torus transforms (a numba kernel prunes the candidates
+    cell by cell)."""
     grid = np.asarray(grid, np.uint8)
-    shape = np.array(grid.shape)
-    cells = grid.size
-    group = point_group_size(grid.shape)
-    images = np.stack([point_transform_3d(grid, d).reshape(-1) for d in range(group)])
-    coords = np.indices(grid.shape).reshape(3, -1).T  # (cells, 3): position of output cell k
-    cand_d = np.repeat(np.arange(group), cells)
-    shift = np.tile(coords, (group, 1))
-    strides = np.array([grid.shape[1] * grid.shape[2], grid.shape[2], 1])
-    out = np.empty(cells, np.uint8)
-    for k in range(cells):
-        src = ((coords[k][None] - shift) % shape) @ strides
-        values = images[cand_d, src]
-        low = values.min()
-        out[k] = low
-        keep = values == low
-        cand_d, shift = cand_d[keep], shift[keep]
-        if len(cand_d) == 1:  # one transform left: read the rest of it
-            rest = ((coords[k + 1:] - shift[0]) % shape) @ strides
-            out[k + 1:] = images[cand_d[0], rest]
-            break
-    return out.reshape(grid.shape)
+    return _canonical_3d_many(grid[None])[0]
+
+
+def _canonical_3d_many(grids: np.ndarray) -> np.ndarray:
+    """Canonical forms of a batch (N,D,H,W) of 3-D grids, in parallel."""
+    grids = np.ascontiguousarray(grids, dtype=np.uint8)
+    n, shape = len(grids), grids.shape[1:]
+    group = point_group_size(shape)
+    images = np.stack([point_transform_3d(grids, k).reshape(n, -1) for k in range(group)], axis=1)
+    out = np.empty((n, int(np.prod(shape))), np.uint8)
+    if n:
+        _canonical_3d_batch(np.ascontiguousarray(images), *shape, out)
+    return out.reshape(grids.shape)
 
 
 def canonical_keys(grids: np.ndarray) -> np.ndarray:
@@ -257,7 +290,7 @@ def canonical(grids: np.ndarray) -> np.ndarray:
     of rank 2 in, one out; a single 3-D grid must come as a batch of one)."""
     a = np.asarray(grids)
     if a.ndim == 4:
-        return np.stack([canonical_3d(g) for g in a]) if len(a) else a.astype(np.uint8)
+        return _canonical_3d_many(a)
     keys = canonical_keys(a)
     out = _words_to_grids(keys, a.shape[-1])
     return out[0] if a.ndim == 2 else out

@@ -1,15 +1,18 @@
 """Sampler plugins: random periodic grids for datasets and starting populations.
 
 Every sampler is vectorised over grids (no Python loop per grid) and returns uint8
-(n, *space.shape), 1 = pore, with at least one pore cell per grid. ``random`` takes
-any grid space (2-D or 3-D); the structured ones are 2-D only and say so. Built-ins:
+(n, *space.shape), 1 = pore, with at least one pore cell per grid, for grid spaces of
+rank 2 (H, W) and rank 3 (D, H, W). The 2-D draws are the original ones (the same seed
+gives the same 2-D grids as before 3-D existed); 3-D has its own code path. Built-ins:
 
 * ``random``      independent cells, porosity drawn per grid
 * ``correlated``  thresholded smooth periodic Gaussian random fields (FFT), many
                   correlation lengths, optionally anisotropic
 * ``slit``        one to three slit/channel pores of various widths, along rows,
-                  columns or diagonals, sometimes with rough walls
-* ``rect``        one to four rectangular pores (or, sometimes, wall blocks in a pore)
+                  columns or diagonals, sometimes with rough walls; in 3-D slabs
+                  (bands across one axis) and channels (bands across two axes)
+* ``rect``        one to four rectangular pores (or, sometimes, wall blocks in a pore);
+                  in 3-D boxes
 * ``mixed``       the default: a mixture of all of these, plus unions of two kinds
                   (pores of different sizes in one grid give multi-step isotherms)
 """
@@ -32,6 +35,36 @@ def plane(space, sampler: str) -> tuple[int, int]:
     if space.rank != 2:
         raise InputError(f"sampler '{sampler}' makes 2-D grids only, not {space} (use 'random')")
     return space.shape
+
+
+def _log_sizes(rng, length: int, size) -> np.ndarray:
+    """Sizes 1 .. length-1, log-uniform (many small features, some large ones)."""
+    return np.floor(np.exp(rng.uniform(0, np.log(length), size))).astype(np.int64).clip(1, length - 1)
+
+
+def _bands_3d(rng, n: int, shape, constrained: np.ndarray) -> np.ndarray:
+    """(n, D, H, W) bool: one periodic band of log-uniform width on each axis where
+    ``constrained[:, axis]`` (n, 3), the whole axis elsewhere: a slab (one axis), a
+    channel (two) or a box (three)."""
+    out = np.ones((n, *shape), bool)
+    for a, length in enumerate(shape):
+        width = _log_sizes(rng, length, n)
+        offset = rng.integers(0, length, n)
+        prof = (np.arange(length)[None, :] - offset[:, None]) % length < width[:, None]
+        prof |= ~constrained[:, a:a + 1]
+        out &= prof.reshape(n, *[length if b == a else 1 for b in range(3)])
+    return out
+
+
+def _features_3d(rng, n: int, shape, counts, kinds) -> np.ndarray:
+    """(n, D, H, W) uint8: the union of 1..len(counts) features per grid; ``kinds(k)``
+    gives the (n, 3) constrained axes of feature k."""
+    k = _count_per_grid(rng, n, counts)
+    grids = np.zeros((n, *shape), bool)
+    for j in range(len(counts)):
+        feature = _bands_3d(rng, n, shape, kinds(j))
+        grids |= feature & (j < k).reshape(n, 1, 1, 1)
+    return grids.astype(np.uint8)
 
 
 def _range(value, name: str, low: float, high: float) -> tuple[float, float]:
@@ -137,6 +170,8 @@ class CorrelatedSampler(Sampler):
             raise InputError(f"sampler option anisotropy: must be >= 1, got {anisotropy}")
 
     def sample(self, n, space, rng):
+        if as_space(space).rank == 3:
+            return self._sample_3d(n, as_space(space).shape, rng)
         h, w = plane(space, self.name)
         length = np.exp(rng.uniform(*np.log(self.lengths), n))
         stretch = np.exp(rng.uniform(0.0, math.log(self.anisotropy), n) * rng.choice([-0.5, 0.5], n))
@@ -160,6 +195,29 @@ class CorrelatedSampler(Sampler):
         grids = (field >= threshold).astype(np.uint8).reshape(n, h, w)
         return ensure_pore(grids, rng)
 
+    def _sample_3d(self, n, shape, rng):
+        """The 3-D field: per-axis lengths ``l * exp(u log(anisotropy))``, u in [-1/2, 1/2]."""
+        length = np.exp(rng.uniform(*np.log(self.lengths), n))
+        stretch = np.exp(rng.uniform(-0.5, 0.5, (n, 3)) * math.log(self.anisotropy))
+        lengths = length[:, None] * stretch
+        freqs = [np.fft.fftfreq(shape[0]), np.fft.fftfreq(shape[1]), np.fft.rfftfreq(shape[2])]
+        kernel = np.ones((n, shape[0], shape[1], shape[2] // 2 + 1), np.float32)
+        for a, f in enumerate(freqs):  # separable Gaussian filter
+            k = (2 * np.pi * f).reshape([-1 if b == a else 1 for b in range(3)])
+            kernel *= np.exp(-0.5 * (k[None] * lengths[:, a].reshape(n, 1, 1, 1)) ** 2).astype(np.float32)
+        # the threshold is blind to the constant mode and to scale: drop the one, fix the
+        # other, so long fields on small grids keep their shape (no ties of a flat field)
+        kernel.reshape(n, -1)[:, 0] = 0.0
+        kernel /= np.maximum(kernel.reshape(n, -1).max(1), 1e-30).reshape(n, 1, 1, 1)
+        spectrum = np.empty(kernel.shape, np.complex64)
+        spectrum.real = (rng.random(kernel.shape, dtype=np.float32) - 0.5) * kernel
+        spectrum.imag = (rng.random(kernel.shape, dtype=np.float32) - 0.5) * kernel
+        field = np.fft.irfftn(spectrum, s=shape, axes=(1, 2, 3)).reshape(n, -1)
+        cells = field.shape[1]
+        k = np.clip(np.rint((1 - rng.uniform(*self.porosity, n)) * cells).astype(np.int64), 0, cells - 1)
+        threshold = np.take_along_axis(np.sort(field, axis=1), k[:, None], axis=1)
+        return ensure_pore((field >= threshold).astype(np.uint8).reshape(n, *shape), rng)
+
 
 class SlitSampler(Sampler):
     """Slit and channel pores: bands of pore cells between walls.
@@ -176,6 +234,8 @@ class SlitSampler(Sampler):
         self.rough = _fraction(rough, "rough")
 
     def sample(self, n, space, rng):
+        if as_space(space).rank == 3:
+            return self._sample_3d(n, as_space(space).shape, rng)
         h, w = plane(space, self.name)
         diag = math.gcd(h, w)  # (i + j) mod diag is periodic on the torus
         n_orient = 4 if diag >= 4 else 2
@@ -203,6 +263,17 @@ class SlitSampler(Sampler):
         grids = _roughen(grids, rng, self.rough, (0.01, 0.08))
         return ensure_pore(grids, rng)
 
+    def _sample_3d(self, n, shape, rng):
+        """Slabs (a band across one axis) or channels (bands across two, open along the
+        third), half each, the axis uniform, all features of a grid of one kind."""
+        channel = rng.random(n) < 0.5
+        axis = rng.integers(0, 3, n)
+        across = np.arange(3)[None, :] == axis[:, None]
+        kinds = np.where(channel[:, None], ~across, across)
+        grids = _features_3d(rng, n, shape, self.counts, lambda j: kinds)
+        grids = _roughen(grids, rng, self.rough, (0.01, 0.08))
+        return ensure_pore(grids, rng)
+
 
 class RectSampler(Sampler):
     """One to four rectangular pores of sizes 1 .. L-1 per side, placed periodically.
@@ -217,6 +288,8 @@ class RectSampler(Sampler):
         self.inverted = _fraction(inverted, "inverted")
 
     def sample(self, n, space, rng):
+        if as_space(space).rank == 3:
+            return self._sample_3d(n, as_space(space).shape, rng)
         h, w = plane(space, self.name)
         kmax = len(self.counts)
         k = _count_per_grid(rng, n, self.counts)
@@ -232,6 +305,13 @@ class RectSampler(Sampler):
         grids = rects.any(1).astype(np.uint8)
         flip = rng.random(n) < self.inverted
         grids[flip] ^= 1
+        return ensure_pore(grids, rng)
+
+    def _sample_3d(self, n, shape, rng):
+        """Boxes of sides 1 .. L-1 (log-uniform) per axis; inverted: pillars in a pore."""
+        every_axis = np.ones((n, 3), bool)
+        grids = _features_3d(rng, n, shape, self.counts, lambda j: every_axis)
+        grids[rng.random(n) < self.inverted] ^= 1
         return ensure_pore(grids, rng)
 
 
@@ -289,7 +369,7 @@ class MixedSampler(Sampler):
         self.weights = raw / raw.sum()
 
     def sample(self, n, space, rng):
-        shape = plane(space, self.name)
+        shape = as_space(space).shape
         which = rng.choice(len(self.samplers), size=n, p=self.weights)
         grids = np.empty((n, *shape), np.uint8)
         for c, sampler in enumerate(self.samplers):

@@ -66,8 +66,8 @@ def sampled_grids(n: int, space, rng: np.random.Generator, porosity=None, sample
         return space.empty()
     if sampler in (None, "cells"):
         return random_grids(n, space, rng, porosity=porosity)
-    if sampler not in plugins.registry().names("sampler") or (sampler == "mixed" and space.rank != 2):
-        if sampler == "mixed":  # the default, without the samplers plugin or beyond its 2-D grids
+    if sampler not in plugins.registry().names("sampler"):
+        if sampler == "mixed":  # the default, without the samplers plugin (it makes 2-D and 3-D grids)
             return random_grids(n, space, rng, porosity=porosity)
         known = ", ".join(plugins.registry().names("sampler"))
         raise InputError(f"unknown sampler '{sampler}' (available: cells, {known})")
