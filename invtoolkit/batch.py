@@ -109,10 +109,17 @@ def run_local(jobs: list[BatchJob], invert: Callable, workers: int, on_done: Cal
         for job in jobs:
             on_done(run_job(job, invert))
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    try:
         futures = [pool.submit(run_job, job, invert) for job in jobs]
         for future in as_completed(futures):
             on_done(future.result())
+    except BaseException:
+        # Interrupted (Ctrl-C, a worker's KeyboardInterrupt): drop the queued targets at once;
+        # a plain shutdown would run every one of them before the interrupt took effect.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def run_dask(jobs: list[BatchJob], invert: Callable, scheduler, on_done: Callable) -> None:

@@ -132,3 +132,25 @@ def test_invert_cli_on_a_directory_resumes_and_summarises(tmp_path):
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0 and "3 targets already complete" in again.output
     assert (tmp_path / "out" / "summary.csv").read_text().strip().splitlines() == lines
+
+
+def interrupted_invert(path: Path, out: Path, seed: int) -> None:
+    """Like fake_invert, slower, and target t00 is interrupted (as Ctrl-C does to a worker)."""
+    import time
+
+    if path.stem == "t00":
+        raise KeyboardInterrupt
+    time.sleep(0.3)
+    fake_invert(path, out, seed)
+
+
+def test_interrupt_drops_queued_targets_and_resume_finishes(tmp_path):
+    make_targets(tmp_path / "t", [f"t{i:02d}" for i in range(16)])
+    jobs = batch.plan_jobs(batch.expand_targets(str(tmp_path / "t")), tmp_path / "out", 0)
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch(jobs, interrupted_invert, workers=2, progress=False)
+    done = sum(batch.is_complete(job) for job in jobs)
+    assert done < 8  # the queue was dropped, not run to the end (15 x 0.3 s on 2 workers)
+    counts = batch.run_batch(jobs, fake_invert, workers=1, progress=False)
+    assert counts["skipped"] == done and counts["ok"] == 16 - done
+    assert [r["status"] for r in summary_rows(jobs)] == ["ok"] * 16
