@@ -1,8 +1,11 @@
-"""Starting grids: the incoming population topped up with sampled grids.
+"""Starting grids: the incoming population, the best structured seeds, sampled grids.
 
-The sampler (default ``mixed``: slits, blobs, random cells...) is any registered
-sampler plugin; a site-normalised target implies a porosity, and the sampled grids
-follow it.
+Structured seeds (:mod:`invtoolkit.search.structures`: slits of every width, squares
+of every size, rectangles, pairs) are scored once through the stage's evaluator when
+the caller passes it, and the best of them join the start: random starts rarely
+assemble a large contiguous pore. The sampler (default ``mixed``: slits, blobs,
+random cells...) is any registered sampler plugin; a site-normalised target implies a
+porosity, and the sampled grids follow it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ from invtoolkit import plugins
 from invtoolkit.errors import InputError
 from invtoolkit.population import Population
 from invtoolkit.space import GridSpace, as_space
+from invtoolkit.search.structures import structured_grids
+
+SEED_SHARE = 0.5  # at most this share of a start are structured seeds (the rest: incoming, sampled)
+SEED_BUDGET_SHARE = 0.5  # seeds are scored only if they take at most this share of the evaluations left
+SEED_CHUNK = 64  # seeds are scored in chunks, each only while the time left allows twice its cost
 
 
 def search_space(problem, population: Population | None = None) -> GridSpace:
@@ -84,10 +92,46 @@ def sampled_grids(n: int, space, rng: np.random.Generator, porosity=None, sample
     return pool[np.array(chosen)]
 
 
+def _time_for(evaluator, n: int) -> bool:
+    """True if ``n`` evaluations take at most half the time left (measured rate; the
+    first chunk is always allowed, it is what measures the rate)."""
+    left = evaluator.time_left()
+    if left <= 0:
+        return False
+    if left == float("inf") or evaluator.evaluations == 0:
+        return True
+    return 2 * n * evaluator.seconds / evaluator.evaluations <= left
+
+
+def scored_seeds(evaluator, space) -> Population:
+    """The structured seeds of ``space`` scored through ``evaluator`` (counted, cached,
+    archived), best first; a prefix of them when time runs short, none when they would
+    take more than half of an evaluation budget."""
+    grids = structured_grids(space.shape)
+    if len(grids) > SEED_BUDGET_SHARE * evaluator.budget_left():
+        return Population.empty(space)
+    done = Population.empty(space)
+    for at in range(0, len(grids), SEED_CHUNK):
+        chunk = grids[at: at + SEED_CHUNK]
+        if not _time_for(evaluator, len(chunk)):
+            break
+        done = done.concat(Population(chunk, evaluator.errors(chunk)))
+    return done.sorted()
+
+
 def starting_grids(problem, population: Population, n: int, rng: np.random.Generator,
-                   sampler: str | None = "mixed") -> np.ndarray:
-    """The ``n`` best incoming grids (distinct), topped up with sampled ones."""
+                   sampler: str | None = "mixed", evaluator=None) -> np.ndarray:
+    """The ``n`` best incoming grids (distinct), with the best structured seeds (at most
+    half of ``n``) when the stage's ``evaluator`` is given to score them, topped up with
+    sampled ones."""
     space = search_space(problem, population)
-    seeds = population.sorted().unique().grids[:n]
-    extra = sampled_grids(n - len(seeds), space, rng, porosity=porosity_guess(problem.target), sampler=sampler)
-    return np.concatenate([seeds, extra]) if len(extra) else seeds
+    incoming = population.sorted().unique()
+    if evaluator is not None and n > 0:
+        seeds = scored_seeds(evaluator, space)[: max(1, int(n * SEED_SHARE))]
+        if incoming.scored:
+            incoming = incoming.concat(seeds).sorted().unique()
+        else:
+            incoming = seeds.concat(incoming[: n - len(seeds)]).unique()
+    chosen = incoming.grids[:n]
+    extra = sampled_grids(n - len(chosen), space, rng, porosity=porosity_guess(problem.target), sampler=sampler)
+    return np.concatenate([chosen, extra]) if len(extra) else chosen

@@ -3,7 +3,9 @@
 Driven through pymoo's ask-and-tell interface, one generation per evaluator call,
 so the termination is checked between generations and every generation's offspring
 are evaluated in one batch. The first generation is the incoming population
-(best first), topped up with sampled grids.
+(best first) with the best structured seeds (slits of every width, squares, rectangles,
+pairs: scored once, at most half the population; ``structured=false`` leaves them
+out), topped up with sampled grids.
 
 ``nsga2`` objectives:
   * ``branches``: adsorption-branch MAE and desorption-branch MAE (loop targets);
@@ -50,7 +52,8 @@ class PymooSearch(Algorithm):
     name = "pymoo"
 
     def __init__(self, pop_size: int = 64, mutation: float | None = None, crossover: str = "two-point",
-                 generations: int | None = None, keep: int | None = None, sampler: str | None = "mixed"):
+                 generations: int | None = None, keep: int | None = None, sampler: str | None = "mixed",
+                 structured: bool = True):
         if int(pop_size) < 4:
             raise InputError(f"{self.name}: pop_size must be >= 4")
         if mutation is not None and not 0 < float(mutation) <= 0.5:
@@ -65,6 +68,9 @@ class PymooSearch(Algorithm):
         self.generations = None if generations is None else int(generations)
         self.keep = None if keep is None else int(keep)
         self.sampler = sampler
+        if not isinstance(structured, bool):
+            raise InputError(f"{self.name}: structured must be true or false, got '{structured}'")
+        self.structured = structured
 
     # subclasses -----------------------------------------------------------------
     def objectives(self, problem):
@@ -91,7 +97,8 @@ class PymooSearch(Algorithm):
         from pymoo.operators.crossover.ux import UniformCrossover
         from pymoo.operators.mutation.bitflip import BitflipMutation
 
-        start = starting_grids(evaluator.problem, population, self.pop_size, rng, self.sampler)
+        start = starting_grids(evaluator.problem, population, self.pop_size, rng, self.sampler,
+                               evaluator=evaluator if self.structured else None)
         self.pymoo = self.algorithm(
             pop_size=self.pop_size,
             sampling=start.reshape(self.pop_size, -1).astype(bool),
@@ -130,7 +137,8 @@ class GA(PymooSearch):
     Options: ``pop_size``, ``mutation`` (per-cell flip probability, default 1/cells),
     ``crossover`` ("two-point" or "uniform"), ``generations`` (default: until the
     deadline, or 50 without one), ``keep`` (grids returned; default all),
-    ``sampler`` filling the first generation (default "mixed"; "cells": random cells).
+    ``sampler`` filling the first generation (default "mixed"; "cells": random cells),
+    ``structured`` (default true: the best structured seeds join the first generation).
     """
 
     name = "ga"
