@@ -170,10 +170,12 @@ def completed(out: Path) -> int:
 def interrupted_run(cmd: list[str], out: Path, stop_after: int) -> dict:
     """Start the batch in its own process group; SIGINT the group once ``stop_after`` targets are done."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A shell's background job inherits SIGINT ignored, and Python keeps it so: restore the default.
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while proc.poll() is None and completed(out) < stop_after:
         time.sleep(0.2)
-    done = completed(out)
+    done, killed_at = completed(out), time.perf_counter()
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGINT)
     try:
@@ -182,7 +184,8 @@ def interrupted_run(cmd: list[str], out: Path, stop_after: int) -> dict:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         print("  the interrupted run did not stop within 60 s: killed (SIGKILL)")
-    return {"done_at_kill": done, "returncode": proc.returncode, "seconds": time.perf_counter() - start}
+    return {"done_at_kill": done, "returncode": proc.returncode, "seconds": killed_at - start,
+            "stop_seconds": time.perf_counter() - killed_at, "done_at_exit": completed(out)}
 
 
 def leftovers(out: Path) -> dict:
@@ -213,7 +216,8 @@ def done_when(args, work: Path) -> bool:
     print("$ " + " ".join(cmd[2:]), flush=True)
     first = interrupted_run(cmd, out, stop_after=int(0.4 * n))
     print(f"  interrupted (SIGINT to the process group) after {first['seconds']:.0f} s with "
-          f"{first['done_at_kill']} targets complete, exit code {first['returncode']}; left {leftovers(out)}")
+          f"{first['done_at_kill']} targets complete; stopped {first['stop_seconds']:.0f} s later with "
+          f"{first['done_at_exit']} complete, exit code {first['returncode']}; left {leftovers(out)}")
     wall = run_timed(cmd)
     print(f"  resumed with the same arguments: {wall:.0f} s")
     resumed = check_summary(out, names, "after resume")
