@@ -118,6 +118,10 @@ def plot_grids(path, result, *, columns: int = 4) -> None:
 
     grids = result.population.grids
     errors = result.population.errors
+    if grids.ndim == 4:  # 3-D: orthogonal slices and a projection per grid
+        from invtoolkit.plots3d import plot_grids_3d
+
+        return plot_grids_3d(path, grids, errors)
     k = max(len(grids), 1)
     cols = min(columns, k)
     rows = math.ceil(k / cols)

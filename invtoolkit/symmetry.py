@@ -89,14 +89,27 @@ def point_transform(grids: np.ndarray, d: int) -> np.ndarray:
     return g
 
 
-def transform(grids: np.ndarray, d: int, dy: int = 0, dx: int = 0) -> np.ndarray:
-    """Point-group element ``d``, then a periodic shift by (dy, dx)."""
-    return np.roll(point_transform(grids, d), (dy, dx), axis=(-2, -1))
+def transform(grids: np.ndarray, d: int, *shift: int, rank: int | None = None) -> np.ndarray:
+    """Point-group element ``d``, then a periodic shift of the last ``rank`` axes.
+
+    2-D: ``transform(g, d, dy, dx)``; 3-D: ``transform(g, d, dz, dy, dx)`` (three shifts,
+    or ``rank=3``), with ``d`` as in :func:`point_transform_3d`.
+    """
+    if rank is None:
+        rank = 3 if len(shift) == 3 else 2
+    if len(shift) > rank:
+        raise ValueError(f"{len(shift)} shifts for a rank-{rank} transform")
+    shift = tuple(int(v) for v in shift) + (0,) * (rank - len(shift))
+    axes = tuple(range(-rank, 0))
+    moved = point_transform_3d(grids, d) if rank == 3 else point_transform(grids, d)
+    return np.roll(moved, shift, axis=axes)
 
 
 def all_transforms(grid: np.ndarray) -> np.ndarray:
-    """All 8*H*W (or 4*H*W) transforms of one (H,W) grid, with repeats: (G*H*W, H, W)."""
+    """All G*cells transforms of one (H,W) or (D,H,W) grid, with repeats: (G*cells, *shape)."""
     grid = np.asarray(grid)
+    if grid.ndim == 3:
+        return _all_transforms_3d(grid)
     h, w = grid.shape
     out = []
     for d in range(point_group_size(grid.shape)):
@@ -104,6 +117,14 @@ def all_transforms(grid: np.ndarray) -> np.ndarray:
         for dy in range(h):
             for dx in range(w):
                 out.append(np.roll(base, (dy, dx), axis=(0, 1)))
+    return np.stack(out)
+
+
+def _all_transforms_3d(grid: np.ndarray) -> np.ndarray:
+    out = []
+    for d in range(point_group_size(grid.shape)):
+        base = point_transform_3d(grid, d)
+        out.extend(np.roll(base, tuple(s), (0, 1, 2)) for s in np.ndindex(*grid.shape))
     return np.stack(out)
 
 
@@ -196,35 +217,124 @@ def _source_index(h: int, w: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def _distinct_images(images):
+    # indices of the point images that differ from every earlier one (a symmetric grid
+    # has repeated images; one of each is enough)
+    g, cells = images.shape
+    keep = np.empty(g, np.int64)
+    nk = 0
+    for i in range(g):
+        new = True
+        for j in range(nk):
+            same = True
+            for c in range(cells):
+                if images[i, c] != images[keep[j], c]:
+                    same = False
+                    break
+            if same:
+                new = False
+                break
+        if new:
+            keep[nk] = i
+            nk += 1
+    return keep[:nk]
+
+
+@njit(cache=True)
+def _invariant_under(image, d, h, w, tz, ty, tx):
+    # image == image rolled by (tz, ty, tx)? (nested loops: no division in the loop)
+    for z in range(d):
+        zz = z + tz - d if z + tz >= d else z + tz
+        for y in range(h):
+            yy = y + ty - h if y + ty >= h else y + ty
+            row, row2 = (z * h + y) * w, (zz * h + yy) * w
+            for x in range(w):
+                xx = x + tx - w if x + tx >= w else x + tx
+                if image[row + x] != image[row2 + xx]:
+                    return False
+    return True
+
+
+@njit(cache=True)
+def _shift_reps(image, d, h, w):
+    # one shift per coset of the image's translation stabilizer (shifts that leave the
+    # image unchanged): other shifts of the same coset give the same transform
+    cells = d * h * w
+    hw = h * w
+    stab = np.empty(cells, np.int64)
+    ns = 0
+    ones = 0
+    for c in range(cells):
+        ones += image[c]
+    rare = np.uint8(1) if 2 * ones <= cells else np.uint8(0)  # the minority value
+    c0 = 0
+    while c0 < cells - 1 and image[c0] != rare:
+        c0 += 1
+    z0, y0, x0 = c0 // hw, (c0 // w) % h, c0 % w
+    for p in range(cells):  # a symmetry moves the first rare cell onto a rare cell
+        if image[p] != rare:
+            continue
+        tz, ty, tx = (p // hw - z0) % d, ((p // w) % h - y0) % h, (p % w - x0) % w
+        if _invariant_under(image, d, h, w, tz, ty, tx):
+            stab[ns] = (tz * h + ty) * w + tx
+            ns += 1
+    seen = np.zeros(cells, np.bool_)
+    reps = np.empty(cells, np.int64)
+    nr = 0
+    for s in range(cells):
+        if seen[s]:
+            continue
+        reps[nr] = s
+        nr += 1
+        sz, sy, sx = s // hw, (s // w) % h, s % w
+        for k in range(ns):
+            t = stab[k]
+            seen[((sz + t // hw) % d) * hw + ((sy + (t // w) % h) % h) * w + (sx + t % w) % w] = True
+    return reps[:nr]
+
+
+@njit(cache=True)
 def _canonical_3d_cells(images, d, h, w, out):
     # images (G, D*H*W) uint8: the point-group images of one grid, flat. out (D*H*W,):
     # the smallest flat image over all G*D*H*W transforms (image g rolled by a shift).
-    # Candidates (g, shift) are pruned cell by cell: only those giving the smallest
-    # value at every cell so far survive, so the cost is about one pass over the cells
-    # once the first few cells have decided (symmetric grids keep a few more).
-    g = images.shape[0]
+    # Candidates (image, shift), one per distinct transform of a symmetric grid, are
+    # pruned cell by cell: only those giving the smallest value at every cell so far
+    # survive, so the cost is about one pass over the cells once a few cells decided.
     cells = d * h * w
     hw = h * w
-    cand = np.empty(g * cells, np.int32)  # g * cells + shift (flat)
-    vals = np.empty(g * cells, np.uint8)
-    for i in range(g * cells):
-        cand[i] = i
-    nc = g * cells
+    distinct = _distinct_images(images)
+    total = 0
+    reps = []
+    for i in distinct:
+        r = _shift_reps(images[i], d, h, w)
+        reps.append(r)
+        total += len(r)
+    cg = np.empty(total, np.int64)
+    cz = np.empty(total, np.int64)
+    cy = np.empty(total, np.int64)
+    cx = np.empty(total, np.int64)
+    nc = 0
+    for j in range(len(distinct)):
+        for s in reps[j]:
+            cg[nc], cz[nc], cy[nc], cx[nc] = distinct[j], s // hw, (s // w) % h, s % w
+            nc += 1
+    vals = np.empty(total, np.uint8)
     for k in range(cells):
         z, y, x = k // hw, (k // w) % h, k % w
         low = np.uint8(1)
         for i in range(nc):
-            gi, sh = cand[i] // cells, cand[i] % cells
-            src = ((z - sh // hw) % d) * hw + ((y - (sh // w) % h) % h) * w + (x - sh % w) % w
-            v = images[gi, src]
+            a, b, c = z - cz[i], y - cy[i], x - cx[i]
+            a += d if a < 0 else 0
+            b += h if b < 0 else 0
+            c += w if c < 0 else 0
+            v = images[cg[i], a * hw + b * w + c]
             vals[i] = v
-            if v < low:
-                low = v
+            low = min(low, v)
         out[k] = low
         kept = 0
         for i in range(nc):
             if vals[i] == low:
-                cand[kept] = cand[i]
+                cg[kept], cz[kept], cy[kept], cx[kept] = cg[i], cz[i], cy[i], cx[i]
                 kept += 1
         nc = kept
 
@@ -339,14 +449,18 @@ def distinct_up_to_symmetry(grids: np.ndarray) -> int:
 # ---------------------------------------------------------------------- torch augmentation
 
 
-def augment_torch(x, generator=None, *, per_sample: bool = True):
+def augment_torch(x, generator=None, *, per_sample: bool = True, rank: int = 2):
     """Random torus symmetry of a torch batch (N,H,W) or (N,C,H,W); isotherms are invariant.
 
-    ``per_sample``: an independent roll and point-group element per sample (default);
-    otherwise one transform for the whole batch (cheaper). ``generator``: torch.Generator.
+    ``rank=3``: a batch (N,D,H,W) or (N,C,D,H,W) of 3-D grids (48 point operations of a
+    cube x translations). ``per_sample``: an independent roll and point-group element per
+    sample (default); otherwise one transform for the whole batch (cheaper).
+    ``generator``: torch.Generator.
     """
     import torch
 
+    if rank == 3:
+        return _augment_torch_3d(x, generator, per_sample)
     h, w = x.shape[-2], x.shape[-1]
     n = x.shape[0]
     group = point_group_size(x.shape)
@@ -382,3 +496,43 @@ def _point_torch(x, d: int):
         return torch.rot90(x, d % 4, dims=(-2, -1))
     dims = [dim for bit, dim in ((1, -2), (2, -1)) if d & bit]
     return torch.flip(x, dims=dims) if dims else x
+
+
+def _point_torch_3d(x, d: int):
+    """torch version of :func:`point_transform_3d` on the last three axes."""
+    import torch
+
+    perm = _axis_permutations(tuple(x.shape[-3:]))[d // 8]
+    lead = x.dim() - 3
+    x = x.permute(*range(lead), *(lead + p for p in perm))
+    dims = [lead + bit for bit in range(3) if d & (1 << bit)]
+    return torch.flip(x, dims=dims) if dims else x
+
+
+def _augment_torch_3d(x, generator, per_sample: bool):
+    import torch
+
+    shape = tuple(x.shape[-3:])
+    group = point_group_size(shape)
+    n, dev = x.shape[0], x.device
+
+    def randint(high, size):
+        return torch.randint(0, high, size, generator=generator, device="cpu").to(dev)
+
+    if not per_sample:
+        d = int(randint(group, (1,)))
+        shifts = tuple(int(randint(k, (1,))) for k in shape)
+        return torch.roll(_point_torch_3d(x, d), shifts=shifts, dims=(-3, -2, -1))
+    ds = randint(group, (n,))
+    out = torch.empty_like(x)
+    for d in range(group):
+        idx = torch.nonzero(ds == d).flatten()
+        if len(idx):
+            out[idx] = _point_torch_3d(x[idx], d)
+    for axis, size in zip((-3, -2, -1), shape):  # an independent roll per sample and axis
+        shift = randint(size, (n,))
+        index = (torch.arange(size, device=dev)[None, :] - shift[:, None]) % size
+        view = [n] + [1] * (x.dim() - 1)
+        view[axis] = size
+        out = torch.gather(out, axis, index.view(*view).expand(*x.shape))
+    return out
