@@ -4,7 +4,7 @@ Driven through pymoo's ask-and-tell interface, one generation per evaluator call
 so the termination is checked between generations and every generation's offspring
 are evaluated in one batch. The first generation is the incoming population
 (best first) with the best structured seeds (slits of every width, squares, rectangles,
-pairs: scored once, at most half the population; ``structured=false`` leaves them
+pairs: scored once, at most an eighth of the population; ``structured=false`` leaves them
 out), topped up with sampled grids.
 
 ``nsga2`` objectives:
