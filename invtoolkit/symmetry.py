@@ -217,21 +217,41 @@ def _source_index(h: int, w: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def _distinct_images(images):
-    # indices of the point images that differ from every earlier one (a symmetric grid
-    # has repeated images; one of each is enough)
-    g, cells = images.shape
+def _translate_of(a, b, d, h, w):
+    # is image b a translate of image a? (a symmetry moves a's first rare cell onto a
+    # rare cell of b, so only those shifts are tried)
+    cells = d * h * w
+    hw = h * w
+    ones_a = 0
+    ones_b = 0
+    for c in range(cells):
+        ones_a += a[c]
+        ones_b += b[c]
+    if ones_a != ones_b:
+        return False
+    rare = np.uint8(1) if (0 < 2 * ones_a <= cells) or ones_a == cells else np.uint8(0)  # present
+    c0 = 0
+    while c0 < cells - 1 and a[c0] != rare:
+        c0 += 1
+    z0, y0, x0 = c0 // hw, (c0 // w) % h, c0 % w
+    for p in range(cells):
+        if b[p] == rare and _matches_shifted(a, b, d, h, w, (p // hw - z0) % d,
+                                             ((p // w) % h - y0) % h, (p % w - x0) % w):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _distinct_images(images, d, h, w):
+    # indices of the point images that are no translate of an earlier one (a symmetric
+    # grid has repeated images up to a shift; one of each is enough)
+    g = images.shape[0]
     keep = np.empty(g, np.int64)
     nk = 0
     for i in range(g):
         new = True
         for j in range(nk):
-            same = True
-            for c in range(cells):
-                if images[i, c] != images[keep[j], c]:
-                    same = False
-                    break
-            if same:
+            if _translate_of(images[keep[j]], images[i], d, h, w):
                 new = False
                 break
         if new:
@@ -241,8 +261,8 @@ def _distinct_images(images):
 
 
 @njit(cache=True)
-def _invariant_under(image, d, h, w, tz, ty, tx):
-    # image == image rolled by (tz, ty, tx)? (nested loops: no division in the loop)
+def _matches_shifted(image, other, d, h, w, tz, ty, tx):
+    # image[c] == other[c + t] for every cell c? (nested loops: no division in the loop)
     for z in range(d):
         zz = z + tz - d if z + tz >= d else z + tz
         for y in range(h):
@@ -250,7 +270,7 @@ def _invariant_under(image, d, h, w, tz, ty, tx):
             row, row2 = (z * h + y) * w, (zz * h + yy) * w
             for x in range(w):
                 xx = x + tx - w if x + tx >= w else x + tx
-                if image[row + x] != image[row2 + xx]:
+                if image[row + x] != other[row2 + xx]:
                     return False
     return True
 
@@ -266,7 +286,7 @@ def _shift_reps(image, d, h, w):
     ones = 0
     for c in range(cells):
         ones += image[c]
-    rare = np.uint8(1) if 2 * ones <= cells else np.uint8(0)  # the minority value
+    rare = np.uint8(1) if (0 < 2 * ones <= cells) or ones == cells else np.uint8(0)  # minority, present
     c0 = 0
     while c0 < cells - 1 and image[c0] != rare:
         c0 += 1
@@ -275,7 +295,7 @@ def _shift_reps(image, d, h, w):
         if image[p] != rare:
             continue
         tz, ty, tx = (p // hw - z0) % d, ((p // w) % h - y0) % h, (p % w - x0) % w
-        if _invariant_under(image, d, h, w, tz, ty, tx):
+        if _matches_shifted(image, image, d, h, w, tz, ty, tx):
             stab[ns] = (tz * h + ty) * w + tx
             ns += 1
     seen = np.zeros(cells, np.bool_)
@@ -302,7 +322,7 @@ def _canonical_3d_cells(images, d, h, w, out):
     # survive, so the cost is about one pass over the cells once a few cells decided.
     cells = d * h * w
     hw = h * w
-    distinct = _distinct_images(images)
+    distinct = _distinct_images(images, d, h, w)
     total = 0
     reps = []
     for i in distinct:
