@@ -47,26 +47,26 @@ INVERT = [sys.executable, "-m", "invtoolkit.cli", "invert"]
 
 
 def family_names() -> list[str]:
-    from invtoolkit import plugins
+    from invtoolkit import registry
 
-    return sorted(name for name in plugins.registry().names("sampler") if name.startswith("fam-"))
+    return sorted(name for name in registry.registry().names("sampler") if name.startswith("fam-"))
 
 
 def make_targets(folder: Path, n: int) -> list[Path]:
     """n realizable targets: one grid per target from a seeded family, its DFT adsorption branch."""
-    from invtoolkit import plugins
+    from invtoolkit import registry
 
     families = family_names()
     grids, names = [], []
     for i in range(n):
         rng = np.random.default_rng([SEED, i])
         family = families[int(rng.integers(len(families)))] if i >= len(families) else families[i]
-        grid = plugins.create("sampler", family).sample(1, SHAPE, rng)[0]
+        grid = registry.create("sampler", family).sample(1, SHAPE, rng)[0]
         while grid.sum() == 0:  # a grid without a pore cell is not a valid target
-            grid = plugins.create("sampler", family).sample(1, SHAPE, rng)[0]
+            grid = registry.create("sampler", family).sample(1, SHAPE, rng)[0]
         grids.append(grid)
         names.append(f"t{i:02d}-{family.removeprefix('fam-')}")
-    curves = plugins.create("simulator", "lattice-dft").simulate(np.stack(grids))
+    curves = registry.create("simulator", "lattice-dft").simulate(np.stack(grids))
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, curve in zip(names, curves):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.defaults import DEFAULT_CHAIN
 
 FAMILIES = ("random", "smooth", "slit", "square", "pair")
@@ -50,25 +50,25 @@ def _box(side_rows: int, side_cols: int, rng) -> np.ndarray:
 def family_grid(family: str, k: int, rng) -> np.ndarray:
     """Target grid ``k`` of a family (even k: the family's large-pore case where it has one)."""
     if family == "random":
-        return plugins.create("sampler", "fam-random", porosity=(0.3, 0.95)).sample(1, SHAPE, rng)[0]
+        return registry.create("sampler", "fam-random", porosity=(0.3, 0.95)).sample(1, SHAPE, rng)[0]
     if family == "smooth":
-        return plugins.create("sampler", "fam-smooth").sample(1, SHAPE, rng)[0]
+        return registry.create("sampler", "fam-smooth").sample(1, SHAPE, rng)[0]
     if family == "slit" and k % 2 == 0:
         grid = _box(int(rng.integers(6, 11)), SHAPE[1], rng)
         return grid if rng.random() < 0.5 else np.ascontiguousarray(grid.T)
     if family == "slit":
-        return plugins.create("sampler", "fam-slit").sample(1, SHAPE, rng)[0]
+        return registry.create("sampler", "fam-slit").sample(1, SHAPE, rng)[0]
     if family == "square":
         side = int(rng.integers(8, 13)) if k % 2 == 0 else int(rng.integers(1, SHAPE[0]))
         return _box(side, side, rng)
-    return plugins.create("sampler", "fam-pair").sample(1, SHAPE, rng)[0]
+    return registry.create("sampler", "fam-pair").sample(1, SHAPE, rng)[0]
 
 
 def make_targets(n: int, seed: int, loop: bool, tag: str) -> list[dict]:
     """``n`` targets per family: id, family, grid and DFT isotherm (seeded, fresh draws)."""
     from invtoolkit.pressure import PressureSchedule
 
-    dft = plugins.create("simulator", "lattice-dft", steps=STEPS, adsorption_only=not loop)
+    dft = registry.create("simulator", "lattice-dft", steps=STEPS, adsorption_only=not loop)
     out = []
     for f, family in enumerate(FAMILIES):
         rng = np.random.default_rng([seed, f, int(loop)])

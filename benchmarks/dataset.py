@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.dataset import Dataset
 from invtoolkit.symmetry import canonical_hash
 
@@ -54,7 +54,7 @@ def main():
     print(f"grids {shape[0]}x{shape[1]}, best of 3 (labelling: 1 run after warm-up)\n")
     print("sampling")
     for name in ["random", "correlated", "slit", "rect", "mixed"]:
-        sampler = plugins.create("sampler", name)
+        sampler = registry.create("sampler", name)
         r, grids = rate(lambda: sampler.sample(args.n, shape, rng), args.n)
         print(f"  {name:<11} {r:>12,.0f} grids/s")
         if name == "mixed":
@@ -64,7 +64,7 @@ def main():
     hash_rate, _ = rate(lambda: canonical_hash(mixed), args.n)
     print(f"\nsymmetry hash (canonical form) {hash_rate:>12,.0f} grids/s")
 
-    sim = plugins.create("simulator", "lattice-dft")
+    sim = registry.create("simulator", "lattice-dft")
     sim.simulate(mixed[:64])  # JIT / cache load
     labelled = mixed[: args.label_n]
     t = time.perf_counter()

@@ -57,10 +57,10 @@ def truth_grid(kind: str, rng: np.random.Generator, turn: int = 0) -> np.ndarray
 
 
 def make_targets(n: int):
-    from invtoolkit import plugins
+    from invtoolkit import registry
 
     grids = np.stack([truth_grid(KINDS[i % len(KINDS)], np.random.default_rng([SEED, i]), i // len(KINDS)) for i in range(n)])
-    sim = plugins.create("simulator", "lattice-dft", normalization="site", steps=40, adsorption_only=True)
+    sim = registry.create("simulator", "lattice-dft", normalization="site", steps=40, adsorption_only=True)
     return grids, np.asarray(sim.simulate(grids))
 
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 
 
 def timed(fn, *args, **kwargs):
@@ -42,16 +42,16 @@ def main(argv=None) -> dict:
     options = {"threads": args.threads}
     if args.model:
         options["model"] = args.model
-    sur = plugins.create("surrogate", "cnn", **options)
-    dft = plugins.create("simulator", "lattice-dft", threads=args.threads)
+    sur = registry.create("surrogate", "cnn", **options)
+    dft = registry.create("simulator", "lattice-dft", threads=args.threads)
     shape = sur.grid_shape
-    names = args.samplers.split(",") if args.samplers else plugins.registry().names("sampler")
+    names = args.samplers.split(",") if args.samplers else registry.registry().names("sampler")
 
     rows, all_err, all_ads, dft_time, dft_n, grids_all = [], [], [], 0.0, 0, []
     dft.simulate(np.ones((1, *shape), np.uint8))  # compile / warm up outside the timing
     for k, name in enumerate(names):
         rng = np.random.default_rng([args.seed, k])
-        grids = plugins.create("sampler", name).sample(args.n, shape, rng)
+        grids = registry.create("sampler", name).sample(args.n, shape, rng)
         truth, dt = timed(dft.simulate, grids)
         dft_time += dt
         dft_n += len(grids)
@@ -80,7 +80,7 @@ def main(argv=None) -> dict:
         "dft_grids_per_s": dft_n / dft_time,
     }
     if torch.cuda.is_available():
-        gpu = plugins.create("surrogate", "cnn", device="cuda", **{k: v for k, v in options.items() if k == "model"})
+        gpu = registry.create("surrogate", "cnn", device="cuda", **{k: v for k, v in options.items() if k == "model"})
         gpu.simulate(big[:4096])
         _, gt = timed(gpu.simulate, big)
         result["predict_grids_per_s_gpu"] = args.speed_n / gt

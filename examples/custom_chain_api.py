@@ -7,7 +7,7 @@ isotherm alone.
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.chain import Chain
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
@@ -43,16 +43,16 @@ class MyPlugin:
 
 
 def main(size: int = 12, time_limit: float = 6.0, seed: int = 0):
-    plugins.register_plugin(MyPlugin(), name="my-plugin")
+    registry.register_plugin(MyPlugin(), name="my-plugin")
     try:
         slit = np.zeros((size, size), np.uint8)
         slit[:, : size // 3] = 1
-        simulator = plugins.create("simulator", "lattice-dft", adsorption_only=True)
+        simulator = registry.create("simulator", "lattice-dft", adsorption_only=True)
         target = Target(simulator.simulate(slit[None])[0], PressureSchedule(40, adsorption_only=True))
         chain = Chain.parse("random[batch=32] | mutate-best[time=2] | steepest")
         result = chain.run(target, time_limit=time_limit, seed=seed, population=Population.empty((size, size)))
     finally:
-        plugins.unregister_plugin("my-plugin")
+        registry.unregister_plugin("my-plugin")
     for stage in result.stages:
         print(f"{stage.stage:28s} {stage.evaluations:6d} evaluations  best {stage.best_error:.4f}")
     print(f"verified best MAE {result.best_error:.4f}, porosity {result.population.grids[0].mean():.2f} "

@@ -8,7 +8,7 @@ memory. Small grids (10x10) and a 10-step pressure axis keep it to a few seconds
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.chain import Chain
 from invtoolkit.population import Population
 from invtoolkit.pressure import PressureSchedule
@@ -21,7 +21,7 @@ truth = np.zeros(SHAPE, np.uint8)
 truth[2:5, :] = 1
 # normalization="site" (amount per lattice site) keeps the pore volume in the isotherm,
 # so the porosity of the found grids comes out right; "pore" would leave it free.
-simulator = plugins.create("simulator", "lattice-dft", steps=STEPS, normalization="site")  # verifies results
+simulator = registry.create("simulator", "lattice-dft", steps=STEPS, normalization="site")  # verifies results
 curve = simulator.simulate(truth[None])[0]
 target = Target(curve[: STEPS + 1], PressureSchedule(STEPS, adsorption_only=True), normalization="site")
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 
 DATA = Path(__file__).parent / "data"
 
 
 def main(seed: int = 2026) -> None:
     rng = np.random.default_rng(seed)
-    sim = plugins.create("simulator", "lattice-dft", precision="float64")
-    rect = plugins.create("sampler", "rect").sample(1, (20, 20), rng)[0]
-    corr = plugins.create("sampler", "correlated").sample(1, (20, 20), rng)[0]
+    sim = registry.create("simulator", "lattice-dft", precision="float64")
+    rect = registry.create("sampler", "rect").sample(1, (20, 20), rng)[0]
+    corr = registry.create("sampler", "correlated").sample(1, (20, 20), rng)[0]
     curves = sim.simulate(np.stack([rect, corr]))
     n_ads = sim.schedule.steps + 1
     p = sim.pressures

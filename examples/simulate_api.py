@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 
 
 def main(size: int = 20) -> np.ndarray:
-    simulator = plugins.create("simulator", "lattice-dft")
+    simulator = registry.create("simulator", "lattice-dft")
     slit = np.zeros((size, size), np.uint8)
     slit[:, size // 4 : size // 2] = 1
     square = np.zeros((size, size), np.uint8)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import dataset, plugins
+from invtoolkit import dataset, registry
 from invtoolkit.chain import Chain
 from invtoolkit.population import Population
 from invtoolkit.pressure import PressureSchedule
@@ -27,14 +27,14 @@ def main(workdir=".", n: int = 512, epochs: int = 4, size: int = 20, seed: int =
     store = dataset.generate(workdir / "tiny.zarr", n, sampler="mixed", seed=seed, shape=(size, size))
     print(f"dataset: {len(store)} grids -> {store.path}")
 
-    trainer = plugins.registry().entry("surrogate", "cnn").factory.train
+    trainer = registry.registry().entry("surrogate", "cnn").factory.train
     summary = trainer(store.path, workdir / "cnn-tiny", epochs=epochs, seed=seed, batch_size=32, arch=TINY_ARCH,
                       threads=threads, progress=False, log=lambda msg: None)
     print(f"trained: validation MAE {summary['val_mae']:.4f}")
 
-    cnn = plugins.create("surrogate", "cnn", model=workdir / "cnn-tiny")
-    dft = plugins.create("simulator", "lattice-dft")
-    fresh = plugins.create("sampler", "mixed").sample(64, (size, size), np.random.default_rng(seed + 1))
+    cnn = registry.create("surrogate", "cnn", model=workdir / "cnn-tiny")
+    dft = registry.create("simulator", "lattice-dft")
+    fresh = registry.create("sampler", "mixed").sample(64, (size, size), np.random.default_rng(seed + 1))
     test_mae = float(np.abs(cnn.simulate(fresh) - dft.simulate(fresh)).mean())
     print(f"surrogate vs exact DFT on 64 new grids: MAE {test_mae:.4f}")
 

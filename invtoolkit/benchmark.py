@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry as plugins
+from invtoolkit import registry
 from invtoolkit.defaults import DEFAULT_CHAIN, DEFAULT_SIMULATOR
 from invtoolkit.fileio import write_text
 from invtoolkit.errors import InputError, InvToolkitError
@@ -102,7 +102,7 @@ def make_targets(config: BenchmarkConfig, simulator: Simulator | None = None) ->
     out = []
     if config.targets > 0:
         grids, sources = sample_grids(config)
-        sim = simulator or plugins.create(
+        sim = simulator or registry.create(
             "simulator", DEFAULT_SIMULATOR, normalization=config.normalization, steps=config.steps,
             adsorption_only=not config.loop,
         )
@@ -118,13 +118,13 @@ def make_targets(config: BenchmarkConfig, simulator: Simulator | None = None) ->
 
 def sample_grids(config: BenchmarkConfig) -> tuple[np.ndarray, list[str]]:
     """One grid per target; target i comes from sampler i mod (number of samplers)."""
-    names = plugins.registry().names("sampler")
+    names = registry.registry().names("sampler")
     grids, sources = [], []
     for i in range(config.targets):
         rng = np.random.default_rng([TARGET_SEED_OFFSET, config.seed, i])
         if names:
             name = names[i % len(names)]
-            grid = plugins.create("sampler", name).sample(1, tuple(config.grid_size), rng)[0]
+            grid = registry.create("sampler", name).sample(1, tuple(config.grid_size), rng)[0]
         else:  # no sampler plugin installed: independent random cells
             from invtoolkit.population import Population
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
 from invtoolkit.population import Population
@@ -179,7 +179,7 @@ class Chain:
 
     def resolve_roles(self) -> list[str]:
         """'optimizer' or 'generator' per stage; unknown names raise PluginError."""
-        reg = plugins.registry()
+        reg = registry.registry()
         roles = []
         for spec in self.stages:
             if spec.name in reg.names("optimizer"):
@@ -188,7 +188,7 @@ class Chain:
                 roles.append("generator")
             else:
                 known = ", ".join(reg.names("optimizer") + reg.names("generator")) or "none"
-                raise plugins.PluginError(f"unknown stage '{spec.name}' (available: {known})")
+                raise registry.PluginError(f"unknown stage '{spec.name}' (available: {known})")
         return roles
 
     def validate(self) -> None:
@@ -198,7 +198,7 @@ class Chain:
     def _build_all(self, generators: bool = True) -> list:
         """Check every stage, then build it (optimizer constructors check their options)."""
         roles = self.resolve_roles()
-        reg = plugins.registry()
+        reg = registry.registry()
         evaluators = reg.names("simulator") + reg.names("surrogate")
         for spec in self.stages:
             weight = spec.options.get("time", 1.0)
@@ -206,7 +206,7 @@ class Chain:
                 raise InputError(f"stage '{spec.name}': time= must be a positive number, got '{weight}'")
             ev = spec.options.get("evaluator")
             if ev is not None and ev not in evaluators:
-                raise plugins.PluginError(
+                raise registry.PluginError(
                     f"stage '{spec.name}': unknown evaluator '{ev}' (available: {', '.join(evaluators) or 'none'})"
                 )
         return [self._build(spec, role) if generators or role == "optimizer" else None
@@ -215,9 +215,9 @@ class Chain:
     def _build(self, spec: StageSpec, role: str):
         options = {k: v for k, v in spec.options.items() if k not in CHAIN_OPTIONS}
         if role == "optimizer":
-            return plugins.create("optimizer", spec.name, **options)
+            return registry.create("optimizer", spec.name, **options)
         n = options.pop("n", 64)
-        return GeneratorStage(plugins.create("generator", spec.name, **options), n=n)
+        return GeneratorStage(registry.create("generator", spec.name, **options), n=n)
 
 
     def run(
@@ -353,15 +353,15 @@ def make_evaluator(name: str, target: Target, full: bool = False):
     Simulator and surrogate factories accept ``normalization``, ``steps`` and
     ``adsorption_only``; ``full`` asks for the whole loop even for an adsorption target.
     """
-    reg = plugins.registry()
+    reg = registry.registry()
     if name in reg.names("simulator"):
         role = "simulator"
     elif name in reg.names("surrogate"):
         role = "surrogate"
     else:
         known = ", ".join(reg.names("simulator") + reg.names("surrogate")) or "none"
-        raise plugins.PluginError(f"unknown evaluator '{name}' (available: {known})")
-    return plugins.create(
+        raise registry.PluginError(f"unknown evaluator '{name}' (available: {known})")
+    return registry.create(
         role,
         name,
         normalization=target.normalization,

@@ -268,12 +268,12 @@ def _init_worker(threads: int) -> None:
 
 def label_chunk(simulator_name: str, simulator_options: dict, grids: np.ndarray) -> np.ndarray:
     """Label grids with a simulator plugin (cached per process): float32 (n,P)."""
-    from invtoolkit import registry as plugins
+    from invtoolkit import registry
 
     key = (simulator_name, tuple(sorted(simulator_options.items())))
     sim = _worker_simulators.get(key)
     if sim is None:
-        sim = plugins.create("simulator", simulator_name, **simulator_options)
+        sim = registry.create("simulator", simulator_name, **simulator_options)
         _worker_simulators.clear()
         _worker_simulators[key] = sim
     return np.asarray(sim.simulate(grids), dtype=np.float32)
@@ -316,10 +316,10 @@ def sample_chunk(sampler, k: int, size: int, shape, seed: int, seen: set | None,
 def _factory_accepts(role: str, name: str, option: str) -> bool:
     import inspect
 
-    from invtoolkit import registry as plugins
+    from invtoolkit import registry
 
     try:
-        params = inspect.signature(plugins.registry().entry(role, name).factory).parameters
+        params = inspect.signature(registry.registry().entry(role, name).factory).parameters
     except (TypeError, ValueError):
         return False
     return option in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
@@ -385,7 +385,7 @@ def generate(
     ``Client`` or scheduler address labels them. Either way this process samples,
     writes in chunk order and commits; the content does not depend on either.
     """
-    from invtoolkit import registry as plugins
+    from invtoolkit import registry
 
     n = int(n)
     if n < 1:
@@ -395,10 +395,10 @@ def generate(
     space = as_space(shape)  # InputError for a rank other than 2, 3 or an axis < 3
     sampler_options = dict(sampler_options or {})
     simulator_options = dict(simulator_options or {})
-    sim = plugins.create("simulator", simulator, **simulator_options)
+    sim = registry.create("simulator", simulator, **simulator_options)
     if getattr(sim, "space", None) not in (None, space):
         raise InputError(f"simulator '{simulator}' only takes {sim.space} grids")
-    samp = plugins.create("sampler", sampler, **sampler_options)
+    samp = registry.create("sampler", sampler, **sampler_options)
     path = Path(path)
 
     if path.exists():

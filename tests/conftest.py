@@ -16,12 +16,12 @@ def square_pore(n=20, size=12):
 
 def labelled_dataset(path, n, seed):
     """A small zarr dataset of n random 20x20 grids (pore fractions 0.4-0.9) labelled by lattice-dft."""
-    from invtoolkit import plugins
+    from invtoolkit import registry
     from invtoolkit.dataset import Dataset
 
     rng = np.random.default_rng(seed)
     grids = (rng.random((n, 20, 20)) < rng.uniform(0.4, 0.9, (n, 1, 1))).astype(np.uint8)
-    dft = plugins.create("simulator", "lattice-dft")
+    dft = registry.create("simulator", "lattice-dft")
     ds = Dataset.create(path, shape=(20, 20), simulator_name="lattice-dft",
                         simulator_params=dft.params, pressures=dft.pressures)
     ds.append(grids, dft.simulate(grids))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit import symmetry as S
 from invtoolkit.cli import main
 from invtoolkit.errors import InputError
@@ -71,30 +71,30 @@ def test_reservoir_option_matches_the_reference_and_changes_desorption(tmp_path)
     g[0, 1:5, 1:5, 1:5] = 1
     g[0, 5:, 2:4, 2:4] = 1
     ref = reference_curves(g, Boundary("reservoir", 4))
-    sim = plugins.create("simulator", "lattice-dft", boundary="reservoir", precision="float64")
+    sim = registry.create("simulator", "lattice-dft", boundary="reservoir", precision="float64")
     assert sim.params["boundary"] == "reservoir" and sim.params["reservoir"] == 4
-    assert "boundary" not in plugins.create("simulator", "lattice-dft").params
+    assert "boundary" not in registry.create("simulator", "lattice-dft").params
     assert sim.with_options(y=1.5).boundary == "reservoir"
     assert np.abs(sim.simulate(g) - ref).max() <= 1e-6
-    periodic = plugins.create("simulator", "lattice-dft", precision="float64").simulate(g)
+    periodic = registry.create("simulator", "lattice-dft", precision="float64").simulate(g)
     assert np.abs(periodic - ref).max() > 1e-3  # the open face matters
     np.save(tmp_path / "g.npy", g)
     assert 0 == run(["simulate", str(tmp_path / "g.npy"), "-o", str(tmp_path / "c.npy"), "--boundary", "reservoir",
           "--reservoir", "4", "--precision", "float64", "--no-progress"])
     assert np.abs(np.load(tmp_path / "c.npy") - ref).max() <= 1e-6
     with pytest.raises(InputError):
-        plugins.create("simulator", "lattice-dft", boundary="open")
+        registry.create("simulator", "lattice-dft", boundary="open")
 
 
 def test_reservoir_in_2d_matches_the_reference():
     g = (np.random.default_rng(2).random((3, 6, 7)) < 0.6).astype(np.uint8)
-    sim = plugins.create("simulator", "lattice-dft", boundary="reservoir", reservoir=2)
+    sim = registry.create("simulator", "lattice-dft", boundary="reservoir", reservoir=2)
     assert np.abs(sim.simulate(g) - reference_curves(g, Boundary("reservoir", 2))).max() <= 1e-5
 
 
 @pytest.mark.parametrize("name", ["random", "correlated", "slit", "rect", "mixed"])
 def test_samplers_make_seeded_3d_grids(name):
-    sampler = plugins.create("sampler", name)
+    sampler = registry.create("sampler", name)
     a = sampler.sample(400, (6, 7, 8), np.random.default_rng(1))
     assert a.dtype == np.uint8 and a.shape == (400, 6, 7, 8) and np.isin(a, (0, 1)).all()
     assert a.reshape(400, -1).any(1).all()
@@ -136,7 +136,7 @@ def test_3d_transforms_keep_the_isotherm_and_the_canonical_form():
     canon = S.canonical(g)
     assert all(np.array_equal(S.canonical(t[None]), canon) for t in orbit[::37])
     moved = S.transform(g, 9, 1, 2, 3)
-    sim = plugins.create("simulator", "lattice-dft", steps=10)
+    sim = registry.create("simulator", "lattice-dft", steps=10)
     assert np.abs(sim.simulate(moved) - sim.simulate(g)).max() < 1e-5
     x = torch.from_numpy(np.repeat(g, 6, 0)).float()[:, None]  # (N, C, D, H, W)
     y = S.augment_torch(x, torch.Generator().manual_seed(0), rank=3)[:, 0].numpy().astype(np.uint8)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from invtoolkit import benchmark as bm
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.errors import InputError
 from invtoolkit.pressure import PressureSchedule
 
@@ -37,7 +37,7 @@ def test_recorded_errors_are_the_true_dft_errors(small_run):
     cells = json.loads((out / "cells.json").read_text())["cells"]
     saved = np.load(out / "targets.npz")
     targets = dict(zip(saved["ids"], saved["values"]))
-    sim = plugins.create("simulator", "lattice-dft", adsorption_only=True)
+    sim = registry.create("simulator", "lattice-dft", adsorption_only=True)
     assert len(cells) == len(CHAINS) * 5  # 2 sampled + 3 textbook targets
     for cell in cells.values():
         grid = np.array([[int(c) for c in row] for row in cell["best_grid"]], np.uint8)
@@ -88,7 +88,7 @@ def test_targets_are_fixed_by_the_seed_and_cover_every_sampler():
     grids_a, sources = bm.sample_grids(config)
     grids_b, _ = bm.sample_grids(config)
     assert np.array_equal(grids_a, grids_b)
-    names = plugins.registry().names("sampler")
+    names = registry.registry().names("sampler")
     assert set(sources) == set(names[:6]) if names else {"uniform"}
     longer, _ = bm.sample_grids(bm.BenchmarkConfig(targets=8, seed=3, grid_size=(8, 8)))
     assert np.array_equal(longer[:6], grids_a)  # more targets only add targets

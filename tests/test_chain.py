@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.chain import Chain, parse_stages
 from invtoolkit.errors import InputError, PluginError
 from invtoolkit.hookspecs import hookimpl
@@ -87,10 +87,10 @@ class ToyPlugin:
 
 @pytest.fixture
 def toy():
-    plugins.register_plugin(ToyPlugin(), name="toy")
+    registry.register_plugin(ToyPlugin(), name="toy")
     ExhaustiveFlip.seen_options.clear()
     yield
-    plugins.unregister_plugin("toy")
+    registry.unregister_plugin("toy")
 
 
 def toy_target():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from invtoolkit import modelio, plugins
+from invtoolkit import modelio, registry
 from invtoolkit.cli import main
 from invtoolkit.errors import InputError
 from invtoolkit.symmetry import transform
@@ -51,7 +51,7 @@ def model_dir(tmp_path):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_loop_constraints_hold_for_random_weights(seed, tmp_path):
     arch = {**SMALL_ARCH, "conv": ["iso", "p4m", "plain"][seed], "channels": 2 if seed == 1 else 6}
-    sur = plugins.create("surrogate", "cnn", model=make_model(tmp_path / "m", seed=seed, arch=arch))
+    sur = registry.create("surrogate", "cnn", model=make_model(tmp_path / "m", seed=seed, arch=arch))
     curves = sur.simulate(random_grids(64, seed=seed, porosity=0.3 + 0.2 * seed))
     ads = curves[:, :41]
     des = curves[:, 40:][:, ::-1]  # desorption at RH = 0, 1/40, ..., 1 (ends on the turning point)
@@ -65,7 +65,7 @@ def test_loop_constraints_hold_for_random_weights(seed, tmp_path):
 
 
 def test_invariant_under_torus_symmetries_to_float_precision(model_dir):
-    sur = plugins.create("surrogate", "cnn", model=model_dir)
+    sur = registry.create("surrogate", "cnn", model=model_dir)
     grids = random_grids(16, seed=3)
     base = sur.simulate(grids)
     rng = np.random.default_rng(0)
@@ -79,7 +79,7 @@ def test_invariant_under_torus_symmetries_to_float_precision(model_dir):
 def test_group_and_plain_kernels_are_invariant_too(conv, tmp_path):
     """p4m: group convolutions (exact by construction); plain: averaged over the 8 views."""
     arch = {**SMALL_ARCH, "conv": conv, "channels": 2 if conv == "p4m" else 6}
-    sur = plugins.create("surrogate", "cnn", model=make_model(tmp_path / "m", arch=arch))
+    sur = registry.create("surrogate", "cnn", model=make_model(tmp_path / "m", arch=arch))
     grids = random_grids(8, seed=4)
     base = sur.simulate(grids)
     assert np.ptp(base) > 0.1
@@ -88,7 +88,7 @@ def test_group_and_plain_kernels_are_invariant_too(conv, tmp_path):
 
 
 def test_forward_torch_is_differentiable_and_matches_simulate(model_dir):
-    sur = plugins.create("surrogate", "cnn", model=model_dir, normalization="site", adsorption_only=True)
+    sur = registry.create("surrogate", "cnn", model=model_dir, normalization="site", adsorption_only=True)
     grids = random_grids(4, seed=5)
     x = torch.tensor(grids, dtype=torch.float32, requires_grad=True)
     out = sur.forward_torch(x)
@@ -100,7 +100,7 @@ def test_forward_torch_is_differentiable_and_matches_simulate(model_dir):
 
 def test_frozen_fast_path_matches_the_eager_network(model_dir, monkeypatch):
     monkeypatch.setattr(cnn, "JIT_MIN_GRIDS", 8)
-    sur = plugins.create("surrogate", "cnn", model=model_dir)
+    sur = registry.create("surrogate", "cnn", model=model_dir)
     grids = random_grids(16, seed=11)
     fast = sur.simulate(grids)
     assert sur._frozen is not None
@@ -110,8 +110,8 @@ def test_frozen_fast_path_matches_the_eager_network(model_dir, monkeypatch):
 
 def test_batch_parallel_inference_matches_serial_and_keeps_order(model_dir):
     grids = random_grids(200, seed=12)
-    serial = plugins.create("surrogate", "cnn", model=model_dir, threads=1, batch_size=8).simulate(grids)
-    par = plugins.create("surrogate", "cnn", model=model_dir, threads=2, batch_size=8)
+    serial = registry.create("surrogate", "cnn", model=model_dir, threads=1, batch_size=8).simulate(grids)
+    par = registry.create("surrogate", "cnn", model=model_dir, threads=2, batch_size=8)
     assert par._workers(len(grids)) == 2
     assert np.array_equal(par.simulate(grids), serial)  # same batches, same order: bit-identical
     mean, std = par.predict_with_uncertainty(grids)
@@ -121,27 +121,27 @@ def test_batch_parallel_inference_matches_serial_and_keeps_order(model_dir):
 
 def test_site_normalization_is_pore_times_porosity(model_dir):
     grids = random_grids(10, seed=6)
-    pore = plugins.create("surrogate", "cnn", model=model_dir).simulate(grids)
-    site = plugins.create("surrogate", "cnn", model=model_dir, normalization="site").simulate(grids)
+    pore = registry.create("surrogate", "cnn", model=model_dir).simulate(grids)
+    site = registry.create("surrogate", "cnn", model=model_dir, normalization="site").simulate(grids)
     assert np.allclose(site, pore * grids.mean((1, 2))[:, None], atol=1e-7)
 
 
 # ------------------------------------------------------------------ model files
 def test_save_load_round_trip_gives_identical_outputs(model_dir, tmp_path):
-    sur = plugins.create("surrogate", "cnn", model=model_dir)
+    sur = registry.create("surrogate", "cnn", model=model_dir)
     grids = random_grids(20, seed=7)
     sur.save(tmp_path / "copy")
-    again = plugins.create("surrogate", "cnn", model=tmp_path / "copy")
+    again = registry.create("surrogate", "cnn", model=tmp_path / "copy")
     assert np.array_equal(sur.simulate(grids), again.simulate(grids))
     assert json.loads((tmp_path / "copy" / "config.json").read_text())["simulator_params"] == PARAMS
 
 
 def test_refuses_model_for_other_parameters_or_grid_size(model_dir):
     with pytest.raises(InputError, match="T=298"):
-        plugins.create("surrogate", "cnn", model=model_dir, T=300)
+        registry.create("surrogate", "cnn", model=model_dir, T=300)
     with pytest.raises(InputError, match="steps"):
-        plugins.create("surrogate", "cnn", model=model_dir, steps=20)
-    sur = plugins.create("surrogate", "cnn", model=model_dir, T=298, steps=40)
+        registry.create("surrogate", "cnn", model=model_dir, steps=20)
+    sur = registry.create("surrogate", "cnn", model=model_dir, T=298, steps=40)
     with pytest.raises(InputError, match="20x20 grids, not 10x12"):
         sur.simulate(random_grids(2, shape=(10, 12)))
 
@@ -153,7 +153,7 @@ def test_weights_file_never_unpickles_objects(model_dir):
 
     torch.save({"members": [Evil()]}, model_dir / "weights.pt")
     with pytest.raises(InputError, match="corrupt or unsafe"):
-        plugins.create("surrogate", "cnn", model=model_dir)
+        registry.create("surrogate", "cnn", model=model_dir)
 
 
 def test_corrupt_weights_file_is_one_line_exit_2(model_dir, tmp_path, capsys):
@@ -172,14 +172,14 @@ def test_corrupt_weights_file_is_one_line_exit_2(model_dir, tmp_path, capsys):
 def test_missing_default_model_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(cnn, "DEFAULT_MODEL", tmp_path / "nothing")
     with pytest.raises(InputError, match="no default cnn model"):
-        plugins.create("surrogate", "cnn")
+        registry.create("surrogate", "cnn")
 
 
 # ------------------------------------------------------------------ CLI and ensembles
 def test_predict_cli_contract(model_dir, tmp_path, capsys):
     grids = random_grids(5, seed=8)
     np.save(tmp_path / "g.npy", grids)
-    expected = plugins.create("surrogate", "cnn", model=model_dir).simulate(grids)
+    expected = registry.create("surrogate", "cnn", model=model_dir).simulate(grids)
     with pytest.raises(SystemExit) as exc:
         main(["predict", str(tmp_path / "g.npy"), "-o", str(tmp_path / "out.npy"), "--model", str(model_dir)])
     assert exc.value.code == 0
@@ -196,8 +196,8 @@ def test_predict_cli_contract(model_dir, tmp_path, capsys):
 
 
 def test_ensemble_mean_and_uncertainty(tmp_path):
-    single = [plugins.create("surrogate", "cnn", model=make_model(tmp_path / f"s{k}", seed=k)) for k in (0, 1)]
-    both = plugins.create("surrogate", "cnn", model=make_model(tmp_path / "e", seed=0, members=2))
+    single = [registry.create("surrogate", "cnn", model=make_model(tmp_path / f"s{k}", seed=k)) for k in (0, 1)]
+    both = registry.create("surrogate", "cnn", model=make_model(tmp_path / "e", seed=0, members=2))
     grids = random_grids(6, seed=9)
     a, b = (s.simulate(grids) for s in single)
     mean, std = both.predict_with_uncertainty(grids)
@@ -239,7 +239,7 @@ def test_tiny_training_run_learns_and_resumes(tmp_path):
     assert summary["val_mae"] < 0.5 * baseline
     for name in ("config.json", "weights.pt", "learning_curve.png", "checkpoint.pt"):
         assert (tmp_path / "m" / name).exists()
-    sur = plugins.create("surrogate", "cnn", model=tmp_path / "m")
+    sur = registry.create("surrogate", "cnn", model=tmp_path / "m")
     assert sur.grid_shape == (8, 8)
     assert np.abs(sur.simulate(grids) - curves).mean() < 0.5 * baseline
     # resume after the run: nothing left to do, same model
@@ -257,8 +257,8 @@ def test_warm_start_takes_the_architecture_and_weights_and_keeps_the_first_recip
     tuned = cnn.train_cnn(data, tmp_path / "tuned", epochs=1, batch_size=16, lr=0.0, seed=1, threads=1,
                           init=tmp_path / "base", progress=False, log=lambda m: None, val_fraction=0.2)
     assert tuned["val_mae"] == pytest.approx(base["val_mae"], abs=1e-6)
-    a = plugins.create("surrogate", "cnn", model=tmp_path / "base").simulate(grids)
-    b = plugins.create("surrogate", "cnn", model=tmp_path / "tuned").simulate(grids)
+    a = registry.create("surrogate", "cnn", model=tmp_path / "base").simulate(grids)
+    b = registry.create("surrogate", "cnn", model=tmp_path / "tuned").simulate(grids)
     assert np.abs(a - b).max() < 1e-6
     config = json.loads((tmp_path / "tuned" / "config.json").read_text())
     assert config["architecture"] == json.loads((tmp_path / "base" / "config.json").read_text())["architecture"]

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.dataset import Dataset, generate, isotherm_features, shape_classes
 from invtoolkit.errors import InputError
 from invtoolkit.symmetry import distinct_up_to_symmetry
@@ -85,7 +85,7 @@ def test_generate_labels_with_the_simulator_and_drops_symmetric_duplicates(tmp_p
     ds = small(tmp_path / "d.zarr", 40)
     grids, curves = ds.load()
     assert len(ds) == 40 and grids.shape == (40, 6, 6)
-    sim = plugins.create("simulator", "lattice-dft", **SIM)
+    sim = registry.create("simulator", "lattice-dft", **SIM)
     assert np.allclose(curves, sim.simulate(grids), atol=1e-6)
     assert distinct_up_to_symmetry(grids) == 40
     assert ds.attrs["chunks_done"] == 2 and ds.attrs["simulator_params"] == sim.params

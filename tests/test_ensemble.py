@@ -103,13 +103,13 @@ def test_3d_grids_and_bad_input():
 def test_invert_writes_the_ensemble_and_best_npy_matches_its_descriptors(tmp_path, capsys):
     import json
 
-    from invtoolkit import plugins
+    from invtoolkit import registry
     from invtoolkit.cli import main
 
     truth = np.zeros((6, 6), np.uint8)
     truth[1:3] = 1
     truth[4, 4] = 1
-    sim = plugins.create("simulator", "lattice-dft", steps=10, normalization="site")
+    sim = registry.create("simulator", "lattice-dft", steps=10, normalization="site")
     path = tmp_path / "site.npy"
     np.save(path, sim.simulate(truth[None])[0])
     out = tmp_path / "out"

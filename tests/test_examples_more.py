@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gemmi import cif
 
-from invtoolkit import plugins
+from invtoolkit import registry
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -20,7 +20,7 @@ def test_custom_chain_example(capsys):
     # each stage starts from the previous best, so the best error never rises along the chain
     errors = [s.best_error for s in result.stages]
     assert errors == sorted(errors, reverse=True)
-    assert "mutate-best" not in plugins.registry().names("optimizer")  # the example cleans up
+    assert "mutate-best" not in registry.registry().names("optimizer")  # the example cleans up
     assert "verified best MAE" in capsys.readouterr().out
 
 
@@ -38,7 +38,7 @@ def test_aif_target_example(tmp_path):
 
 
 def test_train_surrogate_example(tmp_path):
-    if "cnn" not in plugins.registry().names("surrogate"):
+    if "cnn" not in registry.registry().names("surrogate"):
         pytest.skip("the cnn surrogate plugin is not installed")
     summary, test_mae, result = runpy.run_path(str(EXAMPLES / "train_surrogate_api.py"))["main"](
         workdir=tmp_path, n=128, epochs=2, size=10, time_limit=3.0, threads=1
@@ -48,5 +48,5 @@ def test_train_surrogate_example(tmp_path):
     assert [s.evaluator for s in result.stages] == ["cnn", "lattice-dft"]
     # the reported error is the exact DFT's, whatever the surrogate thought
     grid = result.population.grids[0]
-    exact = plugins.create("simulator", "lattice-dft", adsorption_only=True).simulate(grid[None])[0]
+    exact = registry.create("simulator", "lattice-dft", adsorption_only=True).simulate(grid[None])[0]
     assert abs(result.best_error - np.abs(exact - result.target.values).mean()) < 1e-6

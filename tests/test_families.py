@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.errors import InputError
 
 FAMILIES = ["fam-random", "fam-smooth", "fam-slit", "fam-rect", "fam-pair", "fam-union", "fam-dense", "families"]
 
 
 def sample(name, n, shape, seed=0, **options):
-    return plugins.create("sampler", name, **options).sample(n, shape, np.random.default_rng(seed))
+    return registry.create("sampler", name, **options).sample(n, shape, np.random.default_rng(seed))
 
 
 def periodic_component_sizes(grid: np.ndarray) -> list[int]:
@@ -140,7 +140,7 @@ def test_families_weights_select_a_family_and_reject_unknown_names():
     g = sample("families", 300, (10, 10), weights={**zero, "slit": 1})
     assert all((grid == grid[:1]).all() or (grid == grid[:, :1]).all() for grid in g)
     with pytest.raises(InputError):
-        plugins.create("sampler", "families", weights={"no-such": 1})
+        registry.create("sampler", "families", weights={"no-such": 1})
 
 
 @pytest.mark.parametrize("shape", [(2, 5), (5,), (3, 3, 3, 3)])
@@ -151,9 +151,9 @@ def test_bad_shapes_raise_input_error(shape):
 
 def test_families_mixed_fraction_one_is_the_families_mixture():
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
-    mixed = plugins.create("sampler", "families-mixed", families=1.0).sample(300, (20, 20), rng_a)
+    mixed = registry.create("sampler", "families-mixed", families=1.0).sample(300, (20, 20), rng_a)
     rng_b.choice(2, size=300, p=[1.0, 0.0])  # the same draw of halves the mixture makes first
-    families = plugins.create("sampler", "families").sample(300, (20, 20), rng_b)
+    families = registry.create("sampler", "families").sample(300, (20, 20), rng_b)
     assert np.array_equal(mixed, families)
     p = sample("families-mixed", 2000, (20, 20)).reshape(2000, -1).mean(1)
     assert p.min() < 0.02 and p.max() > 0.97

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.binary import binary_sigmoid
 from invtoolkit.cli import main
 from invtoolkit.generation import mean_symmetric_hamming
@@ -62,9 +62,9 @@ class TinyPlugin:
 
 @pytest.fixture
 def tiny_surrogate_plugin():
-    plugins.register_plugin(TinyPlugin(), "tiny-test")
+    registry.register_plugin(TinyPlugin(), "tiny-test")
     yield
-    plugins.unregister_plugin("tiny-test")
+    registry.unregister_plugin("tiny-test")
 
 
 def realisable_curves(n, seed=0):
@@ -99,7 +99,7 @@ def test_binary_sigmoid_rejects_bad_temperature():
 
 # ------------------------------------------------------------------ generation
 def test_generate_shape_dtype_and_latent_code_determinism():
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     targets = realisable_curves(3)[:, :41]
     out = gen.generate(targets, 5, seed=7)
     assert out.shape == (3, 5, 20, 20) and out.dtype == np.uint8
@@ -114,7 +114,7 @@ def test_generate_shape_dtype_and_latent_code_determinism():
 
 
 def test_full_loop_target_uses_its_adsorption_branch():
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     loops = realisable_curves(2)
     assert loops.shape[1] == 81
     assert np.array_equal(gen.generate(loops, 3, seed=1), gen.generate(loops[:, :41], 3, seed=1))
@@ -132,7 +132,7 @@ def test_training_through_a_tiny_surrogate_reduces_the_error(tmp_path):
     surrogate = TinySurrogate()
     curves = realisable_curves(192, seed=1)
     val = realisable_curves(48, seed=2)
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     codes = gen.latent_codes(len(val), seed=3)
     before = gen.surrogate_mae(surrogate, torch.tensor(val[:, :41], dtype=torch.float32), codes)
     history = gen.fit(surrogate, curves, val_targets=val, epochs=4, batch_size=32, lr=2e-3, seed=0,
@@ -149,23 +149,23 @@ def test_training_through_a_tiny_surrogate_reduces_the_error(tmp_path):
 
 # ------------------------------------------------------------------ files
 def test_model_save_load_round_trip_and_refusals(tmp_path):
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     targets = realisable_curves(2)
     gen.save(tmp_path / "m")
-    loaded = plugins.create("generator", "deconv", model=str(tmp_path / "m"))
+    loaded = registry.create("generator", "deconv", model=str(tmp_path / "m"))
     assert np.array_equal(gen.generate(targets, 4, seed=2), loaded.generate(targets, 4, seed=2))
     # a config that does not match the weights is refused with a one-line error
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
     cfg["architecture"]["width"] = 32
     (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(InputError, match="do not fit"):
-        plugins.create("generator", "deconv", model=str(tmp_path / "m"))
+        registry.create("generator", "deconv", model=str(tmp_path / "m"))
     cfg["plugin"] = "cnn"
     (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(InputError, match="not a 'deconv'"):
-        plugins.create("generator", "deconv", model=str(tmp_path / "m"))
+        registry.create("generator", "deconv", model=str(tmp_path / "m"))
     with pytest.raises(InputError, match="no such model"):
-        plugins.create("generator", "deconv", model=str(tmp_path / "nothing"))
+        registry.create("generator", "deconv", model=str(tmp_path / "nothing"))
 
 
 # ------------------------------------------------------------------ diversity metric
@@ -181,7 +181,7 @@ def test_symmetric_hamming_ignores_torus_symmetries(rng):
 
 # ------------------------------------------------------------------ CLI
 def test_generate_cli_writes_grids_curves_and_report(tmp_path, tiny_surrogate_plugin):
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     gen.save(tmp_path / "m")
     target = realisable_curves(1, seed=5)[0, :41]
     np.save(tmp_path / "t.npy", target)
@@ -222,7 +222,7 @@ def test_active_learning_rounds_are_reported_and_resumable(tmp_path, tiny_surrog
     from invtoolkit.dataset import Dataset
 
     labelled_dataset(tmp_path / "data.zarr", 24, seed=3)
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     gen.save(tmp_path / "g")
     TinySurrogate().save(tmp_path / "s")
     args = ["active-learn", "--data", str(tmp_path / "data.zarr"), "--surrogate-model", str(tmp_path / "s"),
@@ -279,8 +279,8 @@ def test_implicit_dft_matches_lattice_dft_and_finite_differences(rng):
     grids = (rng.random((3, 6, 6)) < 0.6).astype(np.uint8)
     grids[0] = 0
     grids[0, 1:5, 1:5] = 1  # a square pore: condenses late, the hard case
-    implicit = plugins.create("surrogate", "dft-implicit", steps=10)
-    exact = plugins.create("simulator", "lattice-dft", steps=10, adsorption_only=True, precision="float64")
+    implicit = registry.create("surrogate", "dft-implicit", steps=10)
+    exact = registry.create("simulator", "lattice-dft", steps=10, adsorption_only=True, precision="float64")
     assert np.abs(implicit.simulate(grids) - exact.simulate(grids)).max() < 1e-7
     weights = torch.tensor(rng.random((3, 11)))
     s = torch.tensor(grids, dtype=torch.float64, requires_grad=True)
@@ -302,7 +302,7 @@ def test_training_ignores_a_cached_torchscript_copy_of_the_surrogate():
     surrogate = TinySurrogate()
     surrogate._frozen = torch.jit.freeze(torch.jit.script(torch.nn.Linear(2, 2)).eval())
     curves = realisable_curves(16, seed=1)
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     gen.fit(surrogate, curves, epochs=1, batch_size=8, seed=0)
     assert surrogate.net.step.requires_grad  # the surrogate's own state is restored
     grids = (np.random.default_rng(0).random((8, 20, 20)) < 0.6).astype(np.uint8)

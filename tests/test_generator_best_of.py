@@ -5,7 +5,7 @@ import pytest
 import torch
 from test_generator import SMALL, TinySurrogate, realisable_curves
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit_plugins.deconv import BEST_OF_MEAN_SHARE
 
 
@@ -20,7 +20,7 @@ class PorositySurrogate:
 
 
 def test_best_of_loss_is_the_relaxed_minimum_over_each_targets_codes():
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     gen.model.eval()
     b, k = 3, 4
     curves = torch.tensor([[0.2] * 41, [0.5] * 41, [0.8] * 41])
@@ -44,7 +44,7 @@ def test_best_of_training_lowers_the_best_of_k_error_and_is_kept_in_the_recipe(t
     torch.set_num_threads(1)
     surrogate = TinySurrogate()
     curves, val = realisable_curves(192, seed=1), realisable_curves(48, seed=2)
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     val_t = torch.tensor(val[:, :41], dtype=torch.float32)
     codes = gen.latent_codes(4, seed=9)
     before = gen.surrogate_best_of_mae(surrogate, val_t, codes)
@@ -56,6 +56,6 @@ def test_best_of_training_lowers_the_best_of_k_error_and_is_kept_in_the_recipe(t
     assert after <= gen.surrogate_mae(surrogate, val_t, codes[:1].expand(len(val_t), -1)) + 1e-9
     assert gen.fit_settings["best_of"] == 4
     gen.save(tmp_path / "g", extra={"training": gen.fit_settings})
-    again = plugins.create("generator", "deconv", model=str(tmp_path / "g"))
+    again = registry.create("generator", "deconv", model=str(tmp_path / "g"))
     again.fit(surrogate, curves[:16], epochs=1, batch_size=16, seed=0)
     assert again.fit_settings["best_of"] == 4  # fine-tuning continues the recipe

@@ -7,7 +7,7 @@ import pytest
 import torch
 from test_generator import SMALL, TinySurrogate, tiny_surrogate_plugin  # noqa: F401 (fixture)
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.active_learning import accept_generator
 from invtoolkit.generation import mean_symmetric_hamming
 from invtoolkit.symmetry import distinct_up_to_symmetry, transform
@@ -69,7 +69,7 @@ def _isolated_pore_curves(n, seed):
 
 
 def _collapsed_generator():
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     with torch.no_grad():  # blind to the code: every code gives the same grid
         gen.model.generator.mlp[0].weight[:, -gen.latent_dim:] = 0
     return gen
@@ -92,11 +92,11 @@ def test_training_with_the_diversity_term_undoes_a_collapse():
 
 def test_fine_tuning_continues_the_diversity_settings_the_model_was_trained_with(tmp_path):
     curves = _isolated_pore_curves(8, 0)
-    gen = plugins.create("generator", "deconv", **SMALL)
+    gen = registry.create("generator", "deconv", **SMALL)
     gen.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0)
     assert gen.fit_settings == {"diversity_weight": 0.3, "diversity_margin": 0.0025, "best_of": 1}  # plugin defaults
     gen.save(tmp_path / "g", extra={"training": {"diversity_weight": 0.5, "diversity_margin": 0.01}})
-    again = plugins.create("generator", "deconv", model=str(tmp_path / "g"))
+    again = registry.create("generator", "deconv", model=str(tmp_path / "g"))
     again.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0)
     assert again.fit_settings == {"diversity_weight": 0.5, "diversity_margin": 0.01, "best_of": 1}  # its own recipe
     again.fit(TinySurrogate(), curves, epochs=1, batch_size=8, seed=0, diversity_margin=0.02)
@@ -119,7 +119,7 @@ def test_active_learning_records_the_acceptance_and_keeps_held_out_sets_apart(tm
     from invtoolkit.cli import main
 
     labelled_dataset(tmp_path / "data.zarr", 32, seed=4)
-    plugins.create("generator", "deconv", **SMALL).save(tmp_path / "g")
+    registry.create("generator", "deconv", **SMALL).save(tmp_path / "g")
     TinySurrogate().save(tmp_path / "s")
     with pytest.raises(SystemExit) as exc:
         main(["active-learn", "--data", str(tmp_path / "data.zarr"), "--surrogate-model", str(tmp_path / "s"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.cli import main
 from invtoolkit.defaults import DEFAULT_CHAIN
 from invtoolkit.errors import InputError
@@ -101,7 +101,7 @@ def loop_target(tmp_path_factory):
     """Full-loop DFT isotherm of a known 6x6 grid on a 10-step axis."""
     truth = np.zeros((6, 6), np.uint8)
     truth[1:3] = 1
-    sim = plugins.create("simulator", "lattice-dft", steps=10)
+    sim = registry.create("simulator", "lattice-dft", steps=10)
     path = tmp_path_factory.mktemp("target") / "loop.npy"
     np.save(path, sim.simulate(truth[None])[0])
     return path, sim
@@ -175,7 +175,7 @@ def test_default_chain_is_built_from_registered_stages():
 def test_default_chain_on_a_grid_size_the_generator_was_not_trained_for(tmp_path, capsys):
     truth = np.zeros((8, 8), np.uint8)
     truth[1:4, 1:5] = 1
-    curve = plugins.create("simulator", "lattice-dft", adsorption_only=True).simulate(truth[None])[0]
+    curve = registry.create("simulator", "lattice-dft", adsorption_only=True).simulate(truth[None])[0]
     np.save(tmp_path / "t.npy", curve)
     code, _, stderr = run_cli(["invert", "--target", str(tmp_path / "t.npy"), "--grid-size", "8",
                                "--time-limit", "6", "--no-progress", "-o", str(tmp_path / "o")], capsys)

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
@@ -38,12 +38,12 @@ def slit(shape, rows):
 
 @pytest.fixture(scope="module")
 def dft():
-    return plugins.create("simulator", "lattice-dft", steps=STEPS, adsorption_only=True)
+    return registry.create("simulator", "lattice-dft", steps=STEPS, adsorption_only=True)
 
 
 @pytest.fixture(scope="module")
 def dft_loop():
-    return plugins.create("simulator", "lattice-dft", steps=STEPS)
+    return registry.create("simulator", "lattice-dft", steps=STEPS)
 
 
 def make_problem(sim, grid, loop=False):
@@ -72,7 +72,7 @@ def scored(problem, pop):
 def test_improves_on_its_start_and_reports_true_errors(name, dft, truth, start):
     problem = make_problem(dft, truth)
     pop = scored(problem, start)
-    out = plugins.create("optimizer", name, **BOUNDED[name]).run(problem, pop, rng=np.random.default_rng(0))
+    out = registry.create("optimizer", name, **BOUNDED[name]).run(problem, pop, rng=np.random.default_rng(0))
     assert out.scored and len(out) >= 1
     assert out.best_error < pop.best_error
     assert np.all(np.diff(out.errors) >= 0)  # best first
@@ -85,7 +85,7 @@ def test_same_seed_same_result(name, dft, truth, start):
     runs = []
     for _ in range(2):
         problem = make_problem(dft, truth)
-        opt = plugins.create("optimizer", name, **BOUNDED[name])
+        opt = registry.create("optimizer", name, **BOUNDED[name])
         runs.append(opt.run(problem, scored(problem, start), rng=np.random.default_rng(7)))
     np.testing.assert_array_equal(runs[0].grids, runs[1].grids)
     np.testing.assert_array_equal(runs[0].errors, runs[1].errors)
@@ -96,7 +96,7 @@ def test_deadline_is_respected_and_empty_start_works(name, dft, truth):
     problem = make_problem(dft, truth)
     problem.evaluator.simulate(Population.random(64, truth.shape, np.random.default_rng(0)).grids)  # warm up
     t0 = time.monotonic()
-    out = plugins.create("optimizer", name).run(
+    out = registry.create("optimizer", name).run(
         problem, Population.empty(truth.shape), rng=np.random.default_rng(1),
         termination=TimeLimit(deadline=t0 + 0.6)
     )
@@ -111,14 +111,14 @@ def test_steepest_recovers_a_grid_one_flip_away(dft, truth):
     near[0, 0] ^= 1
     pop = scored(problem, Population(near[None]))
     assert pop.best_error > 1e-4
-    out = plugins.create("optimizer", "steepest", candidates=1).run(problem, pop, rng=np.random.default_rng(0))
+    out = registry.create("optimizer", "steepest", candidates=1).run(problem, pop, rng=np.random.default_rng(0))
     assert out.best_error <= 1e-9
     np.testing.assert_array_equal(out.grids[0], truth)
 
 
 def test_steepest_stops_at_a_local_minimum(dft, truth, start):
     problem = make_problem(dft, truth)
-    opt = plugins.create("optimizer", "steepest", candidates=1)
+    opt = registry.create("optimizer", "steepest", candidates=1)
     out = opt.run(problem, scored(problem, start), rng=np.random.default_rng(0))
     assert opt.local_minima == [True]
     best = out.grids[0]
@@ -131,13 +131,13 @@ def test_ga_then_steepest_beats_random_search_at_equal_evaluations(dft):
     truth = slit((8, 8), slice(1, 4))
     problem = make_problem(dft, truth)
     rng = np.random.default_rng(0)
-    pop = plugins.create("optimizer", "ga", pop_size=24, generations=10, sampler="cells").run(
+    pop = registry.create("optimizer", "ga", pop_size=24, generations=10, sampler="cells").run(
         problem, Population.empty(truth.shape), rng=rng
     )
-    pop = plugins.create("optimizer", "steepest", candidates=1, max_steps=4).run(problem, pop, rng=rng)
+    pop = registry.create("optimizer", "steepest", candidates=1, max_steps=4).run(problem, pop, rng=rng)
     used = problem.n_evals
     baseline = make_problem(dft, truth)
-    rand = plugins.create("optimizer", "random", max_evals=used).run(
+    rand = registry.create("optimizer", "random", max_evals=used).run(
         baseline, Population.empty(truth.shape), rng=np.random.default_rng(0)
     )
     assert baseline.n_evals <= used
@@ -147,7 +147,7 @@ def test_ga_then_steepest_beats_random_search_at_equal_evaluations(dft):
 def test_nsga2_branch_objectives_sorted_by_total_error(dft_loop):
     truth = slit((6, 6), slice(1, 3))
     problem = make_problem(dft_loop, truth, loop=True)
-    opt = plugins.create("optimizer", "nsga2", objectives="branches", pop_size=12, generations=4)
+    opt = registry.create("optimizer", "nsga2", objectives="branches", pop_size=12, generations=4)
     out = opt.run(problem, Population.empty(truth.shape), rng=np.random.default_rng(0))
     assert np.all(np.diff(out.errors) >= 0)
     np.testing.assert_allclose(make_problem(dft_loop, truth, loop=True).errors(out.grids[:3]), out.errors[:3], atol=1e-6)
@@ -156,12 +156,12 @@ def test_nsga2_branch_objectives_sorted_by_total_error(dft_loop):
 def test_nsga2_objective_checks(dft, truth):
     problem = make_problem(dft, truth)  # adsorption only, pore normalisation
     with pytest.raises(InputError, match="full-loop"):
-        plugins.create("optimizer", "nsga2", objectives="branches").run(
+        registry.create("optimizer", "nsga2", objectives="branches").run(
             problem, Population.empty(truth.shape), rng=np.random.default_rng(0))
     with pytest.raises(InputError, match="porosity"):
-        plugins.create("optimizer", "nsga2", objectives="porosity").run(
+        registry.create("optimizer", "nsga2", objectives="porosity").run(
             problem, Population.empty(truth.shape), rng=np.random.default_rng(0))
-    out = plugins.create("optimizer", "nsga2", objectives="porosity", porosity=0.3, pop_size=12,
+    out = registry.create("optimizer", "nsga2", objectives="porosity", porosity=0.3, pop_size=12,
                          generations=3).run(problem, Population.empty(truth.shape), rng=np.random.default_rng(0))
     assert len(out) >= 1
 
@@ -170,7 +170,7 @@ def test_nsga2_objective_checks(dft, truth):
                                           ("random", {"low": 0.9, "high": 0.1}), ("ga", {"crossover": "x"})])
 def test_bad_options_are_input_errors(name, options):
     with pytest.raises(InputError):
-        plugins.create("optimizer", name, **options)
+        registry.create("optimizer", name, **options)
 
 
 # -- surrogate-ranked steepest descent ------------------------------------------------
@@ -210,9 +210,9 @@ class TinyPlugin:
 
 @pytest.fixture
 def tiny():
-    plugins.register_plugin(TinyPlugin(), "tiny-test")
+    registry.register_plugin(TinyPlugin(), "tiny-test")
     yield
-    plugins.unregister_plugin("tiny-test")
+    registry.unregister_plugin("tiny-test")
 
 
 @pytest.mark.parametrize("rank_by", ["gradient", "error"])
@@ -220,13 +220,13 @@ def test_ranked_steepest_sends_only_top_flips_then_falls_back(tiny, dft, truth, 
     problem = make_problem(dft, truth)
     pop = scored(problem, start[:1])
     n0 = problem.n_evals
-    opt = plugins.create("optimizer", "steepest", candidates=1, rank="tiny", rank_by=rank_by, top=5,
+    opt = registry.create("optimizer", "steepest", candidates=1, rank="tiny", rank_by=rank_by, top=5,
                          fallback=False, max_steps=3)
     out = opt.run(problem, pop, rng=np.random.default_rng(0))
     assert problem.n_evals - n0 <= 5 * 4  # only the ranked flips reach the DFT
     assert out.best_error <= pop.best_error
     # with the fallback the end point is a true local minimum of the DFT
-    opt = plugins.create("optimizer", "steepest", candidates=1, rank="tiny", rank_by=rank_by, top=5)
+    opt = registry.create("optimizer", "steepest", candidates=1, rank="tiny", rank_by=rank_by, top=5)
     out = opt.run(make_problem(dft, truth), pop, rng=np.random.default_rng(0))
     assert opt.local_minima == [True]
 

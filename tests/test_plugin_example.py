@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.population import Population
 from invtoolkit.problem import Problem, Target
 from invtoolkit.pressure import PressureSchedule
@@ -77,11 +77,11 @@ def test_installed_plugin_runs_in_a_chain(installed, tmp_path):
     script = textwrap.dedent("""
         import json, numpy as np
         from invtoolkit.chain import Chain
-        from invtoolkit import plugins
+        from invtoolkit import registry
         from invtoolkit.problem import Target
         from invtoolkit.pressure import PressureSchedule
         grid = np.zeros((6, 6), np.uint8); grid[1:4, :] = 1
-        sim = plugins.create("simulator", "lattice-dft", adsorption_only=True, steps=10)
+        sim = registry.create("simulator", "lattice-dft", adsorption_only=True, steps=10)
         target = Target(sim.simulate(grid[None])[0], PressureSchedule(10, adsorption_only=True))
         result = Chain.parse("anneal[chains=4] | steepest").run(target, time_limit=4, seed=3)
         print(json.dumps({"stages": [s.stage for s in result.stages], "evals": [s.evaluations for s in result.stages],
@@ -103,15 +103,15 @@ def test_installed_plugin_runs_in_a_chain(installed, tmp_path):
 @pytest.fixture
 def anneal_module():
     module = _load_module()
-    plugins.register_plugin(module, name="annealing-test")
+    registry.register_plugin(module, name="annealing-test")
     yield module
-    plugins.unregister_plugin("annealing-test")
+    registry.unregister_plugin("annealing-test")
 
 
 def _problem(steps=10):
     grid = np.zeros((6, 6), np.uint8)
     grid[1:4, :] = 1
-    sim = plugins.create("simulator", "lattice-dft", adsorption_only=True, steps=steps)
+    sim = registry.create("simulator", "lattice-dft", adsorption_only=True, steps=steps)
     target = Target(sim.simulate(grid[None])[0], PressureSchedule(steps, adsorption_only=True))
     return Problem(target, sim), grid
 
@@ -120,7 +120,7 @@ def test_anneal_is_seeded_and_improves(anneal_module):
     problem, _ = _problem()
     start = Population.random(4, (6, 6), np.random.default_rng(0))
     start = Population(start.grids, problem.errors(start.grids))
-    opt = plugins.create("optimizer", "anneal", chains=4, max_evals=200)
+    opt = registry.create("optimizer", "anneal", chains=4, max_evals=200)
     a = opt.run(problem, start, rng=np.random.default_rng(5))
     b = opt.run(problem, start, rng=np.random.default_rng(5))
     assert np.array_equal(a.grids, b.grids) and np.array_equal(a.errors, b.errors)

@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.errors import PluginError
 from invtoolkit.roles import Generator, Simulator
@@ -23,10 +23,10 @@ def run_cli(*args, env=None):
 
 
 def test_builtin_simulator_is_found_through_entry_points():
-    assert "lattice-dft" in plugins.registry().names("simulator")
-    entry = plugins.registry().entry("simulator", "lattice-dft")
+    assert "lattice-dft" in registry.registry().names("simulator")
+    entry = registry.registry().entry("simulator", "lattice-dft")
     assert entry.plugin == "lattice-dft"
-    assert plugins.plugin_infos["lattice-dft"].package == "invtoolkit"
+    assert registry.plugin_infos["lattice-dft"].package == "invtoolkit"
 
 
 def test_plugins_command_lists_lattice_dft_as_json():
@@ -94,10 +94,10 @@ class PorositySimulator(Simulator):
 
 
 def test_registered_object_appears_in_registry_and_cli(capsys):
-    plugins.register_plugin(ConstantSimulator(), name="test-constant")
+    registry.register_plugin(ConstantSimulator(), name="test-constant")
     try:
-        assert "porosity-sim" in plugins.registry().names("simulator")
-        sim = plugins.create("simulator", "porosity-sim")
+        assert "porosity-sim" in registry.registry().names("simulator")
+        sim = registry.create("simulator", "porosity-sim")
         assert sim.simulate(np.ones((2, 4, 4), np.uint8)).shape == (2, 3)
         from invtoolkit.cli import main
 
@@ -106,13 +106,13 @@ def test_registered_object_appears_in_registry_and_cli(capsys):
         assert exit_info.value.code == 0
         assert "porosity-sim" in capsys.readouterr().out
     finally:
-        plugins.unregister_plugin("test-constant")
-    assert "porosity-sim" not in plugins.registry().names("simulator")
+        registry.unregister_plugin("test-constant")
+    assert "porosity-sim" not in registry.registry().names("simulator")
 
 
 def test_unknown_plugin_name_is_a_plugin_error():
     with pytest.raises(PluginError, match="unknown simulator 'nope'.*lattice-dft"):
-        plugins.create("simulator", "nope")
+        registry.create("simulator", "nope")
 
 
 # ------------------------------------------------------------------ declared roles and options
@@ -130,17 +130,17 @@ class WrongRolePlugin:
 
 
 def test_a_factory_of_the_wrong_role_is_refused_with_its_plugin_named():
-    plugins.register_plugin(WrongRolePlugin(), name="wrong-role")
+    registry.register_plugin(WrongRolePlugin(), name="wrong-role")
     try:
-        assert "impostor" not in plugins.registry().names("generator")
+        assert "impostor" not in registry.registry().names("generator")
         with pytest.raises(PluginError, match="plugin 'wrong-role' registers generator 'impostor' as "
                                               "NotAGenerator, which does not subclass invtoolkit.roles.Generator"):
-            plugins.create("generator", "impostor")
-        rows = {r["name"]: r for r in plugins.describe()}
+            registry.create("generator", "impostor")
+        rows = {r["name"]: r for r in registry.describe()}
         assert "does not subclass" in rows["wrong-role"]["error"]
         assert rows["lattice-dft"]["error"] is None  # the others are unaffected
     finally:
-        plugins.unregister_plugin("wrong-role")
+        registry.unregister_plugin("wrong-role")
 
 
 class Porous(Generator):
@@ -162,7 +162,7 @@ class PorousPlugin:
 def test_plugins_options_lists_a_signature_with_defaults(capsys):
     from invtoolkit.cli import main
 
-    plugins.register_plugin(PorousPlugin(), name="porous-plugin")
+    registry.register_plugin(PorousPlugin(), name="porous-plugin")
     try:
         with pytest.raises(SystemExit) as exit_info:
             main(["plugins", "--options", "porous"])
@@ -172,7 +172,7 @@ def test_plugins_options_lists_a_signature_with_defaults(capsys):
         assert [line.split()[:3] for line in lines[1:]] == [["width", "(required)"], ["porosity", "=", "0.5"],
                                                             ["seed", "=", "0"]]
     finally:
-        plugins.unregister_plugin("porous-plugin")
+        registry.unregister_plugin("porous-plugin")
 
 
 def test_plugins_options_of_the_cnn_come_from_its_dataclass_with_help():

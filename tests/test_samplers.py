@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.errors import InputError
 from invtoolkit_plugins.samplers import CorrelatedSampler, MixedSampler, RandomSampler, RectSampler, SlitSampler
 
@@ -11,13 +11,13 @@ NAMES = ["random", "correlated", "slit", "rect", "mixed"]
 
 
 def test_all_builtin_samplers_are_registered():
-    assert set(NAMES) <= set(plugins.registry().names("sampler"))
+    assert set(NAMES) <= set(registry.registry().names("sampler"))
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("shape", [(20, 20), (3, 3), (5, 8), (12, 7)])
 def test_grids_are_binary_with_a_pore(name, shape):
-    grids = plugins.create("sampler", name).sample(2000, shape, np.random.default_rng(3))
+    grids = registry.create("sampler", name).sample(2000, shape, np.random.default_rng(3))
     assert grids.dtype == np.uint8 and grids.shape == (2000, *shape)
     assert np.isin(grids, (0, 1)).all()
     assert grids.reshape(len(grids), -1).max(1).min() == 1  # every grid has a pore
@@ -25,7 +25,7 @@ def test_grids_are_binary_with_a_pore(name, shape):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_seeded_reproducibility(name):
-    sampler = plugins.create("sampler", name)
+    sampler = registry.create("sampler", name)
     a = sampler.sample(300, (20, 20), np.random.default_rng(7))
     b = sampler.sample(300, (20, 20), np.random.default_rng(7))
     c = sampler.sample(300, (20, 20), np.random.default_rng(8))

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.chain import Chain
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.objective import Target
@@ -101,9 +101,9 @@ class WalkPlugin:
 
 @pytest.fixture
 def walk():
-    plugins.register_plugin(WalkPlugin(), name="walk-test")
+    registry.register_plugin(WalkPlugin(), name="walk-test")
     yield
-    plugins.unregister_plugin("walk-test")
+    registry.unregister_plugin("walk-test")
 
 
 def test_a_short_optimizer_on_the_toolkit_runs_in_a_chain_with_a_deadline(walk):

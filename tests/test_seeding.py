@@ -4,7 +4,7 @@ search finds a wide slit within a small evaluation budget where an unseeded one 
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.population import Population
 from invtoolkit.pressure import PressureSchedule
 from invtoolkit.problem import Problem, Target
@@ -71,7 +71,7 @@ def test_coarse_sizes_keep_the_small_ones_and_the_largest():
 
 @pytest.fixture(scope="module")
 def wide_slit_problem():
-    dft = plugins.create("simulator", "lattice-dft", steps=STEPS, adsorption_only=True)
+    dft = registry.create("simulator", "lattice-dft", steps=STEPS, adsorption_only=True)
     truth = np.roll(_slit(SMALL, 7), 3, axis=0)  # a slit 7 of 12 cells wide
     curve = dft.simulate(truth[None])[0]
     return Problem(Target(curve, PressureSchedule(STEPS, adsorption_only=True)), dft, space=SMALL)
@@ -81,7 +81,7 @@ BUDGET = 400
 
 
 def _ga(problem, structured: bool, budget: int):
-    ga = plugins.create("optimizer", "ga", pop_size=16, structured=structured)
+    ga = registry.create("optimizer", "ga", pop_size=16, structured=structured)
     return ga.run(problem, Population.empty(SMALL), rng=np.random.default_rng(7),
                   termination=MaxEvaluations(budget))
 

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.errors import InputError
 from invtoolkit.objective import Target
 from invtoolkit.population import Population
@@ -91,7 +91,7 @@ class CubeSim(Simulator):
 
 def test_rank_3_space_in_population_problem_and_random_sampler():
     space = GridSpace.parse("4x4x4")
-    grids = plugins.create("sampler", "random").sample(6, space, np.random.default_rng(0))
+    grids = registry.create("sampler", "random").sample(6, space, np.random.default_rng(0))
     assert grids.shape == (6, 4, 4, 4) and grids.reshape(6, -1).any(1).all()
     sim = CubeSim()
     assert sim.space == space
@@ -101,7 +101,7 @@ def test_rank_3_space_in_population_problem_and_random_sampler():
     assert pop.space == space and pop.errors[0] == 0.0
     assert problem.errors(grids[0]).shape == (1,)  # one 3-D grid is a batch of one
     assert Population.empty(space).grids.shape == (0, 4, 4, 4)
-    slabs = plugins.create("sampler", "slit").sample(2, space, np.random.default_rng(0))  # 3-D samplers (H10)
+    slabs = registry.create("sampler", "slit").sample(2, space, np.random.default_rng(0))  # 3-D samplers (H10)
     assert slabs.shape == (2, 4, 4, 4) and slabs.reshape(2, -1).any(1).all()
 
 
@@ -115,7 +115,7 @@ def test_builtin_optimizers_search_a_rank_3_space(name, options):
     problem = Problem(target, sim, space=GridSpace((4, 4, 4)))
     start = Population.random(4, problem.space, np.random.default_rng(0), porosity=0.8)
     start = Population(start.grids, problem.errors(start.grids))
-    out = plugins.create("optimizer", name, **options).run(problem, start, rng=np.random.default_rng(1))
+    out = registry.create("optimizer", name, **options).run(problem, start, rng=np.random.default_rng(1))
     assert out.grids.shape[1:] == (4, 4, 4) and out.best_error < start.best_error
     np.testing.assert_allclose(problem.errors(out.grids), out.errors)
 

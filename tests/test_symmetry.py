@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit import symmetry as S
 
 
@@ -101,7 +101,7 @@ def test_augment_torch_gives_equivalent_grids():
 
 
 def test_simulator_curve_is_invariant_under_symmetries():
-    sim = plugins.create("simulator", "lattice-dft", steps=10, solver="reference")  # the spec solver
+    sim = registry.create("simulator", "lattice-dft", steps=10, solver="reference")  # the spec solver
     rng = np.random.default_rng(4)
     grids = (rng.random((4, 6, 6)) < 0.5).astype(np.uint8)
     grids[:, 0, 0] = 1

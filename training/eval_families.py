@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 
 FAMILIES = ["fam-random", "fam-smooth", "fam-slit", "fam-rect", "fam-pair", "fam-union", "fam-dense"]
 POROSITY_BANDS = [(0.0, 0.15), (0.15, 0.5), (0.5, 0.85), (0.85, 1.0001)]
@@ -38,7 +38,7 @@ def family_rows(sur, dft, names, n, seed, shape):
     rows, errs, grids_all, labels, dft_time = [], [], [], [], 0.0
     for k, name in enumerate(names):
         rng = np.random.default_rng([seed, k])
-        grids = plugins.create("sampler", name).sample(n, shape, rng)
+        grids = registry.create("sampler", name).sample(n, shape, rng)
         t = time.perf_counter()
         truth = dft.simulate(grids)
         dft_time += time.perf_counter() - t
@@ -105,8 +105,8 @@ def main(argv=None) -> dict:
 
     torch.set_num_threads(args.threads)
     options = {"threads": args.threads, **({"model": args.model} if args.model else {})}
-    sur = plugins.create("surrogate", "cnn", **options)
-    dft = plugins.create("simulator", "lattice-dft", threads=args.threads)
+    sur = registry.create("surrogate", "cnn", **options)
+    dft = registry.create("simulator", "lattice-dft", threads=args.threads)
     shape = tuple(sur.grid_shape)
     dft.simulate(np.ones((1, *shape), np.uint8))  # compile outside the timing
     names = args.families.split(",")

@@ -18,18 +18,18 @@ import time
 
 import numpy as np
 
-from invtoolkit import registry as plugins
+from invtoolkit import registry
 from invtoolkit.generation import mean_symmetric_hamming
 from invtoolkit.symmetry import distinct_up_to_symmetry
 
 
 def held_out_targets(per_sampler: int, seed: int, shape=(20, 20)):
-    dft = plugins.create("simulator", "lattice-dft")
-    names = [n for n in plugins.registry().names("sampler")]
+    dft = registry.create("simulator", "lattice-dft")
+    names = [n for n in registry.registry().names("sampler")]
     rows = []
     for k, name in enumerate(names):
         rng = np.random.default_rng([seed, k])
-        grids = plugins.create("sampler", name).sample(per_sampler, shape, rng)
+        grids = registry.create("sampler", name).sample(per_sampler, shape, rng)
         rows.append((name, grids, dft.simulate(grids)))
     return rows
 
@@ -43,8 +43,8 @@ def main():
     ap.add_argument("--gen-seed", type=int, default=0)
     ap.add_argument("-o", "--output", default=None, help="write the JSON report here")
     args = ap.parse_args()
-    gen = plugins.create("generator", "deconv", model=args.model)
-    dft = plugins.create("simulator", "lattice-dft")
+    gen = registry.create("generator", "deconv", model=args.model)
+    dft = registry.create("simulator", "lattice-dft")
     report = {"model": args.model, "n": args.n, "seed": args.seed, "per_sampler": {}}
     all_best, all_distinct = [], []
     t0 = time.time()

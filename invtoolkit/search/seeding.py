@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit import plugins
+from invtoolkit import registry
 from invtoolkit.errors import InputError
 from invtoolkit.population import Population
 from invtoolkit.space import GridSpace, as_space
@@ -79,12 +79,12 @@ def sampled_grids(n: int, space, rng: np.random.Generator, porosity=None, sample
         return space.empty()
     if sampler in (None, "cells"):
         return random_grids(n, space, rng, porosity=porosity)
-    if sampler not in plugins.registry().names("sampler"):
+    if sampler not in registry.registry().names("sampler"):
         if sampler == "mixed":  # the default, without the samplers plugin (it makes 2-D and 3-D grids)
             return random_grids(n, space, rng, porosity=porosity)
-        known = ", ".join(plugins.registry().names("sampler"))
+        known = ", ".join(registry.registry().names("sampler"))
         raise InputError(f"unknown sampler '{sampler}' (available: cells, {known})")
-    draw = plugins.create("sampler", sampler)
+    draw = registry.create("sampler", sampler)
     if porosity is None:
         return draw.sample(n, space, rng)
     pool = draw.sample(8 * n, space, rng)
