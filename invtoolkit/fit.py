@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
 from invtoolkit.measured import MeasuredIsotherm
 from invtoolkit.objective import Objective
@@ -119,7 +120,7 @@ class MeasuredFit:
                 "normalization": m.normalization, "y_scan": self.y_scan}
 
 
-def measured_simulator(measured: MeasuredIsotherm, y: float, name: str = "lattice-dft"):
+def measured_simulator(measured: MeasuredIsotherm, y: float, name: str = DEFAULT_SIMULATOR):
     """The exact simulator at the measured pressures, with the file's T and TC and this y."""
     from invtoolkit.registry import create
 

@@ -46,6 +46,17 @@ def build_report(result, *, target_file, chain: str, seed: int, time_limit, extr
             "steps": int(target.schedule.steps),
             "notes": list(target.notes),
         },
+        **run_fields(result, chain=chain, seed=seed, time_limit=time_limit),
+        "grids": grid_rows(result),
+    }
+    if extra:
+        report.update(extra)
+    return report
+
+
+def run_fields(result, *, chain: str, seed: int, time_limit) -> dict:
+    """What every report.json says about the run: chain, seed, time, verifier, stages."""
+    return {
         "chain": chain,
         "seed": int(seed),
         "time_limit": time_limit,
@@ -53,11 +64,7 @@ def build_report(result, *, target_file, chain: str, seed: int, time_limit, extr
         "startup_seconds": float(getattr(result, "startup_seconds", 0.0)),
         "verified_by": result.verified_by,
         "stages": [_finite(asdict(s)) for s in result.stages],
-        "grids": grid_rows(result),
     }
-    if extra:
-        report.update(extra)
-    return report
 
 
 def _finite(d: dict) -> dict:
@@ -191,14 +198,8 @@ def build_measured_report(result, fit, objective, *, target_file, chain: str, se
                    "normalization": measured.normalization, "steps": None, "kind": "measured",
                    "material": measured.material, "notes": list(measured.notes)},
         "fit": _finite(fit.as_dict()),
-        "chain": chain,
         "chain_note": note,
-        "seed": int(seed),
-        "time_limit": time_limit,
-        "total_seconds": float(result.seconds),
-        "startup_seconds": float(getattr(result, "startup_seconds", 0.0)),
-        "verified_by": result.verified_by,
-        "stages": [_finite(asdict(s)) for s in result.stages],
+        **run_fields(result, chain=chain, seed=seed, time_limit=time_limit),
         "grids": [_finite(r) for r in measured_grid_rows(result, objective)],
     }
 

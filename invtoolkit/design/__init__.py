@@ -10,6 +10,7 @@ float64, and returns a :class:`~invtoolkit.design.results.DesignResult`;
 from __future__ import annotations
 
 from invtoolkit import registry
+from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.design.problem import DesignProblem
 from invtoolkit.design.results import DesignResult, candidates, front_only, verify, write_results
 from invtoolkit.design.search import DEFAULT_POP, run_search
@@ -19,7 +20,7 @@ from invtoolkit.errors import InputError
 __all__ = ["DEFAULT_CHAIN", "DEFAULT_SCREEN", "parse_chain", "design", "read_spec", "write_results", "DesignSpec", "DesignResult", "DesignProblem"]
 
 DEFAULT_TIME_LIMIT = 60.0
-SIMULATOR = "lattice-dft"  # the exact simulator that evaluates and verifies every design
+SIMULATOR = DEFAULT_SIMULATOR  # the exact simulator that evaluates and verifies every design
 ALGORITHMS = ("auto", "ga", "nsga2")
 DEFAULT_CHAIN = "cnn | auto"  # a pre-screen surrogate (optional), then the algorithm
 DEFAULT_SCREEN = "cnn"  # pre-screen of offspring: won on the heat-pump spec (docs/design.md)

@@ -48,8 +48,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._sigmoid import FASTMATH as _FM
-from ._sigmoid import X_MAX32, sigmoid32, sigmoid64
+from invtoolkit_plugins.lattice_dft.sigmoid import FASTMATH as _FM
+from invtoolkit_plugins.lattice_dft.sigmoid import X_MAX32, sigmoid32, sigmoid64
 from .boundary import PERIODIC, Boundary, cell_coordinates, cell_order, neighbour_table
 
 __all__ = ["solve", "last_stats", "LANES"]

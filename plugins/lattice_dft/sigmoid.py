@@ -1,9 +1,7 @@
-"""Vectorisable float32 and float64 sigmoids for the numba kernels.
+"""Vectorisable float32 and float64 sigmoids, shared by the 2-D and 3-D numba kernels.
 
-A copy of the 2-D kernel's (``lattice_dft/_dft_numba.py``): ``math.exp`` is a libm call
-LLVM does not vectorise, so exp is written out (range reduction by the magic-number
-trick + polynomial).  Copied, not imported, so the 3-D solver does not depend on the
-private internals of another plugin's module.
+``math.exp`` is a libm call LLVM does not vectorise, so exp is written out (range
+reduction by the magic-number trick + polynomial).
 """
 from __future__ import annotations
 
