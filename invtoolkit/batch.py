@@ -4,13 +4,17 @@ Each target gets its own sub-directory; a target is complete once its
 ``report.json`` (written last, atomically) or ``failed.json`` exists, so a run that
 was killed and started again skips finished targets and redoes half-written ones.
 The summary is rebuilt from the sub-directories, one row per target, whatever
-order or worker produced them.
+order or worker produced them. SIGTERM (a kill, a cluster's scheduler) is turned
+into :class:`Terminated`, a KeyboardInterrupt: like Ctrl-C it stops the workers and
+drops the queued targets, so the caller's summary matches what is on disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
-import json
+import signal
+import threading
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -103,6 +107,28 @@ def pending_jobs(jobs: list[BatchJob]) -> list[BatchJob]:
     return [job for job in jobs if not is_complete(job)]
 
 
+class Terminated(KeyboardInterrupt):
+    """The run got SIGTERM; handled like Ctrl-C (the CLI exits non-zero)."""
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """While inside, SIGTERM raises :class:`Terminated` in the main thread (signals can
+    only be handled there; elsewhere this does nothing)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum, frame):
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_local(jobs: list[BatchJob], invert: Callable, workers: int, on_done: Callable) -> None:
     """Run jobs in ``workers`` spawned processes (each imports and loads models once)."""
     if workers <= 1:
@@ -115,11 +141,23 @@ def run_local(jobs: list[BatchJob], invert: Callable, workers: int, on_done: Cal
         for future in as_completed(futures):
             on_done(future.result())
     except BaseException:
-        # Interrupted (Ctrl-C, a worker's KeyboardInterrupt): drop the queued targets at once;
-        # a plain shutdown would run every one of them before the interrupt took effect.
+        # Interrupted (Ctrl-C, SIGTERM, a worker's KeyboardInterrupt): drop the queued
+        # targets (a plain shutdown would run them all) and stop the running ones, so no
+        # target finishes after the summary is written.
+        processes = list(pool._processes.values())  # shutdown forgets them
         pool.shutdown(wait=False, cancel_futures=True)
+        _stop(processes)
         raise
     pool.shutdown()
+
+
+def _stop(processes: list) -> None:
+    """Terminate and reap a pool's processes (before Python 3.14 a pool has no public call
+    for it); a half-written target has no report.json yet and is redone on the next run."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
 
 
 def run_dask(jobs: list[BatchJob], invert: Callable, scheduler, on_done: Callable) -> None:
@@ -127,10 +165,16 @@ def run_dask(jobs: list[BatchJob], invert: Callable, scheduler, on_done: Callabl
     from distributed import Client, as_completed as dask_completed
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler, timeout="20s")
+    futures = []
     try:
         futures = client.map(run_job, jobs, invert=invert, pure=False, key=[f"invert-{j.name}" for j in jobs])
         for future in dask_completed(futures):
             on_done(future.result())
+    except BaseException:
+        # Interrupted: release every submitted target, so the cluster's workers do not
+        # go on with a batch nobody waits for.
+        client.cancel(futures)
+        raise
     finally:
         if client is not scheduler:
             client.close()
@@ -141,7 +185,8 @@ def run_batch(jobs: list[BatchJob], invert: Callable, *, workers: int = 1, sched
     """Invert every incomplete job; return counts. The summary is written by the caller."""
     todo = pending_jobs(jobs)
     counts = {"targets": len(jobs), "skipped": len(jobs) - len(todo), "ok": 0, "failed": 0}
-    with progress_bar(total=len(todo), desc="targets", unit="target", enabled=progress) as bar:
+    with terminate_as_interrupt(), progress_bar(total=len(todo), desc="targets", unit="target",
+                                                enabled=progress) as bar:
         def on_done(row):
             counts["ok" if row["status"] == "ok" else "failed"] += 1
             bar.set_postfix(done=counts["ok"], failed=counts["failed"], refresh=False)

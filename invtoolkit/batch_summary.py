@@ -8,9 +8,12 @@ import json
 import math
 from pathlib import Path
 
-from invtoolkit.batch import FAILED, REPORT, BatchJob
+from typing import Callable
+
+from invtoolkit.batch import FAILED, REPORT, BatchJob, run_batch
 from invtoolkit.fileio import write_text
 
+SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
 COLUMNS = ("target", "file", "status", "error", "relative_mae", "y", "capacity", "unit", "seconds", "reason")
 
 
@@ -38,6 +41,18 @@ def summary_rows(jobs: list[BatchJob]) -> list[dict]:
     return [job_row(job) for job in jobs]
 
 
+def run_and_summarise(jobs: list[BatchJob], invert: Callable, out: Path, **options) -> tuple[dict, list[dict]]:
+    """:func:`invtoolkit.batch.run_batch` (``options``: workers, scheduler, progress), then the
+    summary of what is on disk in ``out`` -- written also when the run is interrupted
+    (Ctrl-C, SIGTERM), before the interruption goes on to the caller. (counts, rows)."""
+    try:
+        counts = run_batch(jobs, invert, **options)
+    finally:
+        rows = summary_rows(jobs)
+        write_summary(out, rows)
+    return counts, rows
+
+
 def score_of(row: dict) -> float:
     """The error a row is ranked by: relative MAE for measured targets, else the MAE."""
     value = row["relative_mae"] if row["relative_mae"] != "" else row["error"]
@@ -56,12 +71,13 @@ def write_summary(out: Path, rows: list[dict]) -> list[Path]:
     writer = csv.DictWriter(text, fieldnames=COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
-    write_text(out / "summary.csv", text.getvalue())
+    csv_path, md_path, png_path = (out / name for name in SUMMARY_FILES)
+    write_text(csv_path, text.getvalue())
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_fmt(r[c]).replace("|", "/") for c in COLUMNS) + " |" for r in rows]
-    write_text(out / "summary.md", "\n".join(lines) + "\n")
-    plot_summary(out / "summary.png", rows)
-    return [out / "summary.csv", out / "summary.md", out / "summary.png"]
+    write_text(md_path, "\n".join(lines) + "\n")
+    plot_summary(png_path, rows)
+    return [csv_path, md_path, png_path]
 
 
 def plot_summary(path: Path, rows: list[dict]) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from invtoolkit import registry
 from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
+from invtoolkit.options import format_value, parse_options, split_top_level
 from invtoolkit.population import Population
 from invtoolkit.problem import Problem, Target
 from invtoolkit.search.termination import Termination, TimeLimit
@@ -30,23 +31,6 @@ CHAIN_OPTIONS = ("evaluator", "time")
 VERIFY_RESERVE = 0.05  # fraction of the time limit kept for verifying the result
 
 
-def parse_value(text: str):
-    """'3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else stays a string."""
-    low = text.strip().lower()
-    if low in ("true", "yes", "on"):
-        return True
-    if low in ("false", "no", "off"):
-        return False
-    if low in ("none", "null"):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text.strip())
-        except ValueError:
-            pass
-    return text.strip()
-
-
 @dataclass
 class StageSpec:
     name: str
@@ -55,7 +39,7 @@ class StageSpec:
     def __str__(self):
         if not self.options:
             return self.name
-        inner = ",".join(f"{k}={v}" for k, v in self.options.items())
+        inner = ",".join(f"{k}={format_value(v)}" for k, v in self.options.items())
         return f"{self.name}[{inner}]"
 
 
@@ -79,6 +63,7 @@ class ChainResult:
     seconds: float  # stages and verification, i.e. the time the limit applies to
     startup_seconds: float = 0.0  # building stages (model loading) and warming up evaluators
     verified_by: str = DEFAULT_SIMULATOR  # name of the simulator that verified the population
+    capacities: np.ndarray | None = None  # measured targets: the fitted capacity per verified grid
 
     @property
     def best_error(self) -> float:
@@ -86,48 +71,21 @@ class ChainResult:
 
 
 def parse_stages(text: str) -> list[StageSpec]:
+    """``"a | b[k=3,w=[0.2,0.8]]"`` -> stages with options parsed by :mod:`invtoolkit.options`."""
     if not isinstance(text, str) or not text.strip():
         raise InputError("empty chain: give stages like 'ga | steepest'")
+    parts = split_top_level(text, "|", what="chain")
+    if any(not p.strip() for p in parts):
+        raise InputError(f"malformed chain '{text.strip()}': empty stage")
     specs = []
-    for part in _split_top_level(text):
+    for part in parts:
         m = _STAGE_RE.match(part)
         if not m:
             raise InputError(f"malformed chain stage '{part.strip()}' (expected name or name[key=value,...])")
         name, inner = m.group(1), m.group(2)
-        options = {}
-        if inner is not None and inner.strip():
-            for item in inner.split(","):
-                if "=" not in item:
-                    raise InputError(f"malformed option '{item.strip()}' in stage '{name}' (expected key=value)")
-                key, value = item.split("=", 1)
-                key = key.strip()
-                if not key:
-                    raise InputError(f"empty option name in stage '{name}'")
-                options[key] = parse_value(value)
-        specs.append(StageSpec(name, options))
+        items = split_top_level(inner, ",", what=f"options of stage '{name}'") if inner and inner.strip() else []
+        specs.append(StageSpec(name, parse_options(items, flag=f"stage '{name}' option")))
     return specs
-
-
-def _split_top_level(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
-    for ch in text:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth < 0:
-                raise InputError(f"malformed chain '{text}': unbalanced ']'")
-        if ch == "|" and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    if depth != 0:
-        raise InputError(f"malformed chain '{text}': unbalanced '['")
-    parts.append("".join(current))
-    if any(not p.strip() for p in parts):
-        raise InputError(f"malformed chain '{text}': empty stage")
-    return parts
 
 
 class GeneratorStage:
@@ -144,7 +102,7 @@ class GeneratorStage:
         self.note = None
         seed = int(rng.integers(2**31))
         wanted = population.space
-        made = GridSpace(tuple(getattr(self.generator, "grid_shape", wanted.shape)))
+        made = self.generator.space
         if made != wanted:
             self.note = f"skipped: the generator makes {made} grids, the search is {wanted}"
             return population
@@ -262,7 +220,7 @@ class Chain:
         pop, reports = self._run_stages(target, built, pop, space, cache, default_name, rng, deadline, progress, log)
         verified, curves = verify(Problem(target, simulator, space=space), pop, keep)
         return ChainResult(verified, curves, reports, target, time.monotonic() - start, start - setup,
-                           verified_by=getattr(simulator, "name", DEFAULT_SIMULATOR))
+                           verified_by=simulator.name)
 
     @staticmethod
     def _evaluators(target, simulator, evaluators):
@@ -273,7 +231,7 @@ class Chain:
             default_evaluator = make_evaluator(DEFAULT_SIMULATOR, target)
         else:
             default_evaluator = simulator
-        default_name = getattr(simulator, "name", DEFAULT_SIMULATOR)
+        default_name = simulator.name
         return simulator, {default_name: default_evaluator, **(evaluators or {})}, default_name
 
     def _run_stages(self, target, built, pop, space, cache, default_name, rng, deadline, progress, log):
@@ -294,9 +252,9 @@ class Chain:
             if not pop.scored:
                 pop = Population(pop.grids, problem.errors(pop.grids))
             reports.append(StageReport(
-                stage=str(spec), evaluator=getattr(problem.evaluator, "name", str(ev_name)),
+                stage=str(spec), evaluator=problem.evaluator.name,
                 evaluations=problem.n_evals, seconds=time.monotonic() - t0, best_error=pop.best_error,
-                population=len(pop), note=getattr(stage, "note", None),
+                population=len(pop), note=stage.note,
             ))
             if log is not None:
                 log(reports[-1])
@@ -320,7 +278,7 @@ def search_space_of(space, population: Population | None, simulator) -> GridSpac
         return space
     if population is not None:
         return population.space
-    return getattr(simulator, "space", None) or GridSpace.parse(DEFAULT_GRID)
+    return simulator.space or GridSpace.parse(DEFAULT_GRID)
 
 
 def verify(problem: Problem, pop: Population, keep: int) -> tuple[Population, np.ndarray]:

@@ -396,7 +396,7 @@ def generate(
     sampler_options = dict(sampler_options or {})
     simulator_options = dict(simulator_options or {})
     sim = registry.create("simulator", simulator, **simulator_options)
-    if getattr(sim, "space", None) not in (None, space):
+    if sim.space not in (None, space):
         raise InputError(f"simulator '{simulator}' only takes {sim.space} grids")
     samp = registry.create("sampler", sampler, **sampler_options)
     path = Path(path)

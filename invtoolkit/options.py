@@ -1,7 +1,8 @@
 """``key=value`` options from the command line, and the options a plugin declares.
 
-One parser for every ``--param``, ``--sampler-param`` and ``--arch`` item: numbers,
-booleans, ``none``, JSON lists and mappings, and comma-separated lists of numbers.
+One parser for every ``--param``, ``--sampler-param`` and ``--arch`` item and every chain
+stage's ``name[k=v,k=v]`` options: numbers, booleans, ``none``, JSON lists and mappings,
+and comma-separated lists of numbers.
 :func:`declared_options` reads what a plugin factory accepts (a dataclass ``Options``
 on the factory, else its signature) so that ``invtoolkit plugins --options NAME``
 can list it.
@@ -57,12 +58,42 @@ def parse_options(items: Iterable[str], *, flag: str = "--param") -> dict:
     options = {}
     for item in items:
         if "=" not in item:
-            raise InputError(f"{flag} '{item}': expected key=value")
+            raise InputError(f"{flag} '{item.strip()}': expected key=value")
         key, value = item.split("=", 1)
         if not key.strip():
-            raise InputError(f"{flag} '{item}': empty key")
+            raise InputError(f"{flag} '{item.strip()}': empty key")
         options[key.strip()] = parse_value(value)
     return options
+
+
+def format_value(value) -> str:
+    """The text :func:`parse_value` reads back as ``value`` (lists and mappings as JSON)."""
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return "none" if value is None else str(value)
+
+
+def split_top_level(text: str, sep: str, *, what: str = "options") -> list[str]:
+    """``text`` split at every ``sep`` outside brackets and braces (so that a chain's
+    ``ga[w=[0.2,0.8]] | steepest`` splits into two stages, and its options into one);
+    unbalanced brackets are an InputError naming ``what``."""
+    closing = {"]": "[", "}": "{"}
+    parts, stack, current = [], [], []
+    for ch in text:
+        if ch in "[{":
+            stack.append(ch)
+        elif ch in closing:
+            if not stack or stack.pop() != closing[ch]:
+                raise InputError(f"malformed {what} '{text.strip()}': unbalanced '{ch}'")
+        if ch == sep and not stack:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if stack:
+        raise InputError(f"malformed {what} '{text.strip()}': unbalanced '{stack[-1]}'")
+    parts.append("".join(current))
+    return parts
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ class Problem:
     def __init__(self, objective: Objective | Target, evaluator: Simulator, *, space=None):
         self.objective = CurveMAE(objective) if isinstance(objective, Target) else objective
         self.evaluator = evaluator
-        self.space: GridSpace | None = as_space(space) if space is not None else getattr(evaluator, "space", None)
+        self.space: GridSpace | None = as_space(space) if space is not None else evaluator.space
         self.n_evals = 0
         _check_compatible(self.objective, evaluator)
         # The objective's path is a prefix of the evaluator's (an adsorption target on a loop).

@@ -61,7 +61,7 @@ def run_fields(result, *, chain: str, seed: int, time_limit) -> dict:
         "seed": int(seed),
         "time_limit": time_limit,
         "total_seconds": float(result.seconds),
-        "startup_seconds": float(getattr(result, "startup_seconds", 0.0)),
+        "startup_seconds": float(result.startup_seconds),
         "verified_by": result.verified_by,
         "stages": [_finite(asdict(s)) for s in result.stages],
     }
@@ -217,7 +217,7 @@ def plot_measured(path, result, fit, *, log_pressure: bool = False, show: int = 
     ax.plot(m.pressures[ads], m.amounts[ads], "o", color="k", ms=4, label="measured adsorption")
     if (~ads).any():
         ax.plot(m.pressures[~ads], m.amounts[~ads], "o", mfc="none", color="k", ms=4, label="measured desorption")
-    caps = getattr(result, "capacities", [fit.capacity])
+    caps = result.capacities if result.capacities is not None else [fit.capacity]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, curve in enumerate(result.curves[:show]):
         model = caps[i] * np.asarray(curve)[1:]

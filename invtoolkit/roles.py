@@ -138,6 +138,7 @@ class Optimizer(ABC):
     """
 
     name: str = "optimizer"
+    note: str | None = None  # what the chain's stage report says about the last run (e.g. a skip)
 
     @abstractmethod
     def run(

@@ -134,11 +134,11 @@ def test_invert_cli_on_a_directory_resumes_and_summarises(tmp_path):
     assert (tmp_path / "out" / "summary.csv").read_text().strip().splitlines() == lines
 
 
-def interrupted_invert(path: Path, out: Path, seed: int) -> None:
-    """Like fake_invert, slower, and target t00 is interrupted (as Ctrl-C does to a worker)."""
+def interrupted_invert(path: Path, out: Path, seed: int, fail_on: str = "t00") -> None:
+    """Like fake_invert, slower, and target ``fail_on`` is interrupted (as Ctrl-C does to a worker)."""
     import time
 
-    if path.stem == "t00":
+    if path.stem == fail_on:
         raise KeyboardInterrupt
     time.sleep(0.3)
     fake_invert(path, out, seed)
@@ -154,3 +154,90 @@ def test_interrupt_drops_queued_targets_and_resume_finishes(tmp_path):
     counts = batch.run_batch(jobs, fake_invert, workers=1, progress=False)
     assert counts["skipped"] == done and counts["ok"] == 16 - done
     assert [r["status"] for r in summary_rows(jobs)] == ["ok"] * 16
+
+
+SLOW_INVERT = '''
+import json, time
+
+def invert(path, out, seed):
+    time.sleep(0.4)
+    (out / "report.json").write_text(json.dumps({"grids": [{"mae": 0.001}], "total_seconds": 0.4}))
+'''
+
+RUN_BATCH = '''
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":
+    sys.path.insert(0, sys.argv[1])
+    from slowinvert import invert
+
+    from invtoolkit import batch
+    from invtoolkit.batch_summary import run_and_summarise
+
+    jobs = batch.plan_jobs(batch.expand_targets(sys.argv[2]), Path(sys.argv[3]), 0)
+    run_and_summarise(jobs, invert, Path(sys.argv[3]), workers=2, progress=False)
+'''
+
+
+def finished(out: Path) -> set[str]:
+    return {p.parent.name for p in out.glob("*/report.json")}
+
+
+def test_sigterm_part_way_writes_the_summary_of_what_is_done(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    make_targets(tmp_path / "t", [f"t{i:02d}" for i in range(12)])
+    (tmp_path / "slowinvert.py").write_text(SLOW_INVERT)
+    (tmp_path / "run.py").write_text(RUN_BATCH)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "run.py"), str(tmp_path), str(tmp_path / "t"), str(out)])
+    deadline = time.monotonic() + 60
+    while len(finished(out)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) != 0
+    done = finished(out)
+    time.sleep(0.8)  # a worker left running would finish another target by now
+    assert finished(out) == done and 2 <= len(done) < 12
+    rows = summary_rows(batch.plan_jobs(batch.expand_targets(str(tmp_path / "t")), out, 0))
+    lines = (out / "summary.csv").read_text().strip().splitlines()
+    assert len(lines) == 13  # a header and one row per target, finished or not
+    ok = {line.split(",")[0] for line in lines[1:] if ",ok," in line}
+    assert ok == done == {r["target"] for r in rows if r["status"] == "ok"}
+
+
+def test_dask_interrupt_cancels_the_submitted_targets(tmp_path):
+    import signal
+    import threading
+    import time
+
+    distributed = pytest.importorskip("distributed")
+    make_targets(tmp_path / "t", [f"t{i:02d}" for i in range(12)])
+    jobs = batch.plan_jobs(batch.expand_targets(str(tmp_path / "t")), tmp_path / "out", 0)
+    slow = partial(interrupted_invert, fail_on="never")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        client.submit(sum, [1]).result()  # the cluster is up before the clock starts
+        kill = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+        kill.start()
+        try:
+            with pytest.raises(batch.Terminated):
+                batch.run_batch(jobs, slow, scheduler=client, progress=False)
+        finally:
+            kill.cancel()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and invert_tasks(cluster.scheduler):
+            time.sleep(0.05)
+        left = invert_tasks(cluster.scheduler)
+        time.sleep(0.8)  # the two running targets end; no queued one may start
+        done = sum(batch.is_complete(job) for job in jobs)
+    assert left == [] and done <= 6
+
+
+def invert_tasks(scheduler) -> list:
+    """The batch's targets the scheduler still holds (cancelled ones are forgotten)."""
+    return [key for key in list(scheduler.tasks) if str(key).startswith("invert-")]

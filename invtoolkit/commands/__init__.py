@@ -11,6 +11,4 @@ def add_core_commands(cli) -> None:
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(cli)
+        module.register(cli)

@@ -86,21 +86,17 @@ def _invert_batch(target_spec, out: Path, settings, seed, workers, scheduler):
     from functools import partial
 
     from invtoolkit import batch
-    from invtoolkit.batch_summary import counts_line, summary_rows, write_summary
+    from invtoolkit.batch_summary import SUMMARY_FILES, counts_line, run_and_summarise
     from invtoolkit.inversion import batch_invert
 
     jobs = batch.plan_jobs(batch.expand_targets(target_spec), out, seed)
     out.mkdir(parents=True, exist_ok=True)
-    invert = partial(batch_invert, settings=settings)
-    try:
-        counts = batch.run_batch(jobs, invert, workers=workers, scheduler=scheduler, progress=settings.progress)
-        click.echo(f"{counts['skipped']} targets already complete, {counts['ok']} inverted, "
-                   f"{counts['failed']} failed", err=True)
-    finally:  # the summary always matches what is on disk, also after an interruption
-        rows = summary_rows(jobs)
-        paths = write_summary(out, rows)
+    counts, rows = run_and_summarise(jobs, partial(batch_invert, settings=settings), out, workers=workers,
+                                     scheduler=scheduler, progress=settings.progress)
+    click.echo(f"{counts['skipped']} targets already complete, {counts['ok']} inverted, "
+               f"{counts['failed']} failed", err=True)
     click.echo(counts_line(rows))
-    click.echo("wrote " + ", ".join(str(p) for p in paths))
+    click.echo("wrote " + ", ".join(str(out / name) for name in SUMMARY_FILES))
 
 
 def register(cli):

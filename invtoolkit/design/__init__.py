@@ -64,8 +64,8 @@ def _screen(name: str | None, normalization: str, shape: tuple):
     if not name:
         return None
     surrogate = registry.create("surrogate", name).with_options(normalization=normalization)
-    trained = getattr(surrogate, "grid_shape", None)
-    return None if trained is not None and tuple(trained) != shape else surrogate
+    trained = surrogate.space  # None: any grid space
+    return None if trained is not None and trained.shape != tuple(shape) else surrogate
 
 
 def parse_chain(text: str) -> tuple[str | None, str]:

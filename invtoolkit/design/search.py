@@ -151,7 +151,7 @@ def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_siz
         algorithm.tell(infills=infills)
     return {"algorithm": kind.__name__, "generations": int(algorithm.n_iter or 0),
             "simulated": problem.n_simulated, "seconds": time.monotonic() - t0, "seeds": len(start),
-            "screened": screened, "screen": getattr(screen, "name", None)}
+            "screened": screened, "screen": None if screen is None else screen.name}
 
 
 def _screened(algorithm, infills, problem: DesignProblem, screen, factor: int):

@@ -19,7 +19,6 @@ entry, e.g. ``spec.toml:9: constraint 2: unknown key 'rhh' (step takes: min, max
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 import tomllib
@@ -29,6 +28,7 @@ from pathlib import Path
 from invtoolkit import registry
 from invtoolkit.errors import InputError, PluginError
 from invtoolkit.objective import NORMALIZATIONS
+from invtoolkit.options import declared_options
 from invtoolkit.pressure import PressureSchedule
 from invtoolkit.properties import Property
 
@@ -110,13 +110,13 @@ def _where(source: str, line: int | None) -> str:
 
 
 def property_options(name: str) -> tuple[str, ...]:
-    """The options property plugin ``name`` takes (its ``option_names``, else its signature)."""
+    """The options property plugin ``name`` takes (a :class:`Property` declares its
+    ``option_names``; another factory's are its keyword parameters)."""
     factory = registry.registry().entry("objective", name).factory
-    names = getattr(factory, "option_names", None)
-    if names is None:
-        params = inspect.signature(factory).parameters
-        names = tuple(p for p in params if p not in ("schedule", "normalization", "kwargs", "common"))
-    return tuple(names)
+    if isinstance(factory, type) and issubclass(factory, Property):
+        return tuple(factory.option_names)
+    return tuple(o.name for o in declared_options(factory)
+                 if o.name not in ("schedule", "normalization", "kwargs", "common"))
 
 
 def read_spec(path, *, schedule: PressureSchedule | None = None) -> DesignSpec:

@@ -33,7 +33,7 @@ def search_space(problem, population: Population | None = None) -> GridSpace:
     else the problem's."""
     if population is not None:
         return population.space
-    if getattr(problem, "space", None) is not None:
+    if problem.space is not None:
         return problem.space
     raise InputError("the search has no grid space: give the problem a space or a population")
 
