@@ -1,0 +1,165 @@
+"""The house rules of issue 15, checked on the source: short functions, thin CLI modules,
+no import cycle in the core, no concrete plugin imported by the core, the default
+simulator named in one place."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE, PLUGINS, COMMANDS = ROOT / "invtoolkit", ROOT / "plugins", ROOT / "invtoolkit" / "commands"
+MAX_FUNCTION_LINES = 80
+MAX_COMMAND_MODULE_LINES = 150
+JIT_DECORATORS = {"njit", "jit", "vectorize", "guvectorize", "stencil"}
+DEFAULT_SIMULATOR_NAME = "lattice-dft"
+
+
+def sources(*folders: Path) -> list[Path]:
+    return sorted(p for folder in folders for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def decorator_names(node) -> set[str]:
+    """'njit' for @njit, @numba.njit and @njit(cache=True)."""
+    names = set()
+    for deco in node.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        names.add(target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", ""))
+    return names
+
+
+def long_functions(path: Path, root: Path = ROOT) -> list[str]:
+    """'file:line name (N lines)' of every function over the limit that is not jitted."""
+    found = []
+    for node in ast.walk(parse(path)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not decorator_names(node) & JIT_DECORATORS:
+            lines = node.end_lineno - node.lineno + 1
+            if lines > MAX_FUNCTION_LINES:
+                found.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({lines} lines)")
+    return found
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """Modules imported at module level (not inside functions, not under TYPE_CHECKING);
+    ``from pkg import name`` counts as ``pkg.name`` and ``pkg``, and the graph below keeps
+    the one that is a module."""
+    tree, package = parse(path), module_name(path)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    found = set()
+
+    def visit(body):
+        for node in body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, (ast.If, ast.Try)):
+                visit(node.body + node.orelse + getattr(node, "finalbody", []))
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([base] if base else []))
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)
+
+    visit(tree.body)
+    return found
+
+
+def core_import_graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in sources(CORE)}
+    graph = {}
+    for name, path in modules.items():
+        imported = top_level_imports(path)
+        # 'from invtoolkit import registry' depends on the module, not on the package's
+        # __init__ (which Python runs first anyway): keep the deepest name that is a module.
+        graph[name] = {m for m in imported if m in modules and m != name
+                       and not any(other.startswith(m + ".") and other in modules for other in imported)}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a list of modules (first = last), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    stack: list[str] = []
+
+    def visit(node):
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+# -------------------------------------------------------------------- the checks themselves
+def test_the_scanners_see_what_they_look_for(tmp_path):
+    """The helpers on a hand-made case, so that a clean tree means something."""
+    long_body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    src = tmp_path / "m.py"
+    src.write_text(f"import numba\n\ndef slow():\n{long_body}\n\n@numba.njit(cache=True)\ndef kernel():\n{long_body}\n")
+    found = [entry.split()[1] for entry in long_functions(src, root=tmp_path)]
+    assert found == ["slow"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+    graph = core_import_graph()  # edges that are known to exist, and the lazy one that is not
+    assert {"invtoolkit.registry", "invtoolkit.options"} <= graph["invtoolkit.chain"]
+    assert "invtoolkit.symmetry" not in graph["invtoolkit.chain"]  # imported inside functions only
+
+
+def test_no_function_over_80_lines_outside_numba_kernels():
+    found = [entry for path in sources(CORE, PLUGINS) for entry in long_functions(path)]
+    assert not found, "functions over 80 lines:\n" + "\n".join(found)
+
+
+def test_no_cli_module_over_150_lines():
+    found = [f"{p.relative_to(ROOT)} ({n} lines)" for p in sources(COMMANDS)
+             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_COMMAND_MODULE_LINES]
+    assert not found, "CLI modules over 150 lines: " + ", ".join(found)
+
+
+def test_no_import_cycle_in_the_core():
+    cycle = find_cycle(core_import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+@pytest.mark.parametrize("path", sources(CORE), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_core_never_imports_the_plugins(path):
+    imported = {name for node in ast.walk(parse(path)) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])}
+    assert not {m for m in imported if m.split(".")[0] == "invtoolkit_plugins"}
+
+
+def test_the_default_simulator_is_named_only_in_defaults():
+    found = [f"{p.relative_to(ROOT)}:{node.lineno}" for p in sources(CORE) if p.name != "defaults.py"
+             for node in ast.walk(parse(p))
+             if isinstance(node, ast.Constant) and node.value == DEFAULT_SIMULATOR_NAME]
+    assert not found, f"'{DEFAULT_SIMULATOR_NAME}' written outside invtoolkit/defaults.py: " + ", ".join(found)
