@@ -103,6 +103,11 @@ def _sweep32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
             continue
         c = prog[q, 1]
         a = prog[q, 2]
+        if prog[q, 0] == 1:                # ghost slots: periodic copies
+            for m in range(prog[q, 8]):
+                m = np.uint64(m)
+                rho[c + m] = rho[a + m]
+            continue
         b = prog[q, 3]
         u = prog[q, 4]
         v = prog[q, 5]
@@ -128,6 +133,11 @@ def _sweep64(rho, whi, prog, mhi, acc, sums, K):
             continue
         c = prog[q, 1]
         a = prog[q, 2]
+        if prog[q, 0] == 1:                # ghost slots: periodic copies
+            for m in range(prog[q, 8]):
+                m = np.uint64(m)
+                rho[c + m] = rho[a + m]
+            continue
         b = prog[q, 3]
         u = prog[q, 4]
         v = prog[q, 5]
@@ -422,10 +432,15 @@ def _merge_runs(cslot, nbr_slots, order):
 def _program(shape, boundary: Boundary):
     """(nbr, cslot, prog, nslots, seg) of a lattice (see the module doc).
 
+    Even 3-D lattices get the row layout of ``_row_program``; the rest this general one.
+
     Slots: cells sorted by (colour, extended row-major index); colour = parity of the
     coordinate sum.  Flush rows (kind 2) are placed so no float32 accumulator position
     takes more than ~8 rows' worth of steps between flushes.
     """
+    rows = _row_program(shape, boundary)
+    if rows is not None:
+        return rows
     nbr, ext = neighbour_table(shape, boundary)
     coords = cell_coordinates(shape, boundary)
     ncells = nbr.shape[0]
@@ -448,6 +463,74 @@ def _program(shape, boundary: Boundary):
             since = 0
     prog = np.array(rows, dtype=np.int64)
     return (np.ascontiguousarray(nbr), cslot, prog, ncells + seg, seg)
+
+
+def _row_program(shape, boundary: Boundary):
+    """Row layout of an even-sized 3-D lattice: (nbr, cslot, prog, nslots, seg), or None.
+
+    Cells stored colour by colour, row by row ((d, i) of the extended lattice), each row
+    of one colour with ONE ghost slot: on the side its reader (the other colour's row at
+    the same (d, i)) steps over the periodic seam of W.  Then every row of one colour is
+    a single run: its up/down/front/back neighbours are the other colour's rows at the
+    same k (wrap-around in H and D is just another start offset, a mirror face the row
+    itself), its left/right neighbours that row shifted by -1/0 or 0/+1.  Kind-1 rows
+    refresh the ghosts of a colour just before the other colour reads them.  Needs even
+    H and W and, when axis 0 is periodic, even D (a consistent red-black colouring);
+    else None (the general ``_program``).
+    """
+    shape = tuple(int(n) for n in shape)
+    if len(shape) != 3:
+        return None
+    nbr, ext = neighbour_table(shape, boundary)
+    D, H, W = ext
+    if H % 2 or W % 2 or (boundary.periodic and D % 2):
+        return None
+    h = W // 2
+    rw = h + 1                                   # slots per row: h cells + one ghost
+    per = D * H * rw                             # slots per colour
+
+    def left_ghost(col, d, i):                   # row (d, i) of colour col is read by
+        return ((d + i + 1 - col) & 1) == 0      # p = 0 readers: ghost on the left
+
+    def slot(col, d, i, k):                      # k in -1..h (ghost at -1 or h)
+        return col * per + (d * H + i) * rw + k + (1 if left_ghost(col, d, i) else 0)
+
+    coords = cell_coordinates(shape, boundary)
+    dd, ii, jj = coords
+    colour = (dd + ii + jj) & 1
+    cslot = np.array([slot(c, d, i, j // 2) for c, d, i, j in zip(colour, dd, ii, jj)],
+                     dtype=np.int64)
+    mirror = not boundary.periodic
+
+    def across(col, d, i, step):                 # neighbour row along axis 0
+        e = d + step
+        if 0 <= e < D:
+            return slot(1 - col, e, i, 0)
+        if mirror:                               # the face cell is its own neighbour
+            return slot(col, d, i, 0)
+        return slot(1 - col, e % D, i, 0)
+
+    rows = []
+    for col in (0, 1):
+        o = 1 - col
+        for d in range(D):                       # ghosts of the rows this colour reads
+            for i in range(H):
+                if left_ghost(o, d, i):
+                    rows.append((1, slot(o, d, i, -1), slot(o, d, i, h - 1), 0, 0, 0, 0, 0, 1))
+                else:
+                    rows.append((1, slot(o, d, i, h), slot(o, d, i, 0), 0, 0, 0, 0, 0, 1))
+        n = 0
+        for d in range(D):
+            for i in range(H):
+                p = (d + i + col) & 1            # cell j = 2k + p
+                rows.append((0, slot(col, d, i, 0), slot(o, d, (i - 1) % H, 0),
+                             slot(o, d, (i + 1) % H, 0), slot(o, d, i, p - 1), slot(o, d, i, p),
+                             across(col, d, i, -1), across(col, d, i, 1), h))
+                n += 1
+                if n % 8 == 0:                   # flush the float32 partial step sums
+                    rows.append((2, 0, 0, 0, 0, 0, 0, 0, 0))
+    prog = np.array(rows, dtype=np.int64)
+    return (np.ascontiguousarray(nbr), cslot, prog, 2 * per, h)
 
 
 _last_stats: dict = {}
