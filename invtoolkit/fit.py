@@ -24,7 +24,7 @@ import numpy as np
 from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
 from invtoolkit.measured import MeasuredIsotherm
-from invtoolkit.objective import Objective
+from invtoolkit.objective import Objective, PointErrors
 
 Y_RANGE = (0.5, 3.5)  # wall/fluid interaction ratio scanned by default (1.5 is water's default)
 SCAN_POINTS = 6  # y values of the coarse scan
@@ -60,7 +60,7 @@ def capacity_mae(curves: np.ndarray, amounts: np.ndarray, capacity) -> np.ndarra
     return np.abs(capacity[:, None] * curves - np.asarray(amounts, float)[None]).mean(axis=1)
 
 
-class MeasuredObjective(Objective):
+class MeasuredObjective(Objective, PointErrors):
     """Measured points with the capacity fitted per candidate (or fixed).
 
     The evaluator simulates ``measured.simulation_path`` (RH = 0, then the measured
@@ -91,6 +91,14 @@ class MeasuredObjective(Objective):
 
     def scores(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
         return self.fit(curves)[1] / self.scale
+
+    @property
+    def point_pressures(self) -> np.ndarray:
+        return self.measured.pressures  # the path's RH = 0 start is not a measured point
+
+    def point_errors(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
+        capacity = self.fit(curves)[0]
+        return np.abs(capacity[:, None] * np.atleast_2d(curves)[:, 1:] - self.amounts[None]) / self.scale
 
     def describe(self) -> dict:
         return {"name": self.name, "points": len(self.amounts), "normalization": self.normalization,

@@ -80,7 +80,21 @@ class Objective(ABC):
         return {"name": self.name, "points": len(self.path), "normalization": self.normalization}
 
 
-class CurveMAE(Objective):
+class PointErrors(ABC):
+    """Capability of an objective whose score is the mean of errors at single points, so
+    that a multi-objective search can split them (``nsga2``: below and above RH = 0.5)."""
+
+    @property
+    @abstractmethod
+    def point_pressures(self) -> np.ndarray:
+        """(M,) relative pressure of every scored point."""
+
+    @abstractmethod
+    def point_errors(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
+        """(N, M) errors at :attr:`point_pressures`; row means are the objective's scores."""
+
+
+class CurveMAE(Objective, PointErrors):
     """Mean absolute error to a target isotherm on its own pressure path."""
 
     name = "curve"
@@ -92,3 +106,10 @@ class CurveMAE(Objective):
 
     def scores(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
         return mae(curves, self.target.values)
+
+    @property
+    def point_pressures(self) -> np.ndarray:
+        return self.path.pressures
+
+    def point_errors(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
+        return np.abs(np.atleast_2d(curves) - self.target.values[None])

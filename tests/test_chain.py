@@ -105,10 +105,23 @@ def test_parse_stage_options():
     assert specs[1].options == {"k": 3, "x": 0.5, "flag": True, "name": "cnn"}
 
 
-@pytest.mark.parametrize("bad", ["", "a | | b", "a[k=1", "a]", "a[k]", "a b"])
+def test_stage_options_use_the_one_option_parser_and_round_trip():
+    from invtoolkit.options import parse_options
+
+    text = 'ga[weights=[0.2,0.8],m={"a":1},s=none,f=true,x=0.5,name=cnn] | steepest'
+    specs = parse_stages(text)
+    assert specs[0].options == {"weights": [0.2, 0.8], "m": {"a": 1}, "s": None, "f": True, "x": 0.5, "name": "cnn"}
+    # a stage's options mean what the same items mean after --param
+    items = ["weights=[0.2,0.8]", 'm={"a":1}', "s=none", "f=true", "x=0.5", "name=cnn"]
+    assert specs[0].options == parse_options(items)
+    assert parse_stages(" | ".join(str(s) for s in specs)) == specs
+
+
+@pytest.mark.parametrize("bad", ["", "a | | b", "a[k=1", "a]", "a[k]", "a b", "a[=1]", "a[k=[1,2]", "a[k=1,,j=2]"])
 def test_malformed_chains_are_refused(bad):
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as info:
         parse_stages(bad)
+    assert "\n" not in str(info.value)  # one line for the CLI
 
 
 def test_unknown_stage_names_the_available_ones(toy):

@@ -166,6 +166,37 @@ def test_nsga2_objective_checks(dft, truth):
     assert len(out) >= 1
 
 
+def test_nsga2_halves_on_measured_points(truth):
+    """No model isotherm: measured points (capacity 3 x the truth's DFT uptake) split at RH 0.5."""
+    from invtoolkit.fit import MeasuredObjective, measured_simulator
+    from invtoolkit.fluids import resolve_fluid
+    from invtoolkit.measured import MeasuredIsotherm
+
+    pressures = np.array([0.05, 0.2, 0.4, 0.5, 0.6, 0.8, 0.95])
+    sim = measured_simulator(MeasuredIsotherm(pressures, np.ones(7), 7, 298.0, resolve_fluid("water"), "mmol/g",
+                                              "test"), y=1.5)
+    amounts = 3.0 * sim.simulate(truth[None])[0, 1:]
+    objective = MeasuredObjective(MeasuredIsotherm(pressures, amounts, 7, 298.0, resolve_fluid("water"),
+                                                   "mmol/g", "test"))
+    problem = Problem(objective, sim)
+    assert problem.target is None
+    # the per-point errors: zero for the truth, and their mean is the objective's score
+    other = slit(truth.shape, slice(0, 5))
+    curves = sim.simulate(np.stack([truth, other]))
+    errors = objective.point_errors(curves)
+    assert errors.shape == (2, 7) and errors[0].max() < 1e-6
+    np.testing.assert_allclose(errors.mean(1), objective.scores(curves), rtol=1e-12)
+    opt = registry.create("optimizer", "nsga2", pop_size=12, generations=4)  # auto: halves
+    out = opt.run(problem, Population.empty(truth.shape), rng=np.random.default_rng(0))
+    assert np.all(np.diff(out.errors) >= 0)
+    np.testing.assert_allclose(problem.errors(out.grids[:3]), out.errors[:3], atol=1e-9)
+    one_sided = MeasuredObjective(MeasuredIsotherm(pressures[:3], amounts[:3], 3, 298.0, resolve_fluid("water"),
+                                                   "mmol/g", "test"))
+    with pytest.raises(InputError, match="both sides"):
+        opt.run(Problem(one_sided, measured_simulator(one_sided.measured, y=1.5)), Population.empty(truth.shape),
+                rng=np.random.default_rng(0))
+
+
 @pytest.mark.parametrize("name,options", [("pso", {"p": 3}), ("ga", {"pop_size": 2}), ("steepest", {"rank_by": "x"}),
                                           ("random", {"low": 0.9, "high": 0.1}), ("ga", {"crossover": "x"})])
 def test_bad_options_are_input_errors(name, options):

@@ -22,9 +22,9 @@ class Evaluator:
     * keeps an archive of the best grids, distinct up to torus symmetry;
     * shows a tqdm progress bar.
 
-    ``score(grids, diffs)`` (optional) turns the absolute differences to the target
-    (n, P) into objective columns (n, k) with column 0 the total MAE (multi-objective
-    search); without it the only column is the problem's objective.
+    ``score(grids, diffs)`` (optional) turns the objective's per-point errors (n, M)
+    (:class:`invtoolkit.objective.PointErrors`) into objective columns (n, k) with column
+    0 the total (multi-objective search); without it the only column is the objective.
     """
 
     def __init__(self, problem, termination: Termination | None = None, *, progress=False, desc="search",
@@ -113,7 +113,7 @@ class Evaluator:
             if self._single:  # the problem's objective (a target's MAE, measured points, ...)
                 out[valid] = self.problem.scores(curves, grids[valid])[:, None]
             else:
-                diffs = np.abs(curves - self.problem.target.values[None])
+                diffs = self.problem.objective.point_errors(curves, grids[valid])
                 out[valid] = np.asarray(self.score(grids[valid], diffs), dtype=np.float64)
         self.seconds += time.monotonic() - t0
         self.evaluations += int(valid.sum())

@@ -10,7 +10,8 @@ out), topped up with sampled grids.
 ``nsga2`` objectives:
   * ``branches``: adsorption-branch MAE and desorption-branch MAE (loop targets);
   * ``porosity``: total MAE and |porosity - x| for the option ``porosity=x``;
-  * ``halves``: MAE on the points below and above RH = 0.5;
+  * ``halves``: error on the points at RH <= 0.5 and above (any objective with
+    per-point errors: a model isotherm, measured points);
   * ``auto`` (default): branches for a loop, porosity when known, else halves.
 Both return the population sorted by total MAE.
 """
@@ -21,6 +22,7 @@ import numpy as np
 
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
+from invtoolkit.objective import PointErrors
 from invtoolkit.population import Population
 from invtoolkit.pressure import ADSORPTION
 from invtoolkit.search import Algorithm, starting_grids
@@ -164,15 +166,16 @@ class NSGA2(PymooSearch):
         self.porosity = None if porosity is None else float(porosity)
 
     def objectives(self, problem):
-        target = problem.target
-        if target is None:
-            raise InputError("nsga2: needs a model-isotherm target (its objectives are errors against it)")
+        objective, target = problem.objective, problem.target
+        if not isinstance(objective, PointErrors):
+            raise InputError(f"nsga2: objective '{objective.name}' has no per-point errors to split")
         kind = self.objective_kind
         porosity = self.porosity  # a site target's value at RH = 1 is only a lower bound
+        loop = target is not None and target.is_loop
         if kind == "auto":
-            kind = "branches" if target.is_loop else ("porosity" if porosity is not None else "halves")
+            kind = "branches" if loop else ("porosity" if porosity is not None else "halves")
         if kind == "branches":
-            if not target.is_loop:
+            if not loop:
                 raise InputError("nsga2: objectives=branches needs a full-loop target (adsorption + desorption)")
             ads = target.schedule.branches == ADSORPTION
             return (lambda grids, d: np.stack([d.mean(1), d[:, ads].mean(1), d[:, ~ads].mean(1)], 1)), 3, [1, 2]
@@ -181,7 +184,9 @@ class NSGA2(PymooSearch):
                 raise InputError("nsga2: objectives=porosity needs the option porosity=x")
             return (lambda grids, d: np.stack(
                 [d.mean(1), np.abs(grids.reshape(len(grids), -1).mean(1) - porosity)], 1)), 2, [0, 1]
-        low = target.pressures <= 0.5
+        low = objective.point_pressures <= 0.5
+        if low.all() or not low.any():
+            raise InputError("nsga2: objectives=halves needs points on both sides of RH = 0.5")
         return (lambda grids, d: np.stack([d.mean(1), d[:, low].mean(1), d[:, ~low].mean(1)], 1)), 3, [1, 2]
 
     def algorithm(self, **operators):

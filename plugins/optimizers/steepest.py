@@ -15,6 +15,7 @@ import numpy as np
 from invtoolkit.errors import InputError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
+from invtoolkit.roles import Surrogate
 from invtoolkit.search import Algorithm, starting_grids
 from invtoolkit.space import GridSpace
 
@@ -163,7 +164,7 @@ class FlipRanker:
         self.model = make_evaluator(str(name), problem.target)
         self.problem = problem
         self.rank_by = rank_by
-        if rank_by == "gradient" and not hasattr(self.model, "forward_torch"):
+        if rank_by == "gradient" and not isinstance(self.model, Surrogate):
             raise InputError(f"steepest: rank={name} has no gradient (not a surrogate); use rank_by=error")
 
     def best_flips(self, grid: np.ndarray, top: int) -> np.ndarray:
