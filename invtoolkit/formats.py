@@ -11,13 +11,13 @@ grid's isotherm, in the measured file's loading unit when the target was measure
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from invtoolkit.errors import InputError
+from invtoolkit.fileio import atomic_path
 from invtoolkit.pressure import ADSORPTION, DESORPTION
 
 AIF_VERSION = "1.0"  # the version written by this module (tags below)
@@ -110,9 +110,8 @@ def write_aif(path, pressures, amounts, branches=None, metadata: dict | None = N
             continue
         loop = block.init_loop(prefix, ["pressure", "amount"])
         loop.set_all_values([[f"{p:.8g}" for p in pressures[mask]], [f"{a:.8g}" for a in amounts[mask]]])
-    tmp = path.with_name(path.name + ".part")
-    doc.write_file(str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        doc.write_file(str(tmp))
     return path
 
 

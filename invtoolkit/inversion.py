@@ -17,6 +17,7 @@ import numpy as np
 from invtoolkit import report as rep
 from invtoolkit.defaults import DEFAULT_CHAIN
 from invtoolkit.errors import InputError
+from invtoolkit.fileio import write_json
 
 # Measured isotherms: the learned stages were trained for water at 298 K, y = 1.5 on the
 # 41/81-point axis, so a measured file (any fluid, T, y, pressures) is searched by DFT alone.
@@ -143,7 +144,7 @@ def _invert_model(target, chain, out: Path, *, target_file, time_limit, seed, se
     rep.plot_grids(out / "grids.png", result)
     plot_width_distribution(out / "psd.png", summary, report["grids"][0]["descriptors"])
     plot_clusters(out / "clusters.png", result, summary)
-    rep.write_json(out / "report.json", report)  # last: its presence marks a complete result
+    write_json(out / "report.json", report)  # last: its presence marks a complete result
     for line in rep.summary_lines(report) + [summary_text(summary)]:
         echo(line)
     echo(f"wrote {out}/best.npy, ensemble.npy, best.aif, report.json, isotherms.png, grids.png, psd.png, "
@@ -172,7 +173,7 @@ def _invert_measured(measured, chain, out: Path, *, target_file, time_limit, see
                                        time_limit=time_limit, note=note)
     rep.plot_measured(out / "isotherms.png", result, fit, log_pressure=s.log_pressure)
     rep.plot_grids(out / "grids.png", result)
-    rep.write_json(out / "report.json", report)  # last: its presence marks a complete result
+    write_json(out / "report.json", report)  # last: its presence marks a complete result
     for line in rep.fit_summary_lines(report) + rep.summary_lines(report):
         echo(line)
     echo(f"wrote {out}/best.npy, best.aif, report.json, isotherms.png, grids.png")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 
@@ -70,13 +67,6 @@ def run_fields(result, *, chain: str, seed: int, time_limit) -> dict:
 def _finite(d: dict) -> dict:
     """JSON has no inf/NaN: write null instead."""
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
-
-
-def write_json(path, data: dict) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def plot_isotherms(path, result, *, show: int = 3) -> None:
