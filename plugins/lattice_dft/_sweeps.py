@@ -1,0 +1,172 @@
+"""Red-black Gauss-Seidel sweeps of the lane-interleaved state, 4- and 6-neighbour stencils.
+
+Shared by the 2-D kernel (``_dft_numba``) and the 3-D one (``dft3d.numba3d``) through
+the worker of ``_lanes``.  The state of ``L`` grids is stored interleaved, (slots, L),
+so the lanes of one cell are contiguous; a sweep program (one row per run, offsets in
+units of lanes) says what to do:
+
+* kind 0 updates the run ``dst .. dst+len`` from its neighbour runs (4 or 6 of them);
+* kind 1 copies ``a .. a+len`` to ``dst`` (periodic ghost slots);
+* kind 2 flushes the float32 step accumulator into the float64 step sums of the lanes.
+
+2-D rows are (kind, dst, a, b, u, v, len), 3-D rows (kind, dst, n0..n5, len): the
+program's width picks the stencil.  Runs are whole rows of one colour, so the innermost
+loop is long and contiguous (the vectoriser's alias checks are paid per row, not per
+cell).  Unsigned indices: no wrap-around code.  float32 constants are hi + lo pairs, the
+hi parts on a 2**-10 grid, so ``whi + mhi`` is exact (a rounding of beta*mu shared by
+all cells would be a bias amplified near condensation).  ``acc`` gets the steps
+(new - old): their sum per lane is all the stopping rule and the output need.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .sigmoid import FASTMATH as _FM
+from .sigmoid import sigmoid32, sigmoid64
+
+__all__ = ["sweep", "reduce_acc"]
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def reduce_acc(acc, sums):
+    """sums[l] += sum of acc over the run positions of lane l (float64); acc = 0."""
+    L = np.uint64(sums.shape[0])
+    for k in range(acc.shape[0] // L):
+        o = np.uint64(k) * L
+        for l in range(L):
+            l = np.uint64(l)
+            sums[l] += np.float64(acc[o + l])
+            acc[o + l] = 0.0
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True, inline="always")
+def _copy(rho, c, a, n):
+    for m in range(n):
+        m = np.uint64(m)
+        rho[c + m] = rho[a + m]
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def _sweep4_32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
+    """One sweep of the 4-neighbour stencil (2-D), float32."""
+    for q in range(prog.shape[0]):
+        kind = prog[q, 0]
+        c = prog[q, 1]
+        a = prog[q, 2]
+        n = prog[q, 6]
+        if kind == 1:
+            _copy(rho, c, a, n)
+            continue
+        if kind == 2:
+            reduce_acc(acc, sums)
+            continue
+        b = prog[q, 3]
+        u = prog[q, 4]
+        v = prog[q, 5]
+        for m in range(n):
+            m = np.uint64(m)
+            S = (rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])
+            x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
+            new = sigmoid32(x)
+            acc[m] += new - rho[c + m]
+            rho[c + m] = new
+    reduce_acc(acc, sums)
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def _sweep4_64(rho, whi, prog, mhi, acc, sums, K):
+    """One sweep of the 4-neighbour stencil (2-D), float64."""
+    for q in range(prog.shape[0]):
+        kind = prog[q, 0]
+        c = prog[q, 1]
+        a = prog[q, 2]
+        n = prog[q, 6]
+        if kind == 1:
+            _copy(rho, c, a, n)
+            continue
+        if kind == 2:
+            reduce_acc(acc, sums)
+            continue
+        b = prog[q, 3]
+        u = prog[q, 4]
+        v = prog[q, 5]
+        for m in range(n):
+            m = np.uint64(m)
+            x = (whi[c + m] + mhi[m]) + K * ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m]))
+            new = sigmoid64(x)
+            acc[m] += new - rho[c + m]
+            rho[c + m] = new
+    reduce_acc(acc, sums)
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def _sweep6_32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
+    """One sweep of the 6-neighbour stencil (3-D), float32."""
+    for q in range(prog.shape[0]):
+        kind = prog[q, 0]
+        c = prog[q, 1]
+        a = prog[q, 2]
+        n = prog[q, 8]
+        if kind == 1:
+            _copy(rho, c, a, n)
+            continue
+        if kind == 2:
+            reduce_acc(acc, sums)
+            continue
+        b = prog[q, 3]
+        u = prog[q, 4]
+        v = prog[q, 5]
+        e = prog[q, 6]
+        f = prog[q, 7]
+        for m in range(n):
+            m = np.uint64(m)
+            S = ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])) + (rho[e + m] + rho[f + m])
+            x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
+            new = sigmoid32(x)
+            acc[m] += new - rho[c + m]
+            rho[c + m] = new
+    reduce_acc(acc, sums)
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def _sweep6_64(rho, whi, prog, mhi, acc, sums, K):
+    """One sweep of the 6-neighbour stencil (3-D), float64."""
+    for q in range(prog.shape[0]):
+        kind = prog[q, 0]
+        c = prog[q, 1]
+        a = prog[q, 2]
+        n = prog[q, 8]
+        if kind == 1:
+            _copy(rho, c, a, n)
+            continue
+        if kind == 2:
+            reduce_acc(acc, sums)
+            continue
+        b = prog[q, 3]
+        u = prog[q, 4]
+        v = prog[q, 5]
+        e = prog[q, 6]
+        f = prog[q, 7]
+        for m in range(n):
+            m = np.uint64(m)
+            S = ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])) + (rho[e + m] + rho[f + m])
+            new = sigmoid64((whi[c + m] + mhi[m]) + K * S)
+            acc[m] += new - rho[c + m]
+            rho[c + m] = new
+    reduce_acc(acc, sums)
+
+
+@njit(cache=True)
+def sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
+    """One sweep: the stencil from the program's width (7: 2-D, 9: 3-D), the precision
+    from the state's dtype."""
+    if prog.shape[1] == 7:
+        if rho.itemsize == 4:
+            _sweep4_32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo)
+        else:
+            _sweep4_64(rho, whi, prog, mhi, acc, sums, K)
+    elif rho.itemsize == 4:
+        _sweep6_32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo)
+    else:
+        _sweep6_64(rho, whi, prog, mhi, acc, sums, K)
