@@ -40,7 +40,7 @@ def reduce_acc(acc, sums):
             acc[o + l] = 0.0
 
 
-@njit(fastmath=_FM, error_model="numpy", cache=True, inline="always")
+@njit(fastmath=_FM, error_model="numpy", cache=True)
 def _copy(rho, c, a, n):
     for m in range(n):
         m = np.uint64(m)
@@ -48,125 +48,76 @@ def _copy(rho, c, a, n):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _sweep4_32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
-    """One sweep of the 4-neighbour stencil (2-D), float32."""
-    for q in range(prog.shape[0]):
-        kind = prog[q, 0]
-        c = prog[q, 1]
-        a = prog[q, 2]
-        n = prog[q, 6]
-        if kind == 1:
-            _copy(rho, c, a, n)
-            continue
-        if kind == 2:
-            reduce_acc(acc, sums)
-            continue
-        b = prog[q, 3]
-        u = prog[q, 4]
-        v = prog[q, 5]
-        for m in range(n):
-            m = np.uint64(m)
-            S = (rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])
-            x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
-            new = sigmoid32(x)
-            acc[m] += new - rho[c + m]
-            rho[c + m] = new
-    reduce_acc(acc, sums)
+def _run4_32(rho, whi, wlo, mhi, mlo, acc, c, a, b, u, v, n, K, Klo):
+    """Update the run c..c+n from its 4 neighbour runs (2-D), float32."""
+    for m in range(n):
+        m = np.uint64(m)
+        S = (rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])
+        x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
+        new = sigmoid32(x)
+        acc[m] += new - rho[c + m]
+        rho[c + m] = new
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _sweep4_64(rho, whi, prog, mhi, acc, sums, K):
-    """One sweep of the 4-neighbour stencil (2-D), float64."""
-    for q in range(prog.shape[0]):
-        kind = prog[q, 0]
-        c = prog[q, 1]
-        a = prog[q, 2]
-        n = prog[q, 6]
-        if kind == 1:
-            _copy(rho, c, a, n)
-            continue
-        if kind == 2:
-            reduce_acc(acc, sums)
-            continue
-        b = prog[q, 3]
-        u = prog[q, 4]
-        v = prog[q, 5]
-        for m in range(n):
-            m = np.uint64(m)
-            x = (whi[c + m] + mhi[m]) + K * ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m]))
-            new = sigmoid64(x)
-            acc[m] += new - rho[c + m]
-            rho[c + m] = new
-    reduce_acc(acc, sums)
+def _run4_64(rho, whi, mhi, acc, c, a, b, u, v, n, K):
+    """Update the run c..c+n from its 4 neighbour runs (2-D), float64."""
+    for m in range(n):
+        m = np.uint64(m)
+        x = (whi[c + m] + mhi[m]) + K * ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m]))
+        new = sigmoid64(x)
+        acc[m] += new - rho[c + m]
+        rho[c + m] = new
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _sweep6_32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
-    """One sweep of the 6-neighbour stencil (3-D), float32."""
-    for q in range(prog.shape[0]):
-        kind = prog[q, 0]
-        c = prog[q, 1]
-        a = prog[q, 2]
-        n = prog[q, 8]
-        if kind == 1:
-            _copy(rho, c, a, n)
-            continue
-        if kind == 2:
-            reduce_acc(acc, sums)
-            continue
-        b = prog[q, 3]
-        u = prog[q, 4]
-        v = prog[q, 5]
-        e = prog[q, 6]
-        f = prog[q, 7]
-        for m in range(n):
-            m = np.uint64(m)
-            S = ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])) + (rho[e + m] + rho[f + m])
-            x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
-            new = sigmoid32(x)
-            acc[m] += new - rho[c + m]
-            rho[c + m] = new
-    reduce_acc(acc, sums)
+def _run6_32(rho, whi, wlo, mhi, mlo, acc, c, a, b, u, v, e, f, n, K, Klo):
+    """Update the run c..c+n from its 6 neighbour runs (3-D), float32."""
+    for m in range(n):
+        m = np.uint64(m)
+        S = ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])) + (rho[e + m] + rho[f + m])
+        x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
+        new = sigmoid32(x)
+        acc[m] += new - rho[c + m]
+        rho[c + m] = new
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _sweep6_64(rho, whi, prog, mhi, acc, sums, K):
-    """One sweep of the 6-neighbour stencil (3-D), float64."""
-    for q in range(prog.shape[0]):
-        kind = prog[q, 0]
-        c = prog[q, 1]
-        a = prog[q, 2]
-        n = prog[q, 8]
-        if kind == 1:
-            _copy(rho, c, a, n)
-            continue
-        if kind == 2:
-            reduce_acc(acc, sums)
-            continue
-        b = prog[q, 3]
-        u = prog[q, 4]
-        v = prog[q, 5]
-        e = prog[q, 6]
-        f = prog[q, 7]
-        for m in range(n):
-            m = np.uint64(m)
-            S = ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])) + (rho[e + m] + rho[f + m])
-            new = sigmoid64((whi[c + m] + mhi[m]) + K * S)
-            acc[m] += new - rho[c + m]
-            rho[c + m] = new
-    reduce_acc(acc, sums)
+def _run6_64(rho, whi, mhi, acc, c, a, b, u, v, e, f, n, K):
+    """Update the run c..c+n from its 6 neighbour runs (3-D), float64."""
+    for m in range(n):
+        m = np.uint64(m)
+        S = ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])) + (rho[e + m] + rho[f + m])
+        new = sigmoid64((whi[c + m] + mhi[m]) + K * S)
+        acc[m] += new - rho[c + m]
+        rho[c + m] = new
 
 
-@njit(cache=True)
+@njit(fastmath=_FM, error_model="numpy", cache=True)
 def sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
-    """One sweep: the stencil from the program's width (7: 2-D, 9: 3-D), the precision
-    from the state's dtype."""
-    if prog.shape[1] == 7:
-        if rho.itemsize == 4:
-            _sweep4_32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo)
+    """One sweep of the program: the stencil from its width (7: 2-D, 9: 3-D), the
+    precision from the state's dtype (float64: the lo parts are not used)."""
+    six = prog.shape[1] == 9
+    single = rho.itemsize == 4
+    for q in range(prog.shape[0]):
+        kind = prog[q, 0]
+        if kind == 2:
+            reduce_acc(acc, sums)
+            continue
+        c = prog[q, 1]
+        a = prog[q, 2]
+        n = prog[q, 8] if six else prog[q, 6]
+        if kind == 1:
+            _copy(rho, c, a, n)
+        elif six and single:
+            _run6_32(rho, whi, wlo, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5],
+                     prog[q, 6], prog[q, 7], n, K, Klo)
+        elif six:
+            _run6_64(rho, whi, mhi, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5], prog[q, 6],
+                     prog[q, 7], n, K)
+        elif single:
+            _run4_32(rho, whi, wlo, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5], n,
+                     K, Klo)
         else:
-            _sweep4_64(rho, whi, prog, mhi, acc, sums, K)
-    elif rho.itemsize == 4:
-        _sweep6_32(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo)
-    else:
-        _sweep6_64(rho, whi, prog, mhi, acc, sums, K)
+            _run4_64(rho, whi, mhi, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5], n, K)
+    reduce_acc(acc, sums)
