@@ -51,6 +51,7 @@ from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
 from invtoolkit.fileio import copytree, write_json
 from invtoolkit.loaders import load_dataset, load_surrogate
+from invtoolkit.objective import mae
 from invtoolkit.roles import FineTunable, Fittable
 
 
@@ -62,19 +63,19 @@ def best_of_n_errors(grids: np.ndarray, curves: np.ndarray, targets: np.ndarray)
     """grids (M,n,H,W), DFT curves (M*n,P'), targets (M,P) -> per-target best MAE, all MAEs (M,n)."""
     m, n = grids.shape[:2]
     p = targets.shape[1]
-    mae = np.abs(curves[:, :p].reshape(m, n, p) - targets[:, None]).mean(2)
-    return mae.min(1), mae
+    errors = mae(curves[:, :p].reshape(m, n, p), targets[:, None])
+    return errors.min(1), errors
 
 
-def surrogate_pick_errors(surrogate, flat: np.ndarray, mae: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def surrogate_pick_errors(surrogate, flat: np.ndarray, errors: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """DFT MAE (per target) of the grid the SURROGATE ranks best among a target's n:
     what a pipeline without DFT in the loop would return. It falls as the surrogate
     learns the generator's designs, even while the generator stays the same."""
-    m, n = mae.shape
+    m, n = errors.shape
     p = targets.shape[1]
     pred = np.asarray(surrogate.simulate(flat))[:, :p].reshape(m, n, p)
-    choice = np.abs(pred - targets[:, None]).mean(2).argmin(1)
-    return mae[np.arange(m), choice]
+    choice = mae(pred, targets[:, None]).argmin(1)
+    return errors[np.arange(m), choice]
 
 
 def fine_tune_surrogate(surrogate, grids, curves, *, epochs: int, seed: int, lr: float = 3e-4,
@@ -279,8 +280,8 @@ class ActiveLearner:
         eval_ads = self.eval_targets[:, : simulator.schedule.steps + 1]
         # The same codes every round: the change in error is the models' alone.
         grids, flat, curves = self._verify(generator, eval_ads, self.seed, simulator)
-        best, mae = best_of_n_errors(grids, curves, eval_ads)
-        picked = surrogate_pick_errors(surrogate, flat, mae, eval_ads)
+        best, errors = best_of_n_errors(grids, curves, eval_ads)
+        picked = surrogate_pick_errors(surrogate, flat, errors, eval_ads)
         entry = {"round": k, "dft_median_best_of_n": float(np.median(best)),
                  "dft_mean_best_of_n": float(best.mean()),
                  "dft_median_surrogate_pick": float(np.median(picked)),
@@ -326,7 +327,7 @@ class ActiveLearner:
         it in ``out`` and reload it from there; its errors on the new pairs before and after."""
         predicted = np.asarray(surrogate.simulate(flat))
         p = min(predicted.shape[1], curves.shape[1])
-        sur_err = np.abs(predicted[:, :p] - curves[:, :p]).mean(1)
+        sur_err = mae(predicted[:, :p], curves[:, :p])
         wrong = sur_err > self.wrong
         before = len(old_grids)
         # Replay older pairs (``replay`` x as many), so fine-tuning does not forget the rest.
@@ -338,7 +339,7 @@ class ActiveLearner:
                                 progress=self.progress)
         surrogate.save(out / "surrogate")
         surrogate = load_surrogate(str(out / "surrogate"))
-        after = np.abs(np.asarray(surrogate.simulate(flat))[:, :p] - curves[:, :p]).mean(1)
+        after = mae(np.asarray(surrogate.simulate(flat))[:, :p], curves[:, :p])
         return {"surrogate": surrogate, "wrong_pairs": int(wrong.sum()),
                 "surrogate_mae_before": float(sur_err.mean()), "surrogate_mae_after": float(after.mean())}
 

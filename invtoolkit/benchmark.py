@@ -27,6 +27,7 @@ import numpy as np
 from invtoolkit import registry
 from invtoolkit.defaults import DEFAULT_CHAIN, DEFAULT_SIMULATOR
 from invtoolkit.fileio import write_text
+from invtoolkit.objective import mae
 from invtoolkit.errors import InputError, InvToolkitError
 from invtoolkit.pressure import PressureSchedule
 from invtoolkit.roles import Simulator
@@ -184,7 +185,7 @@ class ErrorClock:
         if not len(curves):
             return
         self.calls += len(curves)
-        err = float(np.abs(curves[:, : len(self.values)] - self.values[None]).mean(1).min())
+        err = float(mae(curves[:, : len(self.values)], self.values).min())
         if err < self.best:
             self.best = err
             self.trace.append((time.monotonic() - self.start, err))

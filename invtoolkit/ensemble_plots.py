@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from invtoolkit.pressure import ADSORPTION, PressureSchedule
+from invtoolkit.objective import mae
 
 
 def _pyplot():
@@ -86,7 +87,7 @@ def _cluster_isotherms(ax, result, clusters: list[dict]) -> None:
         curve = result.curves[cluster["best_row"]]
         c = f"C{i % 10}"
         ax.plot(pressures[ads], curve[ads], "-", color=c, lw=1.4,
-                label=f"family {i + 1} (MAE {np.abs(curve[:n_t] - target.values).mean():.4f})")
+                label=f"family {i + 1} (MAE {float(mae(curve[:n_t], target.values)):.4f})")
         if (~ads).any():
             ax.plot(pressures[~ads], curve[~ads], "--", color=c, lw=1.0)
     ax.set_xlabel("relative pressure (RH)")

@@ -12,6 +12,7 @@ from invtoolkit import registry
 from invtoolkit.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
 from invtoolkit.fileio import write_json
+from invtoolkit.objective import mae
 
 
 def mean_symmetric_hamming(grids: np.ndarray) -> float:
@@ -97,12 +98,12 @@ def generate_for_target(target, target_file, *, n: int, output, seed: int, gener
     simulator = registry.create("simulator", DEFAULT_SIMULATOR, normalization=target.normalization,
                                 steps=target.schedule.steps)
     verified = simulator.simulate(grids)
-    dft_mae = np.abs(verified[:, :m] - values[None]).mean(1)
+    dft_mae = mae(verified[:, :m], values)
     predicted = pred_mae = None
     if surrogate_spec.lower() != "none":
         sur = load_surrogate(surrogate_spec, normalization=target.normalization, steps=target.schedule.steps)
         predicted = np.asarray(sur.simulate(grids), dtype=np.float64)
-        pred_mae = np.abs(predicted[:, :m] - values[None]).mean(1)
+        pred_mae = mae(predicted[:, :m], values)
     order = np.argsort(dft_mae, kind="stable")
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "grids.npy", grids)

@@ -20,9 +20,12 @@ NORMALIZATIONS = ("pore", "site")
 
 
 def mae(curves: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Mean absolute error of every curve (N, P) against one curve (P,): the one MAE."""
+    """Mean absolute error over the last axis: the one MAE.
+
+    ``values`` broadcasts against ``curves``: one curve (P,) against many (N, P), row by
+    row for equal shapes, or (M, 1, P) targets against (M, n, P) candidates."""
     curves = np.asarray(curves, dtype=np.float64)
-    return np.abs(curves - np.asarray(values, dtype=np.float64)[None]).mean(axis=-1)
+    return np.abs(curves - np.asarray(values, dtype=np.float64)).mean(axis=-1)
 
 
 def check_normalization(normalization: str) -> str:
