@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _lanes
+from ._checks import grids_2d
 
 __all__ = ["solve", "last_stats", "LANES"]
 
@@ -126,12 +127,8 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
     tol: bound on the estimated remaining error of the mean density per pore cell
     (float32 pass, or float64 mode).  threads: worker threads (default: all numba threads).
     """
-    g = np.asarray(grids)
-    if g.ndim != 3:
-        raise ValueError(f"grids must be (N,H,W), got shape {g.shape}")
+    g = grids_2d(grids)
     N, H, W = g.shape
-    if H < 3 or W < 3:
-        raise ValueError(f"grid size must be at least 3x3, got {H}x{W}")
     _lanes.precision(dtype, np.zeros(1), 0.0, 0.0, 4)   # a bad dtype fails before any work
     nbr, cslot, prog, seg = _layout(H, W)
     lay = (nbr, cslot, prog, int((prog[:, 1] + prog[:, 6]).max()), seg, H * W)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._checks import grids_2d
+
 __all__ = ["solve_torch"]
 
 TOL32 = 1e-6
@@ -80,12 +82,8 @@ def _converge(rho, s, bhi, blo, K, Klo, red, black, tol, dclean, stall_d):
 
 def solve_torch(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, device="cpu") -> np.ndarray:
     """Sums of the converged density, (N, P) float64; see ``_dft_numba.solve``."""
-    g = np.asarray(grids)
-    if g.ndim != 3:
-        raise ValueError(f"grids must be (N,H,W), got shape {g.shape}")
+    g = grids_2d(grids)
     N, H, W = g.shape
-    if H < 3 or W < 3:
-        raise ValueError(f"grid size must be at least 3x3, got {H}x{W}")
     mus = np.asarray(mus, dtype=np.float64).ravel()
     P = len(mus)
     out = np.zeros((N, P), dtype=np.float64)
