@@ -2,7 +2,7 @@
 
 Runs, in one process and side by side:
 
-* the fast numba solver (``invtoolkit_plugins._dft_numba.solve``, float32 default and
+* the fast numba solver (``invtoolkit_plugins.lattice_dft._dft_numba.solve``, float32 default and
   float64 exact mode), and
 * a plain, independent numpy float64 Jacobi solver of the same model (written here,
   vectorised over grids, per-grid masking, tight stopping rule on the estimated
