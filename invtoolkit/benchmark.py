@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from invtoolkit import registry
-from invtoolkit.defaults import DEFAULT_CHAIN, DEFAULT_SIMULATOR
+from invtoolkit.defaults import DEFAULT_CHAIN, DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
 from invtoolkit.fileio import write_text
 from invtoolkit.objective import mae
 from invtoolkit.errors import InputError, InvToolkitError
@@ -49,7 +49,7 @@ class BenchmarkConfig:
     normalization: str = "pore"
     loop: bool = False
     textbook: bool = False
-    grid_size: tuple[int, int] = (20, 20)
+    grid_size: tuple[int, int] = DEFAULT_GRID_SHAPE
     steps: int = 40
 
     def key(self) -> dict:

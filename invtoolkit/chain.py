@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from invtoolkit import registry
-from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.defaults import DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
 from invtoolkit.errors import InputError
 from invtoolkit.options import format_value, parse_options, split_top_level
 from invtoolkit.population import Population
@@ -24,7 +24,6 @@ from invtoolkit.space import GridSpace, as_space
 
 __all__ = ["Chain", "ChainResult", "DEFAULT_SIMULATOR", "StageReport", "StageSpec", "make_evaluator",
            "parse_stages"]
-DEFAULT_GRID = "20x20"  # the search's grid space when neither a space, a population nor the simulator says
 _STAGE_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[(.*)\])?\s*$", re.S)
 # Options the chain itself consumes; the rest go to the stage's factory.
 CHAIN_OPTIONS = ("evaluator", "time")
@@ -278,7 +277,7 @@ def search_space_of(space, population: Population | None, simulator) -> GridSpac
         return space
     if population is not None:
         return population.space
-    return simulator.space or GridSpace.parse(DEFAULT_GRID)
+    return simulator.space or GridSpace(DEFAULT_GRID_SHAPE)
 
 
 def verify(problem: Problem, pop: Population, keep: int) -> tuple[Population, np.ndarray]:

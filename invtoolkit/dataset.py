@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.defaults import DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
 from invtoolkit.errors import InputError
 from invtoolkit.space import GridSpace, as_space
 
@@ -369,7 +369,7 @@ def generate(
     sampler: str = "mixed",
     sampler_options: dict | None = None,
     seed: int = 0,
-    shape=(20, 20),
+    shape=DEFAULT_GRID_SHAPE,
     simulator: str = DEFAULT_SIMULATOR,
     simulator_options: dict | None = None,
     chunk_size: int | None = None,

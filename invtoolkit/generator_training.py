@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from invtoolkit.defaults import DEFAULT_GRID_SHAPE
 from invtoolkit import registry
 from invtoolkit.errors import InvToolkitError
 from invtoolkit.fileio import write_json
@@ -34,7 +35,7 @@ def new_generator(generator: str, surrogate, *, init=None, latent_dim: int, grid
 
 def train_generator(*, generator: str, surrogate, curves: np.ndarray, output, init=None, epochs: int,
                     time_limit: float | None, seed: int, batch_size: int, lr: float, latent_dim: int,
-                    info_weight: float, checkpoint=None, progress: bool, grid_shape=(20, 20),
+                    info_weight: float, checkpoint=None, progress: bool, grid_shape=DEFAULT_GRID_SHAPE,
                     val_curves=None, log=None, diversity_weight: float | None = None,
                     diversity_margin: float | None = None, best_of: int | None = None):
     """Build (or load ``init``) a generator, fit it through ``surrogate``, save to ``output``

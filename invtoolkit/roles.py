@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from invtoolkit.defaults import DEFAULT_GRID_SHAPE
 from invtoolkit.pressure import PressureSchedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -117,7 +118,7 @@ class Generator(ABC):
 
     name: str = "generator"
     schedule: PressureSchedule = PressureSchedule()
-    grid_shape: tuple[int, ...] = (20, 20)  # what it was trained for
+    grid_shape: tuple[int, ...] = DEFAULT_GRID_SHAPE  # what it was trained for
 
     @property
     def space(self) -> "GridSpace":

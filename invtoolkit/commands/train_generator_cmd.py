@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from invtoolkit.defaults import DEFAULT_GRID_SHAPE
+
 # ------------------------------------------------------------------ command
 @click.command("generator")
 @click.option("--surrogate", "surrogate_spec", default="cnn", show_default=True,
@@ -70,7 +72,7 @@ def train_generator_command(surrogate_spec, targets, val_targets, output, genera
     grids, curves = load_dataset(targets)
     if max_targets is not None:
         curves = curves[:max_targets]
-    shape = tuple(grids.shape[1:]) if grids is not None else (surrogate.grid_shape or (20, 20))
+    shape = tuple(grids.shape[1:]) if grids is not None else (surrogate.grid_shape or DEFAULT_GRID_SHAPE)
     val_curves = load_dataset(val_targets)[1][:max_val] if val_targets else None
     _, history = train_generator(
         generator=generator, surrogate=surrogate, curves=curves, output=output, init=init, epochs=epochs,

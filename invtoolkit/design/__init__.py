@@ -10,7 +10,7 @@ float64, and returns a :class:`~invtoolkit.design.results.DesignResult`;
 from __future__ import annotations
 
 from invtoolkit import registry
-from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.defaults import DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
 from invtoolkit.design.problem import DesignProblem
 from invtoolkit.design.results import DesignResult, candidates, front_only, verify, write_results
 from invtoolkit.design.search import DEFAULT_POP, run_search
@@ -27,7 +27,7 @@ DEFAULT_SCREEN = "cnn"  # pre-screen of offspring: won on the heat-pump spec (do
 
 
 def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep: int = 16,
-           shape=(20, 20), pop_size: int = DEFAULT_POP, steps: int = 40,
+           shape=DEFAULT_GRID_SHAPE, pop_size: int = DEFAULT_POP, steps: int = 40,
            screen: str | None = DEFAULT_SCREEN, algorithm: str = "auto") -> DesignResult:
     """Search for grids meeting ``spec`` (a path or a DesignSpec) within ``time_limit`` seconds.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from invtoolkit.defaults import DEFAULT_GRID_SHAPE
 from invtoolkit.design.spec import DesignSpec
 
 INFEASIBLE = 1e6  # stands for the violation and objectives of an all-wall grid
@@ -19,7 +20,7 @@ INFEASIBLE = 1e6  # stands for the violation and objectives of an all-wall grid
 class DesignProblem:
     """A spec evaluated by one simulator (the exact one unless told otherwise)."""
 
-    def __init__(self, spec: DesignSpec, simulator, shape=(20, 20)):
+    def __init__(self, spec: DesignSpec, simulator, shape=DEFAULT_GRID_SHAPE):
         self.spec = spec
         self.simulator = simulator
         self.shape = tuple(shape)
