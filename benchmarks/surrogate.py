@@ -6,6 +6,7 @@ Prints MAE over the loop points per sampler and overall (mean and 95th percentil
 the adsorption-branch MAE, and grids/s of predict beside grids/s of the DFT.
 
     python benchmarks/surrogate.py --n 2000 --threads 2 [--model DIR] [--json out.json]
+    python benchmarks/surrogate.py --lofo training/lofo_results.json   # print the LOFO table only
 """
 
 from __future__ import annotations
@@ -25,6 +26,23 @@ def timed(fn, *args, **kwargs):
     return out, time.perf_counter() - t
 
 
+def print_lofo(path) -> dict:
+    """The leave-one-family-out table of training/lofo.py's results file."""
+    try:
+        with open(path) as fh:
+            result = json.load(fh)
+        rows = result["lofo"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"error: {path}: not a LOFO results file ({type(exc).__name__})") from None
+    print(f"leave-one-family-out ({path}; held-out seed {result.get('eval_seed')}, "
+          f"{result.get('eval_n_per_family')} grids per family; MAE mean / p95 / worst)")
+    print(f"{'family':<12}{'unseen (ALL-minus-F)':>24}{'seen (ALL)':>24}{'shipped cnn':>24}")
+    for r in rows:
+        print(f"{r['family']:<12}" + "".join(f"{r[k]['mae_mean']:>9.4f}{r[k]['mae_p95']:>8.4f}{r[k]['mae_worst']:>7.3f}"
+                                             for k in ("unseen", "seen", "shipped")))
+    return result
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=2000, help="held-out grids per sampler")
@@ -34,7 +52,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--speed-n", type=int, default=40_000, help="grids for the predict throughput figure")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--lofo", default=None, help="only print the LOFO table of this results file")
     args = ap.parse_args(argv)
+    if args.lofo:
+        return print_lofo(args.lofo)
 
     import torch
 
