@@ -170,16 +170,17 @@ def held_out(n: int, seed: int, threads: int):
     return draws
 
 
-def store_hashes(families, root: Path) -> set:
-    """Symmetry hashes of every training grid of these families' stores."""
+def store_hashes(root: Path) -> dict:
+    """Per family, the symmetry hashes of every grid of its training store."""
     from invtoolkit.dataset import Dataset
     from invtoolkit.symmetry import canonical_hash
 
-    seen: set = set()
-    for family in families:
+    hashes = {}
+    for family in FAMILIES:
+        hashes[family] = set()
         for _, grids, _ in Dataset.open(store_path(root, family)).iter_blocks():
-            seen.update(canonical_hash(grids).tolist())
-    return seen
+            hashes[family].update(canonical_hash(grids).tolist())
+    return hashes
 
 
 def model_record(model_dir: Path) -> dict:
@@ -229,11 +230,14 @@ def evaluate(root: Path, n: int, threads: int) -> dict:
     models = {name: root / "models" / name for name in model_names()}
     errors = {name: model_errors(path, draws, threads) for name, path in models.items()}
     errors["shipped"] = model_errors(SHIPPED, draws, threads)
-    seen_all = store_hashes(FAMILIES, root)
+    hashes = store_hashes(root)
+    seen_all = set().union(*hashes.values())
     rows = [lofo_row(family, errors, canonical_hash(draws[family][0]).tolist(),
-                     store_hashes(kept_families(f"minus-{family}"), root), seen_all) for family in FAMILIES]
+                     set().union(*(hashes[f] for f in kept_families(f"minus-{family}"))), seen_all)
+            for family in FAMILIES]
     return {"issue": 17, "eval_seed": EVAL_SEED, "eval_n_per_family": n, "label_seed": f"{LABEL_SEED} + family index",
             "train_seed": TRAIN_SEED, "families": list(FAMILIES), "lofo": rows,
+            "distinct_training_grids": {family: len(h) for family, h in hashes.items()},
             "models": {name: model_record(path) for name, path in models.items()},
             "per_model_per_family": {name: summaries(e) for name, e in errors.items()},
             "command": " ".join(["python", "training/lofo.py", *sys.argv[1:]])}
