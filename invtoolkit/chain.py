@@ -87,6 +87,18 @@ def parse_stages(text: str) -> list[StageSpec]:
     return specs
 
 
+def _mismatch(generator, target) -> str | None:
+    """Why the generator cannot read this target (None if it can): a learned inverse
+    knows only the pressure path and normalization it was trained on."""
+    if not generator.schedule.starts(target.schedule):
+        return (f"skipped: the generator reads isotherms on {generator.schedule!r}, "
+                f"the target is on {target.schedule!r}")
+    if generator.normalization != target.normalization:
+        return (f"skipped: the generator was trained on {generator.normalization}-normalised "
+                f"isotherms, the target is {target.normalization}-normalised")
+    return None
+
+
 class GeneratorStage:
     """Adapts a Generator to the stage contract: propose ``n`` grids for the target."""
 
@@ -107,6 +119,9 @@ class GeneratorStage:
             return population
         if problem.target is None:
             self.note = "skipped: the objective has no model isotherm to generate for"
+            return population
+        self.note = _mismatch(self.generator, problem.target)
+        if self.note:
             return population
         try:
             grids = self.generator.generate(problem.target.values[None], self.n, seed=seed)[0]

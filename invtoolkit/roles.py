@@ -119,6 +119,7 @@ class Generator(ABC):
     name: str = "generator"
     schedule: PressureSchedule = PressureSchedule()
     grid_shape: tuple[int, ...] = DEFAULT_GRID_SHAPE  # what it was trained for
+    normalization: str = "pore"                       # of the isotherms it was trained on
 
     @property
     def space(self) -> "GridSpace":

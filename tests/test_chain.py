@@ -10,7 +10,7 @@ from invtoolkit.chain import Chain, parse_stages
 from invtoolkit.errors import InputError, PluginError
 from invtoolkit.hookspecs import hookimpl
 from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
+from invtoolkit.pressure import PressurePath, PressureSchedule
 from invtoolkit.problem import Problem, Target
 from invtoolkit.roles import Generator, Optimizer, Simulator
 
@@ -61,6 +61,7 @@ class ExhaustiveFlip(Optimizer):
 
 class FixedGenerator(Generator):
     grid_shape = SHAPE  # what it was "trained" for
+    schedule = PressureSchedule(3, adsorption_only=True)
 
     def __init__(self, grid_value=1):
         self.grid_value = grid_value
@@ -165,6 +166,28 @@ def test_generator_stage_for_another_grid_size_proposes_nothing(toy):
     assert result.stages[0].evaluations == len(start)  # only the incoming grid, rescored
     assert "4x4" in result.stages[0].note
     assert result.population.grids.shape == (1, 4, 5)
+
+
+@pytest.mark.parametrize("target_schedule,normalization,why", [
+    (PressurePath([0.0, 0.1, 0.5, 1.0]), "pore", "PressurePath"),   # same length, other pressures
+    (PressureSchedule(3, adsorption_only=True), "site", "site-normalised"),
+])
+def test_generator_stage_for_another_path_or_normalization_proposes_nothing(toy, target_schedule,
+                                                                            normalization, why):
+    # Same length is not enough: a generator trained on 4 points at RH 0, 1/3, 2/3, 1
+    # (pore-normalised) must not read other pressures or site-normalised amounts.
+    sim = RowSimulator(normalization=normalization)
+    sim.schedule = target_schedule
+    values = np.linspace(0.1, 0.9, len(target_schedule))
+    target = Target(values, target_schedule, normalization)
+    gen = FixedGenerator()
+    assert not gen.schedule.starts(target_schedule) or gen.normalization != normalization
+    truth = np.zeros(SHAPE, np.uint8)
+    truth[1] = 1
+    start = Population(truth[None], np.array([0.0]))
+    result = Chain.parse("fixed-gen[n=3]").run(target, seed=0, simulator=sim, population=start)
+    assert why in result.stages[0].note
+    assert len(result.population) == 1  # only the incoming grid
 
 
 def test_same_seed_same_result(toy):
