@@ -48,9 +48,10 @@ def _cluster_title(i: int, cluster: dict, grid: np.ndarray) -> str:
             f"width {d['dominant_width']['min']:.0f}-{d['dominant_width']['max']:.0f}")
 
 
-def plot_clusters(path, result, summary: dict, *, limit: int = 8) -> None:
+def plot_clusters(path, result, summary: dict, *, limit: int = 8, draw_isotherms=None) -> None:
     """Top: the representative grid of each family (best.npy order). Bottom: their DFT
-    isotherms against the target (adsorption solid, desorption dashed)."""
+    isotherms against the target (adsorption solid, desorption dashed), drawn by
+    ``draw_isotherms(ax, rows, labels)`` when given (measured files: the file's units)."""
     plt = _pyplot()
     clusters = [c for c in summary["clusters"] if c["best_row"] is not None][:limit]
     cols = max(len(clusters), 1)
@@ -65,7 +66,10 @@ def plot_clusters(path, result, summary: dict, *, limit: int = 8) -> None:
         ax.set_xticks([])
         ax.set_yticks([])  # no ticks, but the frame shows the periodic cell's edge
     ax = fig.add_subplot(grid_spec[1, :])
-    _cluster_isotherms(ax, result, clusters)
+    if draw_isotherms is None:
+        _cluster_isotherms(ax, result, clusters)
+    else:
+        draw_isotherms(ax, [c["best_row"] for c in clusters], [f"family {i + 1}" for i in range(len(clusters))])
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

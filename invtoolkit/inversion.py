@@ -153,7 +153,10 @@ def _invert_model(target, chain, out: Path, *, target_file, time_limit, seed, se
 
 
 def _invert_measured(measured, chain, out: Path, *, target_file, time_limit, seed, settings, echo) -> dict:
-    """A measured isotherm: structure, y and capacity fitted together, outputs in the file's units."""
+    """A measured isotherm: structure, y and capacity fitted together, outputs in the file's
+    units, and the ensemble of near-equal solutions as for a model isotherm."""
+    from invtoolkit.ensemble import ENSEMBLE_KEEP, ensemble_result, summary_text
+    from invtoolkit.ensemble_plots import plot_clusters, plot_width_distribution
     from invtoolkit.fit import Y_RANGE, MeasuredObjective, fit_measured
     from invtoolkit.formats import write_result_aif
     from invtoolkit.population import Population
@@ -163,18 +166,25 @@ def _invert_measured(measured, chain, out: Path, *, target_file, time_limit, see
         echo(f"  note: {note}", err=True)
     result, fit = fit_measured(measured, chain, time_limit=time_limit, seed=seed, y=s.y,
                                y_range=tuple(s.y_range) if s.y_range else Y_RANGE, capacity=s.capacity,
-                               keep=s.keep, population=Population.empty(s.space()), progress=s.progress,
-                               log=lambda line: echo(f"  {line}", err=True))
-    note = MEASURED_NOTE if s.chain is None else None
-    np.save(out / "best.npy", result.population.grids)
-    write_result_aif(out / "best.aif", result, chain=str(chain), fit=fit)
+                               keep=max(s.keep, ENSEMBLE_KEEP), population=Population.empty(s.space()),
+                               progress=s.progress, log=lambda line: echo(f"  {line}", err=True))
     objective = MeasuredObjective(measured, s.capacity)
+    result, ensemble, summary = ensemble_result(result, s.ensemble_tolerance, s.keep)
+    result.capacities = objective.fit(result.curves)[0]  # rows reordered: capacities follow
+    np.save(out / "best.npy", result.population.grids)
+    np.save(out / "ensemble.npy", ensemble.grids)
+    write_result_aif(out / "best.aif", result, chain=str(chain), fit=fit)
     report = rep.build_measured_report(result, fit, objective, target_file=target_file, chain=str(chain), seed=seed,
-                                       time_limit=time_limit, note=note)
+                                       time_limit=time_limit, note=MEASURED_NOTE if s.chain is None else None)
+    report["ensemble"] = summary
     rep.plot_measured(out / "isotherms.png", result, fit, log_pressure=s.log_pressure)
     rep.plot_grids(out / "grids.png", result)
+    plot_width_distribution(out / "psd.png", summary, report["grids"][0]["descriptors"])
+    plot_clusters(out / "clusters.png", result, summary, draw_isotherms=lambda ax, rows, labels: rep.draw_measured(
+        ax, result, fit, rows, labels, log_pressure=s.log_pressure))
     write_json(out / "report.json", report)  # last: its presence marks a complete result
-    for line in rep.fit_summary_lines(report) + rep.summary_lines(report):
+    for line in rep.fit_summary_lines(report) + rep.summary_lines(report) + [summary_text(summary)]:
         echo(line)
-    echo(f"wrote {out}/best.npy, best.aif, report.json, isotherms.png, grids.png")
+    echo(f"wrote {out}/best.npy, ensemble.npy, best.aif, report.json, isotherms.png, grids.png, psd.png, "
+         "clusters.png")
     return report

@@ -159,7 +159,9 @@ def summary_lines(report: dict) -> list[str]:
 
 def measured_grid_rows(result, objective) -> list[dict]:
     """Per verified grid: capacity, MAE in the file's unit (all points and per branch),
-    relative MAE (MAE / capacity), porosity."""
+    relative MAE (MAE / capacity), porosity, descriptors."""
+    from invtoolkit.descriptors import grid_descriptors
+
     caps, maes = objective.fit(result.curves)
     ads = objective.measured.branches == ADSORPTION
     rows = []
@@ -174,6 +176,7 @@ def measured_grid_rows(result, objective) -> list[dict]:
             "mae_desorption": float(diff[~ads].mean()) if (~ads).any() else None,
             "porosity": float(grid.mean()),
             "shape": list(grid.shape),
+            "descriptors": grid_descriptors(grid),
         })
     return rows
 
@@ -201,32 +204,38 @@ def plot_measured(path, result, fit, *, log_pressure: bool = False, show: int = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    rows = range(min(show, len(result.curves)))
+    draw_measured(ax, result, fit, rows, [f"grid {i + 1}" for i in rows], log_pressure=log_pressure)
+    ax.set_title(f"{fit.measured.fluid.name}, {fit.measured.T:.4g} K: relative MAE {fit.relative_mae:.4f}",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def draw_measured(ax, result, fit, rows, labels, *, log_pressure: bool = False) -> None:
+    """On ``ax``: the measured points and capacity x the DFT curve of each of ``rows``."""
     m = fit.measured
     ads = m.branches == ADSORPTION
-    fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.plot(m.pressures[ads], m.amounts[ads], "o", color="k", ms=4, label="measured adsorption")
     if (~ads).any():
         ax.plot(m.pressures[~ads], m.amounts[~ads], "o", mfc="none", color="k", ms=4, label="measured desorption")
-    caps = result.capacities if result.capacities is not None else [fit.capacity]
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, curve in enumerate(result.curves[:show]):
-        model = caps[i] * np.asarray(curve)[1:]
-        label = f"model, grid {i + 1} (y {fit.y:.3g}, capacity {caps[i]:.4g})"
-        ax.plot(m.pressures[ads], model[ads], "-", color=colors[i % len(colors)], lw=1.5, label=label)
+    caps = result.capacities if result.capacities is not None else [fit.capacity] * len(result.curves)
+    for k, (i, label) in enumerate(zip(rows, labels)):
+        model = caps[i] * np.asarray(result.curves[i])[1:]  # curves start at RH = 0
+        c = f"C{k % 10}"
+        ax.plot(m.pressures[ads], model[ads], "-", color=c, lw=1.5,
+                label=f"{label} (y {fit.y:.3g}, capacity {caps[i]:.4g})")
         if (~ads).any():
-            ax.plot(m.pressures[~ads], model[~ads], "--", color=colors[i % len(colors)], lw=1.2,
-                    label=f"model desorption, grid {i + 1}")
+            ax.plot(m.pressures[~ads], model[~ads], "--", color=c, lw=1.2)
     if log_pressure:
         ax.set_xscale("log")
     else:
         ax.set_xlim(0, 1)
     ax.set_xlabel("relative pressure p/p0")
     ax.set_ylabel(f"amount adsorbed ({m.unit or 'as measured'})")
-    ax.set_title(f"{m.fluid.name}, {m.T:.4g} K: relative MAE {fit.relative_mae:.4f}", fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def fit_summary_lines(report: dict) -> list[str]:

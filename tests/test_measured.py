@@ -257,3 +257,14 @@ def test_report_relative_mae_equals_an_independent_recomputation(tmp_path):
     written = read_target(out / "best.aif", tc=fit["TC"])  # the fitted model in the file's units
     assert np.allclose(written.amounts, fit["capacity"] * curve, rtol=1e-5, atol=1e-4)
     assert (out / "isotherms.png").stat().st_size > 0
+    # the ensemble, as for model targets: every member within the tolerance of the best,
+    # scored independently (best capacity by brute force, MAE over the largest amount)
+    ens = report["ensemble"]
+    members = np.load(out / "ensemble.npy")
+    assert len(members) == ens["count"] >= 1 and (out / "clusters.png").stat().st_size > 0
+    assert "porosity" in report["grids"][0]["descriptors"]
+    caps = np.linspace(0.5, 1.5, 2001)[:, None] * fit["capacity"]
+    for grid in members[:8]:
+        c = dft.simulate(grid[None])[0, 1:]
+        score = np.abs(caps * c[None] - a[None]).mean(1).min() / a.max()
+        assert score <= ens["best_error"] + ens["tolerance"] + 1e-4
