@@ -9,6 +9,7 @@ DFT MAEs, distinct grids up to torus symmetry out of 16, and the mean Hamming
 distance between them modulo symmetry.
 
     python training/evaluate_generator.py --model plugins/models/deconv --per-sampler 40 --seed 12345
+    python training/evaluate_generator.py --generator bank --per-sampler 40 --seed 12345
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def held_out_targets(per_sampler: int, seed: int, shape=(20, 20)):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--generator", default="deconv", help="generator plugin (deconv, bank, ...)")
     ap.add_argument("--model", default="default")
     ap.add_argument("--per-sampler", type=int, default=40)
     ap.add_argument("-n", type=int, default=16)
@@ -43,9 +45,9 @@ def main():
     ap.add_argument("--gen-seed", type=int, default=0)
     ap.add_argument("-o", "--output", default=None, help="write the JSON report here")
     args = ap.parse_args()
-    gen = registry.create("generator", "deconv", model=args.model)
+    gen = registry.create("generator", args.generator, model=args.model)
     dft = registry.create("simulator", "lattice-dft")
-    report = {"model": args.model, "n": args.n, "seed": args.seed, "per_sampler": {}}
+    report = {"generator": args.generator, "model": args.model, "n": args.n, "seed": args.seed, "per_sampler": {}}
     all_best, all_distinct = [], []
     t0 = time.time()
     for name, _, curves in held_out_targets(args.per_sampler, args.seed):
