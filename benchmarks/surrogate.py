@@ -38,7 +38,7 @@ def print_lofo(path) -> dict:
           f"{result.get('eval_n_per_family')} grids per family; MAE mean / p95 / worst)")
     print(f"{'family':<12}{'unseen (ALL-minus-F)':>24}{'seen (ALL)':>24}{'shipped cnn':>24}")
     for r in rows:
-        print(f"{r['family']:<12}" + "".join(f"{r[k]['mae_mean']:>9.4f}{r[k]['mae_p95']:>8.4f}{r[k]['mae_worst']:>7.3f}"
+        print(f"{r['family']:<12}" + "".join(f"{r[k]['mae_mean']:>9.4f}{r[k]['mae_p95']:>8.4f}{r[k]['mae_worst']:>8.4f}"
                                              for k in ("unseen", "seen", "shipped")))
     return result
 

@@ -252,7 +252,7 @@ def print_table(result: dict) -> None:
     print(f"{'family':<12}{'ALL-minus-F (unseen)':>24}{'ALL (seen)':>24}{'shipped cnn':>24}"
           f"{'in other':>9}{'novel: unseen':>15}{'seen':>8}")
     for r in result["lofo"]:
-        cells = "".join(f"{r[k]['mae_mean']:>9.4f}{r[k]['mae_p95']:>8.4f}{r[k]['mae_worst']:>7.3f}"
+        cells = "".join(f"{r[k]['mae_mean']:>9.4f}{r[k]['mae_p95']:>8.4f}{r[k]['mae_worst']:>8.4f}"
                         for k in ("unseen", "seen", "shipped"))
         novel = (f"{r['unseen_novel']['mae_mean']:>15.4f}{r['seen_novel']['mae_mean']:>8.4f}"
                  if r["unseen_novel"] else f"{'-':>15}{'-':>8}")
@@ -262,9 +262,24 @@ def print_table(result: dict) -> None:
         print(f"{name:<18} overall mean {o['mae_mean']:.4f}  p95 {o['mae_p95']:.4f}  worst {o['mae_worst']:.3f}")
 
 
+def markdown_table(result: dict) -> str:
+    """The LOFO table for docs/surrogate-notes.md (mean / p95 / worst per cell)."""
+    def cell(e):
+        return f"{e['mae_mean']:.4f} / {e['mae_p95']:.4f} / {e['mae_worst']:.4f}" if e else "-"
+
+    lines = ["| family F | ALL-minus-F on F (unseen) | ALL on F (seen) | shipped cnn | held-out F grids in "
+             "the other families' stores | unseen / seen mean on the rest |", "|---|---|---|---|---|---|"]
+    for r in result["lofo"]:
+        rest = (f"{r['unseen_novel']['mae_mean']:.4f} / {r['seen_novel']['mae_mean']:.4f}"
+                if r["unseen_novel"] else "- (none)")
+        lines.append(f"| {r['family']} | {cell(r['unseen'])} | {cell(r['seen'])} | {cell(r['shipped'])} | "
+                     f"{r['held_out_in_other_families']:.0%} | {rest} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("step", choices=["label", "train", "eval", "all"])
+    ap.add_argument("step", choices=["label", "train", "eval", "all", "markdown"])
     ap.add_argument("--root", default="/work/runs/lofo17", help="stores, unions and models (not in the repo)")
     ap.add_argument("--n", type=int, default=24_000, help="training grids per family")
     ap.add_argument("--workers", type=int, default=2, help="labelling processes")
@@ -279,6 +294,12 @@ def main(argv=None) -> None:
     bad = sorted(set(models or []) - set(model_names()))
     if bad or args.n < 10 or args.minutes <= 0 or args.eval_n < 1:
         sys.exit(f"error: bad option ({'unknown models ' + ', '.join(bad) if bad else 'n, minutes or eval-n'})")
+    if args.step == "markdown":  # the table of an existing results file
+        try:
+            print(markdown_table(json.loads(Path(args.json).read_text())))
+        except (OSError, ValueError, KeyError) as exc:
+            sys.exit(f"error: {args.json}: not a LOFO results file ({type(exc).__name__})")
+        return
     if args.step in ("label", "all"):
         label(args.root, args.n, args.workers)
     if args.step in ("train", "all"):
