@@ -130,6 +130,10 @@ class Committee:
 
     def predict(self, grids, *, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) float64 (N,P) over all members of all models."""
+        return pool_members(*self.predict_models(grids, progress=progress), self.counts)
+
+    def predict_models(self, grids, *, progress: bool = False) -> tuple[list, list]:
+        """Every model's (mean, std) over its own members: two lists of float64 (N,P)."""
         means, stds = [], []
         for model, k in zip(self.models, self.counts):
             if k > 1:
@@ -139,7 +143,7 @@ class Committee:
                 std = np.zeros_like(mean)
             means.append(np.asarray(mean, np.float64))
             stds.append(np.asarray(std, np.float64))
-        return pool_members(means, stds, self.counts)
+        return means, stds
 
 
 def disagreement(std: np.ndarray) -> np.ndarray:
@@ -218,6 +222,15 @@ def error_stats(err, worst: float) -> dict:
         return {"n": 0}
     return {"n": int(err.size), "mean": float(err.mean()), "p95": float(np.quantile(err, 0.95)),
             "worst": float(err.max()), f"above_{worst:g}": float((err > worst).mean())}
+
+
+def model_errors(specs, means, truth, taken, control, worst: float) -> dict:
+    """Each committee model's own MAE (mean of its members) on the taken and control grids."""
+    out = {}
+    for spec, mean in zip(specs, means):
+        err = np.abs(mean - truth).mean(1)
+        out[spec] = {"taken": error_stats(err[taken], worst), "control": error_stats(err[control], worst)}
+    return out
 
 
 def spearman(a, b) -> float | None:
@@ -365,7 +378,8 @@ class Acquirer:
         before = self.rounds[-1]["data_length"] if self.rounds else self.initial_length
         rng = np.random.default_rng([int(st.seed), int(k)])
         pool, labels = draw_pool(st.sampler, st.pool, self.shape, rng)
-        mean, std = committee.predict(pool, progress=st.progress)
+        model_means, model_stds = committee.predict_models(pool, progress=st.progress)
+        mean, std = pool_members(model_means, model_stds, committee.counts)
         if mean.shape[1] != len(self.simulator.pressures):
             raise InputError(f"{specs[0]}: predicts {mean.shape[1]} points, the store holds "
                              f"{len(self.simulator.pressures)}")
@@ -397,6 +411,7 @@ class Acquirer:
                            "taken_min": float(scores[taken].min())},
                  "committee_mae": {"taken": error_stats(err[taken], st.worst),
                                    "control": error_stats(err[control], st.worst)},
+                 "model_mae": model_errors(specs, model_means, truth, taken, control, st.worst),
                  "score_error_spearman_control": spearman(scores[control], err[control]),
                  "porosity_bands": {"pool": porosity_counts(pool), "taken": porosity_counts(pool[taken])},
                  "data_length_before": before, "data_length": len(ds)}

@@ -89,6 +89,9 @@ def test_rounds_take_the_most_disputed_grids_with_exact_labels_and_resume(setup,
         assert entry["score"]["pool_mean"] == pytest.approx(scores.mean(), rel=1e-4)
         true_err = np.abs(preds.mean(0)[want] - dft.simulate(pool[want])).mean(1)
         assert entry["committee_mae"]["taken"]["mean"] == pytest.approx(true_err.mean(), rel=1e-4)
+        single_err = np.abs(preds[2][want] - dft.simulate(pool[want])).mean(1)  # the 1-member model alone
+        assert entry["model_mae"][str(setup / "single")]["taken"]["mean"] == pytest.approx(single_err.mean(),
+                                                                                          rel=1e-4)
         assert entry["members"] == 3 and entry["take"] == 8 and entry["control"] == 12
         assert sum(b["n"] for b in entry["porosity_bands"]["taken"]) == 8
         assert set(entry["held_out"]["committee_mean"]) == set(FAMS)
