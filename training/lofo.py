@@ -34,6 +34,8 @@ from eval_families import FAMILIES, error_summary  # noqa: E402
 
 LABEL_SEED = 3131
 TRAIN_SEED = 3131
+REFERENCE = "all-seed3132"  # ALL again with training seed 3132: the seed-to-seed spread
+REFERENCE_SEED = 3132
 EVAL_SEED = 20261717
 SHIPPED = HERE.parent / "plugins" / "models" / "cnn"
 COMPATIBLE_KEYS = ("grid_shape", "simulator", "simulator_params", "simulator_options")
@@ -43,13 +45,13 @@ def store_path(root: Path, family: str) -> Path:
     return Path(root) / "stores" / f"{family}.zarr"
 
 
-def model_names() -> list[str]:
-    """'all' and 'minus-<family>' for every family."""
-    return ["all"] + [f"minus-{f}" for f in FAMILIES]
+def model_names(reference: bool = False) -> list[str]:
+    """'all' and 'minus-<family>' for every family (and the seed reference)."""
+    return ["all"] + [f"minus-{f}" for f in FAMILIES] + ([REFERENCE] if reference else [])
 
 
 def kept_families(model: str) -> list[str]:
-    if model == "all":
+    if model in ("all", REFERENCE):
         return list(FAMILIES)
     left_out = model.removeprefix("minus-")
     if left_out not in FAMILIES or not model.startswith("minus-"):
@@ -108,12 +110,12 @@ def build_union(parts, out, *, block: int = 20_000):
     return Dataset.open(out)
 
 
-def train_command(store: Path, out: Path, minutes: float, threads: int) -> list[str]:
+def train_command(store: Path, out: Path, minutes: float, threads: int, seed: int = TRAIN_SEED) -> list[str]:
     """``invtoolkit train surrogate`` from scratch with the shipped cnn's architecture."""
     arch = json.loads((SHIPPED / "config.json").read_text())["architecture"]
     cmd = ["nice", "-n", "10", str(HERE.parent / ".venv/bin/invtoolkit"), "train", "surrogate", str(store),
            "-o", str(out), "--epochs", "100", "--time-limit", str(minutes), "--batch-size", "256",
-           "--lr", "2e-3", "--patience", "8", "--seed", str(TRAIN_SEED), "--threads", str(threads),
+           "--lr", "2e-3", "--patience", "8", "--seed", str(seed), "--threads", str(threads),
            "--no-progress"]
     for key, value in arch.items():
         text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -146,7 +148,7 @@ def train(root: Path, minutes: float, threads: int, models=None, wait_lock=None)
         if (out / "weights.pt").exists() and (out / "config.json").exists():
             print(f"{model}: done, skipped", flush=True)
             continue
-        union = root / "unions" / f"{model}.zarr"
+        union = root / "unions" / f"{'all' if model == REFERENCE else model}.zarr"
         union.parent.mkdir(parents=True, exist_ok=True)
         build_union([store_path(root, f) for f in kept_families(model)], union)
         if wait_lock:
@@ -154,7 +156,8 @@ def train(root: Path, minutes: float, threads: int, models=None, wait_lock=None)
         t = time.monotonic()
         print(f"{model}: training ({time.strftime('%H:%M:%S')})", flush=True)
         with open(root / f"train_{model}.log", "a") as log:
-            subprocess.run(train_command(union, out, minutes, threads), check=True, stdout=log, stderr=log)
+            seed = REFERENCE_SEED if model == REFERENCE else TRAIN_SEED
+            subprocess.run(train_command(union, out, minutes, threads, seed), check=True, stdout=log, stderr=log)
         print(f"{model}: trained in {time.monotonic() - t:.0f} s", flush=True)
 
 
@@ -210,7 +213,8 @@ def lofo_row(family: str, errors: dict, hashes: list, seen_other: set, seen_all:
     the training stores, and the unseen error on the held-out grids in no other family."""
     in_other = np.array([h in seen_other for h in hashes])
     unseen = errors[f"minus-{family}"][family]
-    return {"family": family, "unseen": error_summary(unseen), "seen": error_summary(errors["all"][family]),
+    reference = error_summary(errors[REFERENCE][family]) if REFERENCE in errors else None
+    return {"family": family, "seen_seed3132": reference, "unseen": error_summary(unseen), "seen": error_summary(errors["all"][family]),
             "shipped": error_summary(errors["shipped"][family]),
             "held_out_in_other_families": float(in_other.mean()),
             "held_out_in_all": float(np.mean([h in seen_all for h in hashes])),
@@ -227,7 +231,9 @@ def evaluate(root: Path, n: int, threads: int) -> dict:
     torch.set_num_threads(threads)
     root = Path(root)
     draws = held_out(n, EVAL_SEED, threads)
-    models = {name: root / "models" / name for name in model_names()}
+    models = {name: root / "models" / name for name in model_names(reference=True)}
+    if not (models[REFERENCE] / "config.json").exists():  # the seed reference is optional
+        del models[REFERENCE]
     errors = {name: model_errors(path, draws, threads) for name, path in models.items()}
     errors["shipped"] = model_errors(SHIPPED, draws, threads)
     hashes = store_hashes(root)
@@ -250,13 +256,14 @@ def print_table(result: dict) -> None:
     print(f"LOFO, held-out seed {result['eval_seed']}, {result['eval_n_per_family']} grids per family "
           "(MAE over the 81-point loop: mean / p95 / worst)")
     print(f"{'family':<12}{'ALL-minus-F (unseen)':>24}{'ALL (seen)':>24}{'shipped cnn':>24}"
-          f"{'in other':>9}{'novel: unseen':>15}{'seen':>8}")
+          f"{'in other':>9}{'novel: unseen':>15}{'seen':>8}{'ALL seed 3132':>15}")
     for r in result["lofo"]:
         cells = "".join(f"{r[k]['mae_mean']:>9.4f}{r[k]['mae_p95']:>8.4f}{r[k]['mae_worst']:>8.4f}"
                         for k in ("unseen", "seen", "shipped"))
         novel = (f"{r['unseen_novel']['mae_mean']:>15.4f}{r['seen_novel']['mae_mean']:>8.4f}"
                  if r["unseen_novel"] else f"{'-':>15}{'-':>8}")
-        print(f"{r['family']:<12}{cells}{r['held_out_in_other_families']:>9.2f}{novel}")
+        ref = f"{r['seen_seed3132']['mae_mean']:>15.4f}" if r.get("seen_seed3132") else f"{'-':>15}"
+        print(f"{r['family']:<12}{cells}{r['held_out_in_other_families']:>9.2f}{novel}{ref}")
     for name, errs in result["per_model_per_family"].items():
         o = errs["overall"]
         print(f"{name:<18} overall mean {o['mae_mean']:.4f}  p95 {o['mae_p95']:.4f}  worst {o['mae_worst']:.3f}")
@@ -267,12 +274,14 @@ def markdown_table(result: dict) -> str:
     def cell(e):
         return f"{e['mae_mean']:.4f} / {e['mae_p95']:.4f} / {e['mae_worst']:.4f}" if e else "-"
 
-    lines = ["| family F | ALL-minus-F on F (unseen) | ALL on F (seen) | shipped cnn | held-out F grids in "
-             "the other families' stores | unseen / seen mean on the rest |", "|---|---|---|---|---|---|"]
+    lines = ["| family F | ALL-minus-F on F (unseen) | ALL on F (seen) | ALL, training seed 3132 | shipped cnn | "
+             "held-out F grids in the other families' stores | unseen / seen mean on the rest |",
+             "|---|---|---|---|---|---|---|"]
     for r in result["lofo"]:
         rest = (f"{r['unseen_novel']['mae_mean']:.4f} / {r['seen_novel']['mae_mean']:.4f}"
                 if r["unseen_novel"] else "- (none)")
-        lines.append(f"| {r['family']} | {cell(r['unseen'])} | {cell(r['seen'])} | {cell(r['shipped'])} | "
+        lines.append(f"| {r['family']} | {cell(r['unseen'])} | {cell(r['seen'])} | {cell(r.get('seen_seed3132'))} | "
+                     f"{cell(r['shipped'])} | "
                      f"{r['held_out_in_other_families']:.0%} | {rest} |")
     return "\n".join(lines)
 
@@ -285,13 +294,15 @@ def main(argv=None) -> None:
     ap.add_argument("--workers", type=int, default=2, help="labelling processes")
     ap.add_argument("--minutes", type=float, default=11.0, help="wall-time budget per model (same for all)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (training and evaluation)")
-    ap.add_argument("--models", default=None, help="comma-separated subset of " + ",".join(model_names()))
+    ap.add_argument("--models", default=None,
+                    help="comma-separated subset of " + ",".join(model_names(reference=True)))
+    ap.add_argument("--reference", action="store_true", help=f"also train {REFERENCE} (ALL, another seed)")
     ap.add_argument("--wait-lock", default=None, help="before each training, wait while this flock is held")
     ap.add_argument("--eval-n", type=int, default=500, help="held-out grids per family")
     ap.add_argument("--json", default=str(HERE / "lofo_results.json"), help="results file")
     args = ap.parse_args(argv)
     models = args.models.split(",") if args.models else None
-    bad = sorted(set(models or []) - set(model_names()))
+    bad = sorted(set(models or []) - set(model_names(reference=True)))
     if bad or args.n < 10 or args.minutes <= 0 or args.eval_n < 1:
         sys.exit(f"error: bad option ({'unknown models ' + ', '.join(bad) if bad else 'n, minutes or eval-n'})")
     if args.step == "markdown":  # the table of an existing results file
@@ -303,7 +314,7 @@ def main(argv=None) -> None:
     if args.step in ("label", "all"):
         label(args.root, args.n, args.workers)
     if args.step in ("train", "all"):
-        train(args.root, args.minutes, args.threads, models, args.wait_lock)
+        train(args.root, args.minutes, args.threads, models or model_names(args.reference), args.wait_lock)
     if args.step in ("eval", "all"):
         result = evaluate(args.root, args.eval_n, args.threads)
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
