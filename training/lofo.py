@@ -214,7 +214,10 @@ def lofo_row(family: str, errors: dict, hashes: list, seen_other: set, seen_all:
     in_other = np.array([h in seen_other for h in hashes])
     unseen = errors[f"minus-{family}"][family]
     reference = error_summary(errors[REFERENCE][family]) if REFERENCE in errors else None
-    return {"family": family, "seen_seed3132": reference, "unseen": error_summary(unseen), "seen": error_summary(errors["all"][family]),
+    others = [float(errors[f"minus-{g}"][family].mean()) for g in FAMILIES if g != family]
+    return {"family": family, "seen_seed3132": reference,
+            "seen_by_other_lofo_models": {"mean_of_means": float(np.mean(others)), "min": min(others),
+                                          "max": max(others)}, "unseen": error_summary(unseen), "seen": error_summary(errors["all"][family]),
             "shipped": error_summary(errors["shipped"][family]),
             "held_out_in_other_families": float(in_other.mean()),
             "held_out_in_all": float(np.mean([h in seen_all for h in hashes])),
@@ -252,38 +255,45 @@ def evaluate(root: Path, n: int, threads: int) -> dict:
 def print_table(result: dict) -> None:
     """One row per family: unseen (ALL-minus-F), seen (ALL), shipped -- mean / p95 / worst;
     the share of F's held-out grids found in the other families' stores and, on the rest,
-    the unseen and seen mean MAE."""
+    the unseen and seen mean MAE; the range of F's mean MAE over the 6 ALL-minus-G models
+    (G != F), which all see F."""
     print(f"LOFO, held-out seed {result['eval_seed']}, {result['eval_n_per_family']} grids per family "
           "(MAE over the 81-point loop: mean / p95 / worst)")
     print(f"{'family':<12}{'ALL-minus-F (unseen)':>24}{'ALL (seen)':>24}{'shipped cnn':>24}"
-          f"{'in other':>9}{'novel: unseen':>15}{'seen':>8}{'ALL seed 3132':>15}")
+          f"{'in other':>9}{'novel: unseen':>15}{'seen':>8}{'ALL seed 3132':>15}{'6 others (seen)':>17}")
     for r in result["lofo"]:
         cells = "".join(f"{r[k]['mae_mean']:>9.4f}{r[k]['mae_p95']:>8.4f}{r[k]['mae_worst']:>8.4f}"
                         for k in ("unseen", "seen", "shipped"))
         novel = (f"{r['unseen_novel']['mae_mean']:>15.4f}{r['seen_novel']['mae_mean']:>8.4f}"
                  if r["unseen_novel"] else f"{'-':>15}{'-':>8}")
         ref = f"{r['seen_seed3132']['mae_mean']:>15.4f}" if r.get("seen_seed3132") else f"{'-':>15}"
-        print(f"{r['family']:<12}{cells}{r['held_out_in_other_families']:>9.2f}{novel}{ref}")
+        o = r["seen_by_other_lofo_models"]
+        print(f"{r['family']:<12}{cells}{r['held_out_in_other_families']:>9.2f}{novel}{ref}"
+              f"{o['min']:>9.4f}-{o['max']:.4f}")
     for name, errs in result["per_model_per_family"].items():
         o = errs["overall"]
         print(f"{name:<18} overall mean {o['mae_mean']:.4f}  p95 {o['mae_p95']:.4f}  worst {o['mae_worst']:.3f}")
 
 
 def markdown_table(result: dict) -> str:
-    """The LOFO table for docs/surrogate-notes.md (mean / p95 / worst per cell)."""
+    """The LOFO tables for docs/surrogate-notes.md: errors (mean / p95 / worst per cell),
+    then the controls (seed spread, the other LOFO models, overlap of the families)."""
     def cell(e):
         return f"{e['mae_mean']:.4f} / {e['mae_p95']:.4f} / {e['mae_worst']:.4f}" if e else "-"
 
-    lines = ["| family F | ALL-minus-F on F (unseen) | ALL on F (seen) | ALL, training seed 3132 | shipped cnn | "
-             "held-out F grids in the other families' stores | unseen / seen mean on the rest |",
-             "|---|---|---|---|---|---|---|"]
+    main = ["| family F | ALL-minus-F on F (unseen) | ALL on F (seen) | shipped cnn |", "|---|---|---|---|"]
+    controls = ["| family F | ALL, training seed 3132 | 6 ALL-minus-G models (G != F, F seen) | "
+                "held-out F grids in the other families' stores | unseen / seen on the rest |", "|---|---|---|---|---|"]
     for r in result["lofo"]:
+        main.append(f"| {r['family']} | {cell(r['unseen'])} | {cell(r['seen'])} | {cell(r['shipped'])} |")
+        o, ref = r["seen_by_other_lofo_models"], r.get("seen_seed3132")
         rest = (f"{r['unseen_novel']['mae_mean']:.4f} / {r['seen_novel']['mae_mean']:.4f}"
-                if r["unseen_novel"] else "- (none)")
-        lines.append(f"| {r['family']} | {cell(r['unseen'])} | {cell(r['seen'])} | {cell(r.get('seen_seed3132'))} | "
-                     f"{cell(r['shipped'])} | "
-                     f"{r['held_out_in_other_families']:.0%} | {rest} |")
-    return "\n".join(lines)
+                if r["unseen_novel"] else "- (none left)")
+        controls.append(f"| {r['family']} | {ref['mae_mean']:.4f} | {o['min']:.4f} - {o['max']:.4f} | "
+                        f"{r['held_out_in_other_families']:.0%} | {rest} |" if ref else
+                        f"| {r['family']} | - | {o['min']:.4f} - {o['max']:.4f} | "
+                        f"{r['held_out_in_other_families']:.0%} | {rest} |")
+    return "\n".join(main) + "\n\n" + "\n".join(controls)
 
 
 def main(argv=None) -> None:
