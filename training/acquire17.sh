@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One acquisition round without training (issue 17), as run for docs/acquisition.md:
 # committee = the shipped cnn (plugins/models/cnn, first) + the 8 leave-one-family-out cnn
-# models of training/lofo.sh (ROOT/models/*/), 1 member each, 9 members in all;
+# models of training/lofo.sh (ROOT/models/{all,minus-fam-*}), 1 member each, 9 members in all;
 # store = ROOT/unions/all.zarr (the 7 family stores, 168,000 grids; copied, never written);
 # pool 20,000 grids, take 2,000, control 2,000, seed 17, held-out 500 per family (seed 20261717).
 #   1. WORK/families-mixed: the default pool sampler 'families-mixed' (counts by porosity band);
@@ -15,13 +15,14 @@ cd "$(dirname "$0")/.."
 ROOT=${ROOT:-/work/runs/lofo17}
 WORK=${WORK:-/work/runs/acquire17}
 models=(--model plugins/models/cnn)  # first: the 'first_model' of the held-out record
-for d in "$ROOT"/models/*/; do
-  if [ -f "$d/config.json" ]; then models+=(--model "${d%/}"); fi
+for name in all minus-fam-random minus-fam-smooth minus-fam-slit minus-fam-rect minus-fam-pair \
+    minus-fam-union minus-fam-dense; do
+  if [ ! -f "$ROOT/models/$name/config.json" ]; then
+    echo "$ROOT/models/$name: the LOFO model is not finished (run training/lofo.sh first)" >&2
+    exit 1
+  fi
+  models+=(--model "$ROOT/models/$name")
 done
-if [ "${#models[@]}" -ne 18 ]; then
-  echo "expected 8 finished LOFO models in $ROOT/models, found $(( ${#models[@]} / 2 - 1 ))" >&2
-  exit 1
-fi
 export OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1
 MIX=fam-random:1,fam-smooth:1,fam-slit:1,fam-rect:1,fam-pair:1,fam-union:1,fam-dense:1,mixed:7
 for run in families-mixed:families-mixed labelled:$MIX; do
