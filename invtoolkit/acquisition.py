@@ -52,6 +52,7 @@ import numpy as np
 from invtoolkit import modelio, registry
 from invtoolkit.errors import InputError
 from invtoolkit.fileio import copytree, write_json
+from invtoolkit.objective import mae
 
 DEFAULT_POOL_SAMPLER = "families-mixed"
 HELD_OUT_SAMPLERS = ("fam-random", "fam-smooth", "fam-slit", "fam-rect", "fam-pair", "fam-union", "fam-dense")
@@ -228,7 +229,7 @@ def model_errors(specs, means, truth, taken, control, worst: float) -> dict:
     """Each committee model's own MAE (mean of its members) on the taken and control grids."""
     out = {}
     for spec, mean in zip(specs, means):
-        err = np.abs(mean - truth).mean(1)
+        err = mae(mean, truth)
         out[spec] = {"taken": error_stats(err[taken], worst), "control": error_stats(err[control], worst)}
     return out
 
@@ -243,7 +244,7 @@ def spearman(a, b) -> float | None:
 
 def per_family(pred, truth, labels, worst: float) -> dict:
     """Per held-out family: MAE mean, p95, worst (over the loop points of each grid)."""
-    err = np.abs(np.asarray(pred)[:, : truth.shape[1]] - truth).mean(1)
+    err = mae(np.asarray(pred)[:, : truth.shape[1]], truth)
     return {str(f): error_stats(err[labels == f], worst) for f in dict.fromkeys(labels.tolist())}
 
 
@@ -402,7 +403,7 @@ class Acquirer:
             raise InputError(f"{self.data_path}: holds {len(ds)} rows, round {k} expects {before} or "
                              f"{before + len(taken)}; was it written by something else?")
         np.savez(self.workdir / f"taken_{k}.npz", index=taken, score=scores[taken], control=control)
-        err = np.abs(mean - truth).mean(1)
+        err = mae(mean, truth)
         entry = {"round": k, "seed": [int(st.seed), k], "sampler": st.sampler, "committee": specs,
                  "members": committee.members, "pool": len(pool), "pool_distinct": len(set(hashes.tolist())),
                  "take": len(taken), "skipped": skipped, "control": len(control),
