@@ -162,7 +162,8 @@ def ensemble_result(result, tolerance: float | None = None, limit: int | None = 
     pop = result.population
     ens = build_ensemble(pop.grids, pop.errors, tolerance, rank=pop.grids.ndim - 1)
     rows = ens.order(limit)
-    ordered = replace(result, population=pop[rows], curves=np.asarray(result.curves)[rows])
+    caps = None if result.capacities is None else np.asarray(result.capacities)[rows]
+    ordered = replace(result, population=pop[rows], curves=np.asarray(result.curves)[rows], capacities=caps)
     return ordered, ens, ens.summary(rows)
 
 

@@ -170,7 +170,6 @@ def _invert_measured(measured, chain, out: Path, *, target_file, time_limit, see
                                progress=s.progress, log=lambda line: echo(f"  {line}", err=True))
     objective = MeasuredObjective(measured, s.capacity)
     result, ensemble, summary = ensemble_result(result, s.ensemble_tolerance, s.keep)
-    result.capacities = objective.fit(result.curves)[0]  # rows reordered: capacities follow
     np.save(out / "best.npy", result.population.grids)
     np.save(out / "ensemble.npy", ensemble.grids)
     write_result_aif(out / "best.aif", result, chain=str(chain), fit=fit)
