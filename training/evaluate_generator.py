@@ -10,12 +10,19 @@ distance between them modulo symmetry.
 
     python training/evaluate_generator.py --model plugins/models/deconv --per-sampler 40 --seed 12345
     python training/evaluate_generator.py --generator bank --per-sampler 40 --seed 12345
+    python training/evaluate_generator.py --generator bank --targets unseen --seed 20261204
+
+``--targets unseen`` draws the targets instead from the four families no model, store or
+bank was built from (disks, diagonal channels, pore arrays, random walks; defined in
+benchmarks/chain_default.py): the held-out-family measure of issue 17.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +42,20 @@ def held_out_targets(per_sampler: int, seed: int, shape=(20, 20)):
     return rows
 
 
+def unseen_targets(per_family: int, seed: int):
+    """Targets of the UNSEEN families of benchmarks/chain_default.py (numpy-only grids)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from chain_default import UNSEEN, unseen_grid
+
+    dft = registry.create("simulator", "lattice-dft")
+    rows = []
+    for k, name in enumerate(UNSEEN):
+        rng = np.random.default_rng([seed, k])
+        grids = np.stack([unseen_grid(name, rng) for _ in range(per_family)])
+        rows.append((name, grids, dft.simulate(grids)))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--generator", default="deconv", help="generator plugin (deconv, bank, ...)")
@@ -43,14 +64,18 @@ def main():
     ap.add_argument("-n", type=int, default=16)
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--gen-seed", type=int, default=0)
+    ap.add_argument("--targets", choices=["samplers", "unseen"], default="samplers",
+                    help="samplers: every registered sampler; unseen: the held-out families")
     ap.add_argument("-o", "--output", default=None, help="write the JSON report here")
     args = ap.parse_args()
     gen = registry.create("generator", args.generator, model=args.model)
     dft = registry.create("simulator", "lattice-dft")
-    report = {"generator": args.generator, "model": args.model, "n": args.n, "seed": args.seed, "per_sampler": {}}
+    report = {"generator": args.generator, "model": args.model, "n": args.n, "seed": args.seed,
+              "targets": args.targets, "per_sampler": {}}
     all_best, all_distinct = [], []
     t0 = time.time()
-    for name, _, curves in held_out_targets(args.per_sampler, args.seed):
+    draw = unseen_targets if args.targets == "unseen" else held_out_targets
+    for name, _, curves in draw(args.per_sampler, args.seed):
         targets = curves[:, :41]
         grids = gen.generate(targets, args.n, seed=args.gen_seed)
         verified = dft.simulate(grids.reshape(-1, 20, 20)).reshape(len(targets), args.n, -1)[:, :, :41]
