@@ -97,6 +97,7 @@ def write_store(out: Path, dft, grids: np.ndarray, seed: int, record: dict, bloc
         shutil.rmtree(tmp)
     ds = Dataset.create(tmp, shape=grids.shape[1:], simulator_name="lattice-dft", simulator_params=dft.params,
                         pressures=dft.schedule.pressures, sampler="edge17", seed=seed, chunk_size=block,
+                        simulator_options={"normalization": dft.normalization},
                         extra={"edge17": record})
     for start in tqdm(range(0, len(grids), block), desc="label", unit="block"):
         g = grids[start:start + block]
