@@ -1,5 +1,20 @@
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def training_module(name: str):
+    """Import training/NAME.py (a script, not a package) with training/ on the path."""
+    sys.path.insert(0, str(ROOT / "training"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "training" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

@@ -1,24 +1,15 @@
 """training/edge17.py: condensation pressure past saturation, and the boundary mutants."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import training_module
 
 from invtoolkit import registry
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def edge17():
-    sys.path.insert(0, str(ROOT / "training"))
-    spec = importlib.util.spec_from_file_location("edge17", ROOT / "training" / "edge17.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return training_module("edge17")
 
 
 def slit(width, size=20):

@@ -1,25 +1,16 @@
 """training/lofo.py: the union store and the leave-one-family-out model list."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import training_module
 
 from invtoolkit.dataset import Dataset
 from invtoolkit.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def lofo():
-    sys.path.insert(0, str(ROOT / "training"))
-    spec = importlib.util.spec_from_file_location("lofo", ROOT / "training" / "lofo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return training_module("lofo")
 
 
 def make_store(path, rows, seed, *, y=1.5, chunk=7):
