@@ -31,29 +31,28 @@ from invtoolkit.generation import mean_symmetric_hamming
 from invtoolkit.symmetry import distinct_up_to_symmetry
 
 
-def held_out_targets(per_sampler: int, seed: int, shape=(20, 20)):
+def labelled_targets(names, make_grids, per_name: int, seed: int):
+    """(name, grids, lattice-DFT curves) for every name; grids from ``make_grids(name, n, rng)``."""
     dft = registry.create("simulator", "lattice-dft")
-    names = [n for n in registry.registry().names("sampler")]
     rows = []
     for k, name in enumerate(names):
-        rng = np.random.default_rng([seed, k])
-        grids = registry.create("sampler", name).sample(per_sampler, shape, rng)
+        grids = make_grids(name, per_name, np.random.default_rng([seed, k]))
         rows.append((name, grids, dft.simulate(grids)))
     return rows
+
+
+def held_out_targets(per_sampler: int, seed: int, shape=(20, 20)):
+    names = list(registry.registry().names("sampler"))
+    return labelled_targets(names, lambda name, n, rng: registry.create("sampler", name).sample(n, shape, rng),
+                            per_sampler, seed)
 
 
 def unseen_targets(per_family: int, seed: int):
     """Targets of the UNSEEN families of benchmarks/chain_default.py (numpy-only grids)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from chain_default import UNSEEN, unseen_grid
+    from chain_default import UNSEEN, family_grids
 
-    dft = registry.create("simulator", "lattice-dft")
-    rows = []
-    for k, name in enumerate(UNSEEN):
-        rng = np.random.default_rng([seed, k])
-        grids = np.stack([unseen_grid(name, rng) for _ in range(per_family)])
-        rows.append((name, grids, dft.simulate(grids)))
-    return rows
+    return labelled_targets(UNSEEN, family_grids, per_family, seed)
 
 
 def main():
