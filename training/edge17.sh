@@ -23,10 +23,8 @@ LR=${LR:-5e-4}
 SEED=${SEED:-19}
 export PATH="$PWD/.venv/bin:$PATH"
 
-if [ "${SHIP:-0}" = 1 ]; then
-  cp "$OUT/cnn/config.json" "$OUT/cnn/weights.pt" "$OUT/cnn/learning_curve.png" "$OUT/cnn/eval_families.json" plugins/models/cnn/
-  echo "shipped: plugins/models/cnn/"; exit 0
-fi
+source training/finetune_cnn.sh
+if [ "${SHIP:-0}" = 1 ]; then ship_model "$OUT"; exit 0; fi
 mkdir -p "$OUT"
 [ -d "$OUT/edge.zarr" ] || python training/edge17.py --out "$OUT/edge.zarr" --pool 600000 --mutants 3 \
   --seed 1719 --threads "$THREADS"
@@ -40,10 +38,4 @@ import lofo
 out = Path(sys.argv[1])
 print(len(lofo.build_union([out / "edge.zarr", out / "replay.zarr"], out / "union.zarr")), "grids in", out / "union.zarr")
 PY
-RESUME=()
-[ -f "$OUT/cnn/checkpoint.pt" ] && RESUME=(--resume)
-invtoolkit train surrogate "$OUT/union.zarr" -o "$OUT/cnn" --init plugins/models/cnn --epochs 100 \
-  --time-limit "$TIME_LIMIT" --batch-size 256 --lr "$LR" --patience 8 --seed "$SEED" --threads "$THREADS" \
-  --no-progress "${RESUME[@]}"
-python training/eval_families.py --model "$OUT/cnn" --n 1000 --seed 20261717 --threads "$THREADS" \
-  --json "$OUT/cnn/eval_families.json"
+finetune_cnn "$OUT/union.zarr" "$OUT"

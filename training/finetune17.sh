@@ -22,10 +22,8 @@ LR=${LR:-5e-4}
 SEED=${SEED:-18}
 export PATH="$PWD/.venv/bin:$PATH"
 
-if [ "${SHIP:-0}" = 1 ]; then
-  cp "$OUT/cnn/config.json" "$OUT/cnn/weights.pt" "$OUT/cnn/learning_curve.png" "$OUT/cnn/eval_families.json" plugins/models/cnn/
-  echo "shipped: plugins/models/cnn/"; exit 0
-fi
+source training/finetune_cnn.sh
+if [ "${SHIP:-0}" = 1 ]; then ship_model "$OUT"; exit 0; fi
 mkdir -p "$OUT"
 invtoolkit dataset generate -o "$OUT/mixed.zarr" --n 60000 --sampler mixed --seed 1718 --chunk-size 20000 \
   --workers 1 --no-progress
@@ -38,10 +36,4 @@ root, out = Path(sys.argv[1]), Path(sys.argv[2])
 parts = [lofo.store_path(root, f) for f in lofo.FAMILIES] + [out / "mixed.zarr"]
 print(len(lofo.build_union(parts, out / "union.zarr")), "grids in", out / "union.zarr")
 PY
-RESUME=()
-[ -f "$OUT/cnn/checkpoint.pt" ] && RESUME=(--resume)
-invtoolkit train surrogate "$OUT/union.zarr" -o "$OUT/cnn" --init plugins/models/cnn --epochs 100 \
-  --time-limit "$TIME_LIMIT" --batch-size 256 --lr "$LR" --patience 8 --seed "$SEED" --threads "$THREADS" \
-  --no-progress "${RESUME[@]}"
-python training/eval_families.py --model "$OUT/cnn" --n 1000 --seed 20261717 --threads "$THREADS" \
-  --json "$OUT/cnn/eval_families.json"
+finetune_cnn "$OUT/union.zarr" "$OUT"
