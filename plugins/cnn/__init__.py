@@ -5,7 +5,9 @@ the torus symmetries (circular stride-1 convolutions, D4-symmetric kernels, pool
 means), adsorption non-decreasing and desorption never below it by construction (see
 ``invtoolkit_plugins.cnn.network``). ``normalization="site"`` multiplies by the porosity (exact);
 ``adsorption_only`` keeps the first ``steps + 1`` points; only the trained ``steps``
-is accepted.
+is accepted. An anchored model (architecture ``anchor: top``) computes the exact top
+adsorption point of every grid with the model's simulator (one pressure point after
+RH = 0) and builds the loop on it; its gradients treat that point as a constant.
 
 A model is a directory (``invtoolkit.modelio``): config.json + weights.pt with one or
 more ensemble members. ``model=None`` loads the shipped default from
@@ -99,6 +101,7 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
         self.grid_shape = tuple(int(v) for v in self.config["grid_shape"])
         self.schedule = PressureSchedule(trained_steps, bool(o.adsorption_only))
         self.normalization = normalization
+        self._anchor_sim = None  # the simulator of the top point, made on first use (see _tops)
 
     # -- role interface -------------------------------------------------------------
     @property
@@ -144,9 +147,31 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
         return out
 
     def forward_torch(self, grids):
-        """torch (N,H,W) float in [0,1] -> (N,P), differentiable with respect to ``grids``."""
+        """torch (N,H,W) float in [0,1] -> (N,P), differentiable with respect to ``grids``
+        (an anchored model's top point is that of the rounded grids, held constant)."""
         self._check_shape(grids.shape)
-        return self._finish(self.net(grids), grids)
+        top = None
+        if self.net.anchor is not None:
+            binary = (grids.detach() > 0.5).to("cpu", _torch().uint8).numpy()
+            top = _torch().from_numpy(self._tops(binary)).to(grids.device, grids.dtype)
+        return self._finish(self.net(grids, top), grids)
+
+    def _tops(self, grids: np.ndarray, progress: bool = False) -> np.ndarray | None:
+        """float32 (N,) exact pore-normalized adsorption at the top point (p/p0 = 1) of
+        every grid for an anchored model; None for an unanchored one. Branch values are
+        path-independent, so the path RH = 0 -> 1 gives the top of the full ramp."""
+        if self.net.anchor is None:
+            return None
+        if self._anchor_sim is None:
+            from invtoolkit import registry
+            from invtoolkit.pressure import PressurePath
+
+            p = self.config["simulator_params"]
+            self._anchor_sim = registry.create("simulator", self.config.get("simulator", "lattice-dft"),
+                                               T=p["T"], TC=p["TC"], y=p["y"], threads=self.threads,
+                                               path=PressurePath([0.0, 1.0]))
+        tops = self._anchor_sim.simulate(grids, progress=progress)[:, -1]
+        return np.nan_to_num(tops).astype(np.float32)  # all-wall grids: nothing to fill
 
     def _batches(self, grids, fn, progress: bool):
         torch = _torch()
@@ -154,6 +179,7 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
 
         grids = check_grids(grids)
         self._check_shape(grids.shape)
+        tops = self._tops(grids, progress)
         if self.threads:
             torch.set_num_threads(int(self.threads))
         bs = self.batch_size
@@ -164,7 +190,8 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
             def run(start):
                 with torch.inference_mode():  # thread-local: each worker enters it
                     x = torch.from_numpy(grids[start:start + bs]).to(self.device, torch.float32)
-                    out = [t.cpu().numpy().astype(np.float64) for t in fn(x)]
+                    args = (x,) if tops is None else (x, torch.from_numpy(tops[start:start + bs]).to(self.device))
+                    out = [t.cpu().numpy().astype(np.float64) for t in fn(*args)]
                 with lock:
                     bar.update(len(x))
                 return out
@@ -201,7 +228,7 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
     def simulate(self, grids: np.ndarray, *, progress: bool = False) -> np.ndarray:
         """float64 (N,P) predicted isotherms of uint8 grids (N,H,W)."""
         net = self._frozen_net() if len(grids) >= JIT_MIN_GRIDS else self.net
-        (curves,) = self._batches(grids, lambda x: (self._finish(net(x), x),), progress)
+        (curves,) = self._batches(grids, lambda x, *top: (self._finish(net(x, *top), x),), progress)
         return curves
 
     def _frozen_net(self):
@@ -219,7 +246,8 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
                     warnings.simplefilter("ignore")
                     example = torch.zeros(64, *self.grid_shape)
                     example[:, ::2, ::3] = 1.0
-                    traced = torch.jit.trace(self.net, example, check_trace=False)
+                    inputs = (example,) if self.net.anchor is None else (example, torch.full((64,), 0.5))
+                    traced = torch.jit.trace(self.net, inputs, check_trace=False)
                     self._frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
             except Exception:  # no TorchScript in this torch build: eager is still correct
                 self._frozen = self.net
@@ -229,8 +257,8 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
         """(mean, std) float64 (N,P): ensemble mean and per-point standard deviation
         (all zeros for a single model)."""
 
-        def both(x):
-            mean, std = self.net.mean_std(x)
+        def both(x, *top):
+            mean, std = self.net.mean_std(x, *top)
             return self._finish(mean, x), self._finish(std, x)
 
         return tuple(self._batches(grids, both, progress))

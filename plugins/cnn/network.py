@@ -17,6 +17,12 @@ Physics in the head:
 * desorption from the top: d_S = a_S and d_k = a_k + s_k (d_{k+1} - a_k) with
   s_k = sigmoid(.) in [0,1] and s_0 = 0, so a_k <= d_k <= d_{k+1} (never below
   adsorption, non-decreasing in pressure) and the loop closes at RH = 0.
+
+Anchored models (``arch["anchor"] = "top"``) are given the exact adsorption at the top
+point (p/p0 = 1; one lattice-DFT point, ~30x cheaper than the loop): it enters the MLP
+and fixes a_S, so a_k = top * cumsum(softmax)_k. Whether the top point fills decides the
+whole desorption branch, and it is a knife edge for grids that condense near
+saturation (docs/surrogate-notes.md): the anchor takes that decision out of the network.
 """
 
 from __future__ import annotations
@@ -142,9 +148,14 @@ class LoopHead(nn.Module):
         self.steps = steps
         self.n_logits = (steps + 2) + (steps - 1)
 
-    def forward(self, logits):
+    def forward(self, logits, top=None):
+        """``top`` (N,): the exact top adsorption point, or None (then the last of the
+        S+2 softmax slots is "never filled")."""
         s = self.steps
-        ads = torch.softmax(logits[:, : s + 2], dim=1)[:, : s + 1].cumsum(1)
+        if top is None:
+            ads = torch.softmax(logits[:, : s + 2], dim=1)[:, : s + 1].cumsum(1)
+        else:
+            ads = torch.softmax(logits[:, : s + 1], dim=1).cumsum(1) * top[:, None]
         keep = torch.sigmoid(logits[:, s + 2:])  # s_1..s_{S-1}
         des = [ads[:, s]]
         for k in range(s - 1, 0, -1):
@@ -159,7 +170,7 @@ class IsothermCNN(nn.Module):
 
     ``arch`` keys: conv ("iso"|"p4m"|"plain"; for p4m, channels and embed count fields of
     8 orientation channels each), channels, dilations (one per conv layer, the
-    first is the stem), kernel, embed, hidden, steps.
+    first is the stem), kernel, embed, hidden, steps, anchor (None or "top").
     """
 
     def __init__(self, arch: dict):
@@ -176,8 +187,11 @@ class IsothermCNN(nn.Module):
         self.embed = CircularConv(c, e, 1, 1, mode)
         h = int(arch["hidden"])
         self.head = LoopHead(int(arch["steps"]))
+        self.anchor = arch.get("anchor")
+        if self.anchor not in (None, "top"):
+            raise ValueError(f"anchor must be None or 'top', got {self.anchor!r}")
         self.mlp = nn.Sequential(
-            nn.Linear(2 * e + 1, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, self.head.n_logits)
+            nn.Linear(2 * e + 1 + (self.anchor is not None), h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, self.head.n_logits)
         )
         self.symmetrize = mode == "plain"  # free kernels: average the 8 transforms to be exact
 
@@ -199,15 +213,36 @@ class IsothermCNN(nn.Module):
         mean_pore = (e * xm).mean(dims) / porosity.clamp_min(1e-6)
         return torch.cat([mean_all, mean_pore, porosity], 1)
 
-    def forward(self, grids):
-        """grids (N,H,W) float in [0,1] -> pore-normalized loop (N, 2*steps+1)."""
+    def forward(self, grids, top=None):
+        """grids (N,H,W) float in [0,1] -> pore-normalized loop (N, 2*steps+1); an
+        anchored model also needs ``top`` (N,), the exact pore-normalized top point."""
+        if (top is None) != (self.anchor is None):
+            raise ValueError("an anchored model needs top=, an unanchored one takes none")
         x = grids.unsqueeze(1)
         if self.symmetrize and not self.training:
             views = d4_views(x)
             feats = self.features(torch.cat(views, 0)).view(len(views), len(x), -1).mean(0)
         else:
             feats = self.features(x)
-        return self.head(self.mlp(feats))
+        if top is not None:
+            feats = torch.cat([feats, top[:, None]], 1)
+        return self.head(self.mlp(feats), top)
+
+    def load_warm(self, state: dict) -> dict:
+        """``state`` of an unanchored model made to fit this anchored one: the MLP's new
+        input column starts at zero, so the anchor enters the features gently."""
+        w = state["mlp.0.weight"]
+        need = self.mlp[0].in_features
+        if self.anchor is None or w.shape[1] == need:
+            return state
+        pad = torch.zeros(w.shape[0], need - w.shape[1], dtype=w.dtype)
+        return {**state, "mlp.0.weight": torch.cat([w, pad], 1)}
+
+
+def anchor_inputs(net, curves) -> dict:
+    """The anchor keyword of ``net`` (a model or an Ensemble) taken from exact loops
+    (N, 2*steps+1): for training and validation, where the labels hold the top point."""
+    return {} if net.anchor is None else {"top": curves[:, (curves.shape[1] - 1) // 2]}
 
 
 def d4_views(x):
@@ -229,12 +264,18 @@ class Ensemble(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(members)
 
-    def forward(self, grids):
-        if len(self.members) == 1:
-            return self.members[0](grids)
-        return torch.stack([m(grids) for m in self.members]).mean(0)
+    @property
+    def anchor(self):
+        return self.members[0].anchor
 
-    def mean_std(self, grids):
-        preds = torch.stack([m(grids) for m in self.members])
+    def forward(self, grids, top=None):
+        kw = {} if top is None else {"top": top}
+        if len(self.members) == 1:
+            return self.members[0](grids, **kw)
+        return torch.stack([m(grids, **kw) for m in self.members]).mean(0)
+
+    def mean_std(self, grids, top=None):
+        kw = {} if top is None else {"top": top}
+        preds = torch.stack([m(grids, **kw) for m in self.members])
         std = preds.std(0, unbiased=False) if len(self.members) > 1 else torch.zeros_like(preds[0])
         return preds.mean(0), std

@@ -64,13 +64,15 @@ def evaluate(net, grids, curves, batch: int = 256) -> np.ndarray:
     """Per-grid MAE over all points (numpy (N,)) of ``net`` in eval mode."""
     import torch
 
+    from invtoolkit_plugins.cnn.network import anchor_inputs
+
     was_training = net.training
     net.eval()
     errs = []
     with torch.inference_mode():
         for start in range(0, len(grids), batch):
-            x = grids[start:start + batch].float()
-            errs.append((net(x) - curves[start:start + batch]).abs().mean(1))
+            x, c = grids[start:start + batch].float(), curves[start:start + batch]
+            errs.append((net(x, **anchor_inputs(net, c)) - c).abs().mean(1))
     net.train(was_training)
     return torch.cat(errs).numpy()
 
@@ -176,7 +178,7 @@ def _train_member(run: Run, member: int, member_seed: int, state: dict | None, d
     torch.manual_seed(member_seed)
     net = IsothermCNN(run.arch)
     if run.init_state is not None:
-        modelio.load_state(net, run.init_state, Path(run.init_path) / modelio.WEIGHTS_NAME)
+        modelio.load_state(net, net.load_warm(run.init_state), Path(run.init_path) / modelio.WEIGHTS_NAME)
     opt = torch.optim.AdamW(net.parameters(), lr=run.lr, weight_decay=run.weight_decay)
     early, history = EarlyStopping(patience=run.patience), History()
     best_state, start_epoch, step, elapsed = None, 0, 0, 0.0
@@ -229,6 +231,7 @@ def _run_epoch(run: Run, net, opt, gen, step: int, t_start: float, early, member
 
     from invtoolkit.progress import progress_bar
     from invtoolkit.symmetry import augment_torch
+    from invtoolkit_plugins.cnn.network import anchor_inputs
 
     order = torch.randperm(len(run.g_tr), generator=gen)
     augment = run.arch.get("conv") != "iso"  # iso nets are exactly invariant: augmenting changes nothing
@@ -249,7 +252,8 @@ def _run_epoch(run: Run, net, opt, gen, step: int, t_start: float, early, member
             x = run.g_tr[idx].float()
             if augment:
                 x = augment_torch(x, gen)
-            loss = (net(x) - run.c_tr[idx]).abs().mean()
+            c = run.c_tr[idx]
+            loss = (net(x, **anchor_inputs(net, c)) - c).abs().mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
