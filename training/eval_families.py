@@ -9,6 +9,10 @@ grids/s of the surrogate. Writes a JSON record.
 
     python training/eval_families.py --n 1000 --seed 20261717 [--model DIR] [--json out.json]
 
+``--families unseen`` draws instead the four families of benchmarks/chain_default.py that
+no model, store or bank was built from (disks, diagonal channels, pore arrays, random
+walks); names of both kinds may be mixed.
+
 Slits (19 distinct widths on 20 x 20 up to symmetry) and some pairs cannot be unseen
 by a model trained on these families; the other families are overwhelmingly new grids.
 """
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -33,12 +39,36 @@ def error_summary(err: np.ndarray) -> dict:
             "mae_worst": float(err.max())}
 
 
+def unseen_module():
+    """benchmarks/chain_default.py: its UNSEEN family names and grids."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import chain_default
+
+    return chain_default
+
+
+def family_names(spec: str) -> list[str]:
+    """Comma-separated sampler names; "unseen" stands for the four UNSEEN families."""
+    names = []
+    for name in spec.split(","):
+        names += list(unseen_module().UNSEEN) if name == "unseen" else [name]
+    return names
+
+
+def draw(name: str, n: int, shape, rng) -> np.ndarray:
+    """``n`` grids of a sampler, or of an UNSEEN family of chain_default (20 x 20 only)."""
+    chain_default = unseen_module()
+    if name in chain_default.UNSEEN:
+        return chain_default.family_grids(name, n, rng)
+    return registry.create("sampler", name).sample(n, shape, rng)
+
+
 def family_rows(sur, dft, names, n, seed, shape):
     """Per-family errors; also returns all grids, errors and family labels."""
     rows, errs, grids_all, labels, dft_time = [], [], [], [], 0.0
     for k, name in enumerate(names):
         rng = np.random.default_rng([seed, k])
-        grids = registry.create("sampler", name).sample(n, shape, rng)
+        grids = draw(name, n, shape, rng)
         t = time.perf_counter()
         truth = dft.simulate(grids)
         dft_time += time.perf_counter() - t
@@ -95,7 +125,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--n", type=int, default=1000, help="held-out grids per family")
     ap.add_argument("--seed", type=int, default=20261717, help="never used for training")
     ap.add_argument("--model", default=None, help="model directory (default: the shipped one)")
-    ap.add_argument("--families", default=",".join(FAMILIES), help="comma-separated sampler names")
+    ap.add_argument("--families", default=",".join(FAMILIES),
+                    help="comma-separated sampler names; 'unseen': disks, diagonal, array, walk")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--speed-n", type=int, default=40_000, help="grids for the predict throughput figure")
     ap.add_argument("--json", default=None, help="also write the results here")
@@ -109,7 +140,7 @@ def main(argv=None) -> dict:
     dft = registry.create("simulator", "lattice-dft", threads=args.threads)
     shape = tuple(sur.grid_shape)
     dft.simulate(np.ones((1, *shape), np.uint8))  # compile outside the timing
-    names = args.families.split(",")
+    names = family_names(args.families)
     rows, err, grids, labels, dft_time = family_rows(sur, dft, names, args.n, args.seed, shape)
     worst = np.argsort(err)[::-1][:10]
     result = {
