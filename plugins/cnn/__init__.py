@@ -101,7 +101,7 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
         self.grid_shape = tuple(int(v) for v in self.config["grid_shape"])
         self.schedule = PressureSchedule(trained_steps, bool(o.adsorption_only))
         self.normalization = normalization
-        self._anchor_sim = None  # the simulator of the top point, made on first use (see _tops)
+        self._anchor_sim = None  # the simulator of the top point, made on first use (see top_points)
 
     # -- role interface -------------------------------------------------------------
     @property
@@ -153,10 +153,10 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
         top = None
         if self.net.anchor is not None:
             binary = (grids.detach() > 0.5).to("cpu", _torch().uint8).numpy()
-            top = _torch().from_numpy(self._tops(binary)).to(grids.device, grids.dtype)
+            top = _torch().from_numpy(self.top_points(binary)).to(grids.device, grids.dtype)
         return self._finish(self.net(grids, top), grids)
 
-    def _tops(self, grids: np.ndarray, progress: bool = False) -> np.ndarray | None:
+    def top_points(self, grids: np.ndarray, progress: bool = False) -> np.ndarray | None:
         """float32 (N,) exact pore-normalized adsorption at the top point (p/p0 = 1) of
         every grid for an anchored model; None for an unanchored one. Branch values are
         path-independent, so the path RH = 0 -> 1 gives the top of the full ramp."""
@@ -179,7 +179,7 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
 
         grids = check_grids(grids)
         self._check_shape(grids.shape)
-        tops = self._tops(grids, progress)
+        tops = self.top_points(grids, progress)
         if self.threads:
             torch.set_num_threads(int(self.threads))
         bs = self.batch_size
