@@ -41,7 +41,9 @@ def error_summary(err: np.ndarray) -> dict:
 
 def unseen_module():
     """benchmarks/chain_default.py: its UNSEEN family names and grids."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    benchmarks = str(Path(__file__).resolve().parents[1] / "benchmarks")
+    if benchmarks not in sys.path:
+        sys.path.insert(0, benchmarks)
     import chain_default
 
     return chain_default

@@ -20,39 +20,33 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+import eval_families  # training/ is on the path when this script runs
 from invtoolkit import registry
 from invtoolkit.generation import mean_symmetric_hamming
 from invtoolkit.symmetry import distinct_up_to_symmetry
 
 
-def labelled_targets(names, make_grids, per_name: int, seed: int):
-    """(name, grids, lattice-DFT curves) for every name; grids from ``make_grids(name, n, rng)``."""
+def labelled_targets(names, per_name: int, seed: int, shape=(20, 20)):
+    """(name, grids, lattice-DFT curves) for every sampler or UNSEEN family name."""
     dft = registry.create("simulator", "lattice-dft")
     rows = []
     for k, name in enumerate(names):
-        grids = make_grids(name, per_name, np.random.default_rng([seed, k]))
+        grids = eval_families.draw(name, per_name, shape, np.random.default_rng([seed, k]))
         rows.append((name, grids, dft.simulate(grids)))
     return rows
 
 
 def held_out_targets(per_sampler: int, seed: int, shape=(20, 20)):
-    names = list(registry.registry().names("sampler"))
-    return labelled_targets(names, lambda name, n, rng: registry.create("sampler", name).sample(n, shape, rng),
-                            per_sampler, seed)
+    return labelled_targets(list(registry.registry().names("sampler")), per_sampler, seed, shape)
 
 
 def unseen_targets(per_family: int, seed: int):
     """Targets of the UNSEEN families of benchmarks/chain_default.py (numpy-only grids)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from chain_default import UNSEEN, family_grids
-
-    return labelled_targets(UNSEEN, family_grids, per_family, seed)
+    return labelled_targets(eval_families.unseen_module().UNSEEN, per_family, seed)
 
 
 def main():

@@ -269,13 +269,11 @@ class Ensemble(nn.Module):
         return self.members[0].anchor
 
     def forward(self, grids, top=None):
-        kw = {} if top is None else {"top": top}
         if len(self.members) == 1:
-            return self.members[0](grids, **kw)
-        return torch.stack([m(grids, **kw) for m in self.members]).mean(0)
+            return self.members[0](grids, top)
+        return torch.stack([m(grids, top) for m in self.members]).mean(0)
 
     def mean_std(self, grids, top=None):
-        kw = {} if top is None else {"top": top}
-        preds = torch.stack([m(grids, **kw) for m in self.members])
+        preds = torch.stack([m(grids, top) for m in self.members])
         std = preds.std(0, unbiased=False) if len(self.members) > 1 else torch.zeros_like(preds[0])
         return preds.mean(0), std
