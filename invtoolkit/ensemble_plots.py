@@ -6,35 +6,41 @@ from __future__ import annotations
 import numpy as np
 
 from invtoolkit.pressure import ADSORPTION, PressureSchedule
-from invtoolkit.objective import mae
+from invtoolkit.plotting import finite_mae, finite_top, fmt, pyplot
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def width_spread(summary: dict) -> np.ndarray:
+    """(K, 4) rows [width, low, mean, high] of the ensemble's pore-width shares, safe to
+    draw: finite widths only, NaN shares as 0, low <= high, and the mean clamped into
+    [low, high] -- the mean of equal shares can differ from them in the last bit, which
+    made the error bars negative (issue 33)."""
+    spread = np.asarray(summary.get("psd") or [], dtype=float).reshape(-1, 4)
+    spread = spread[np.isfinite(spread[:, 0])]
+    lo, mean, hi = np.nan_to_num(spread[:, 1:], nan=0.0, posinf=1.0, neginf=0.0).T
+    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    return np.column_stack([spread[:, 0], lo, np.clip(mean, lo, hi), hi]) if len(spread) else spread
 
 
 def plot_width_distribution(path, summary: dict, best: dict) -> None:
     """Share of pore cells per width: the best grid's bars, the ensemble's min-max range
     as error bars around its mean (what the isotherm leaves open)."""
-    plt = _pyplot()
-    spread = np.array(summary["psd"], dtype=float).reshape(-1, 4)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    widths, lo, mean, hi = spread.T
-    ax.bar(widths, mean, width=0.8, color="0.8", label=f"ensemble mean ({summary['count']} grids)")
-    ax.errorbar(widths, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="k", capsize=3,
-                label="ensemble min-max")
-    bw, bf = np.array(best["psd"], dtype=float).reshape(-1, 2).T
-    ax.plot(bw, bf, "o", color="C3", label="best grid")
+    widths, lo, mean, hi = width_spread(summary).T
+    ax.bar(widths, mean, width=0.8, color="0.8", label=f"ensemble mean ({fmt(summary.get('count'), 'g')} grids)")
+    ax.errorbar(widths, mean, yerr=[np.maximum(mean - lo, 0), np.maximum(hi - mean, 0)], fmt="none", ecolor="k",
+                capsize=3, label="ensemble min-max")
+    best_psd = np.asarray((best or {}).get("psd") or [], dtype=float).reshape(-1, 2)
+    best_psd = best_psd[np.isfinite(best_psd).all(1)]
+    ax.plot(best_psd[:, 0], best_psd[:, 1], "o", color="C3", label="best grid")
+    if not len(widths) and not len(best_psd):
+        ax.text(0.5, 0.5, "no pore widths to show", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("pore width (cells: side of the largest all-pore square containing the cell)")
     ax.set_ylabel("fraction of pore cells")
     ax.set_xticks(widths)
     ax.set_ylim(0, 1.02)
-    ax.set_title(f"pore-width distribution, grids within +{summary['tolerance']:g} MAE of the best", fontsize=9)
+    ax.set_title(f"pore-width distribution, grids within +{fmt(summary.get('tolerance'), 'g')} MAE of the best",
+                 fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -42,18 +48,24 @@ def plot_width_distribution(path, summary: dict, best: dict) -> None:
 
 
 def _cluster_title(i: int, cluster: dict, grid: np.ndarray) -> str:
-    d = cluster["descriptors"]
-    return (f"family {i + 1}: {cluster['size']} grid{'s' if cluster['size'] > 1 else ''}\n"
-            f"MAE {cluster['error']:.4f}  porosity {d['porosity']['min']:.2f}-{d['porosity']['max']:.2f}\n"
-            f"width {d['dominant_width']['min']:.0f}-{d['dominant_width']['max']:.0f}")
+    d = cluster.get("descriptors") or {}
+    size = cluster.get("size", 0)
+
+    def span(name, spec):
+        r = d.get(name) or {}
+        return f"{fmt(r.get('min'), spec)}-{fmt(r.get('max'), spec)}"
+
+    return (f"family {i + 1}: {size} grid{'s' if size != 1 else ''}\n"
+            f"MAE {fmt(cluster.get('error'), '.4f')}  porosity {span('porosity', '.2f')}\n"
+            f"width {span('dominant_width', '.0f')}")
 
 
 def plot_clusters(path, result, summary: dict, *, limit: int = 8, draw_isotherms=None) -> None:
     """Top: the representative grid of each family (best.npy order). Bottom: their DFT
     isotherms against the target (adsorption solid, desorption dashed), drawn by
     ``draw_isotherms(ax, rows, labels)`` when given (measured files: the file's units)."""
-    plt = _pyplot()
-    clusters = [c for c in summary["clusters"] if c["best_row"] is not None][:limit]
+    plt = pyplot()
+    clusters = [c for c in summary.get("clusters") or [] if c.get("best_row") is not None][:limit]
     cols = max(len(clusters), 1)
     fig = plt.figure(figsize=(max(2.3 * cols, 6.5), 7.2))
     grid_spec = fig.add_gridspec(2, cols, height_ratios=[1, 1.3])
@@ -77,27 +89,26 @@ def plot_clusters(path, result, summary: dict, *, limit: int = 8, draw_isotherms
 
 def _cluster_isotherms(ax, result, clusters: list[dict]) -> None:
     target = result.target
-    n_t = len(target.values)
     t_ads = target.schedule.branches == ADSORPTION
     ax.plot(target.pressures[t_ads], target.values[t_ads], "o", color="k", ms=4, label="target adsorption")
     if (~t_ads).any():
         ax.plot(target.pressures[~t_ads], target.values[~t_ads], "o", mfc="none", color="k", ms=4,
                 label="target desorption")
     full = PressureSchedule(target.schedule.steps)  # the verified curves cover the whole loop
-    n = len(result.curves[0]) if len(result.curves) else 0
-    pressures = full.pressures[:n]
-    ads = (full.branches == ADSORPTION)[:n]
+    shown = [target.values]
     for i, cluster in enumerate(clusters):
-        curve = result.curves[cluster["best_row"]]
+        curve = np.asarray(result.curves[cluster["best_row"]], dtype=float)
+        n = min(len(curve), len(full.pressures))
+        pressures, ads = full.pressures[:n], (full.branches == ADSORPTION)[:n]
         c = f"C{i % 10}"
-        ax.plot(pressures[ads], curve[ads], "-", color=c, lw=1.4,
-                label=f"family {i + 1} (MAE {float(mae(curve[:n_t], target.values)):.4f})")
+        ax.plot(pressures[ads], curve[:n][ads], "-", color=c, lw=1.4,
+                label=f"family {i + 1} (MAE {fmt(finite_mae(curve, target.values), '.4f')})")
         if (~ads).any():
-            ax.plot(pressures[~ads], curve[~ads], "--", color=c, lw=1.0)
+            ax.plot(pressures[~ads], curve[:n][~ads], "--", color=c, lw=1.0)
+        shown.append(curve)
     ax.set_xlabel("relative pressure (RH)")
     ax.set_ylabel("amount (" + ("fraction of pore cells filled" if target.normalization == "pore"
                                 else "per lattice site") + ")")
     ax.set_xlim(0, 1)
-    shown = [np.max(target.values)] + [np.max(result.curves[c["best_row"]]) for c in clusters]
-    ax.set_ylim(-0.02, min(1.02, 1.1 * float(max(shown)) + 0.02))
+    ax.set_ylim(-0.02, min(1.02, 1.1 * finite_top(*shown) + 0.02))
     ax.legend(fontsize=7, loc="upper left")

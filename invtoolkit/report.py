@@ -71,16 +71,11 @@ def _finite(d: dict) -> dict:
 
 def plot_isotherms(path, result, *, show: int = 3) -> None:
     """Target points vs the best grids' DFT isotherms, adsorption solid, desorption dashed."""
-    import matplotlib
+    from invtoolkit.plotting import finite_mae, fmt, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     target = result.target
     full = PressureSchedule(target.schedule.steps)
-    p = full.pressures
-    ads = full.branches == ADSORPTION
-    n_t = len(target.values)
     fig, ax = plt.subplots(figsize=(6, 4.5))
     t_ads = target.schedule.branches == ADSORPTION
     ax.plot(target.pressures[t_ads], target.values[t_ads], "o", color="k", ms=4, label="target adsorption")
@@ -90,9 +85,11 @@ def plot_isotherms(path, result, *, show: int = 3) -> None:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, curve in enumerate(result.curves[:show]):
         c = colors[i % len(colors)]
-        mae = float(np.abs(curve[:n_t] - target.values).mean())
-        ax.plot(p[ads], curve[ads], "-", color=c, lw=1.5, label=f"grid {i + 1} adsorption (MAE {mae:.4f})")
-        if len(curve) > ads.sum():
+        n = min(len(curve), len(full.pressures))  # a curve may cover less than the loop
+        p, ads, curve = full.pressures[:n], (full.branches == ADSORPTION)[:n], np.asarray(curve)[:n]
+        mae = fmt(finite_mae(curve, target.values), ".4f")
+        ax.plot(p[ads], curve[ads], "-", color=c, lw=1.5, label=f"grid {i + 1} adsorption (MAE {mae})")
+        if (~ads).any():
             extra = "" if target.is_loop else ", not in target"
             ax.plot(p[~ads], curve[~ads], "--", color=c, lw=1.2, label=f"grid {i + 1} desorption{extra}")
     ax.set_xlabel("relative pressure (RH)")
@@ -108,29 +105,27 @@ def plot_isotherms(path, result, *, show: int = 3) -> None:
 
 def plot_grids(path, result, *, columns: int = 4) -> None:
     """The verified grids, pores light, walls dark, with their MAE and porosity."""
-    import matplotlib
+    from invtoolkit.plotting import fmt, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     grids = result.population.grids
     errors = result.population.errors
+    if errors is None:  # an unscored population
+        errors = np.full(len(grids), np.nan)
     if grids.ndim == 4:  # 3-D: orthogonal slices and a projection per grid
         from invtoolkit.plots3d import plot_grids_3d
 
         return plot_grids_3d(path, grids, errors)
     k = max(len(grids), 1)
-    cols = min(columns, k)
+    cols = min(max(columns, 1), k)
     rows = math.ceil(k / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.8 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, (grid, err) in enumerate(zip(grids, errors)):
         ax = axes.flat[i]
-        image = grid if grid.ndim == 2 else grid[grid.shape[0] // 2]  # 3-D: the middle layer
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        layer = "" if grid.ndim == 2 else f", layer {grid.shape[0] // 2}"
-        ax.set_title(f"#{i + 1} MAE {err:.4f}\nporosity {grid.mean():.2f}{layer}", fontsize=8)
+        ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"#{i + 1} MAE {fmt(err, '.4f')}\nporosity {grid.mean():.2f}", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -199,15 +194,13 @@ def build_measured_report(result, fit, objective, *, target_file, chain: str, se
 
 def plot_measured(path, result, fit, *, log_pressure: bool = False, show: int = 1) -> None:
     """Measured points and the fitted model (capacity x simulated curve) in the file's units."""
-    import matplotlib
+    from invtoolkit.plotting import fmt, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.5))
     rows = range(min(show, len(result.curves)))
     draw_measured(ax, result, fit, rows, [f"grid {i + 1}" for i in rows], log_pressure=log_pressure)
-    ax.set_title(f"{fit.measured.fluid.name}, {fit.measured.T:.4g} K: relative MAE {fit.relative_mae:.4f}",
+    ax.set_title(f"{fit.measured.fluid.name}, {fmt(fit.measured.T)} K: relative MAE {fmt(fit.relative_mae, '.4f')}",
                  fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -216,6 +209,8 @@ def plot_measured(path, result, fit, *, log_pressure: bool = False, show: int = 
 
 def draw_measured(ax, result, fit, rows, labels, *, log_pressure: bool = False) -> None:
     """On ``ax``: the measured points and capacity x the DFT curve of each of ``rows``."""
+    from invtoolkit.plotting import fmt
+
     m = fit.measured
     ads = m.branches == ADSORPTION
     ax.plot(m.pressures[ads], m.amounts[ads], "o", color="k", ms=4, label="measured adsorption")
@@ -223,10 +218,13 @@ def draw_measured(ax, result, fit, rows, labels, *, log_pressure: bool = False) 
         ax.plot(m.pressures[~ads], m.amounts[~ads], "o", mfc="none", color="k", ms=4, label="measured desorption")
     caps = result.capacities if result.capacities is not None else [fit.capacity] * len(result.curves)
     for k, (i, label) in enumerate(zip(rows, labels)):
-        model = caps[i] * np.asarray(result.curves[i])[1:]  # curves start at RH = 0
+        cap = np.nan if caps[i] is None else float(caps[i])
+        model = cap * np.asarray(result.curves[i], dtype=float)[1:1 + len(m.amounts)]  # curves start at RH = 0
+        if len(model) < len(m.amounts):  # a curve that does not reach every measured point
+            continue
         c = f"C{k % 10}"
         ax.plot(m.pressures[ads], model[ads], "-", color=c, lw=1.5,
-                label=f"{label} (y {fit.y:.3g}, capacity {caps[i]:.4g})")
+                label=f"{label} (y {fmt(fit.y, '.3g')}, capacity {fmt(cap)})")
         if (~ads).any():
             ax.plot(m.pressures[~ads], model[~ads], "--", color=c, lw=1.2)
     if log_pressure:
