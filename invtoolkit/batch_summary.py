@@ -54,9 +54,15 @@ def run_and_summarise(jobs: list[BatchJob], invert: Callable, out: Path, **optio
 
 
 def score_of(row: dict) -> float:
-    """The error a row is ranked by: relative MAE for measured targets, else the MAE."""
-    value = row["relative_mae"] if row["relative_mae"] != "" else row["error"]
-    return float(value) if value != "" else math.nan
+    """The error a row is ranked by: relative MAE for measured targets, else the MAE;
+    NaN when neither is a number (a report.json may hold null for them)."""
+    for value in (row.get("relative_mae"), row.get("error")):
+        if value not in ("", None):
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return math.nan
+    return math.nan
 
 
 def _fmt(value) -> str:
@@ -81,19 +87,21 @@ def write_summary(out: Path, rows: list[dict]) -> list[Path]:
 
 
 def plot_summary(path: Path, rows: list[dict]) -> None:
-    """Error per target, sorted (failed targets are left out and counted in the title)."""
-    import matplotlib
+    """Error per target, sorted (failed targets and targets without a finite error are
+    left out of the bars and counted in the title)."""
+    from invtoolkit.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    scored = sorted((score_of(r), r["target"]) for r in rows if r["status"] == "ok" and not math.isnan(score_of(r)))
+    plt = pyplot()
+    scored = sorted((score_of(r), str(r["target"])) for r in rows
+                    if r["status"] == "ok" and math.isfinite(score_of(r)))
     failed = sum(r["status"] != "ok" for r in rows)
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.25 * len(scored) + 2), 3.2))
+    unscored = sum(r["status"] == "ok" for r in rows) - len(scored)
+    fig, ax = plt.subplots(figsize=(min(max(4.0, 0.25 * len(scored) + 2), 60.0), 3.2))
     ax.bar(range(len(scored)), [s for s, _ in scored], color="tab:blue")
     ax.set_xticks(range(len(scored)), [n for _, n in scored], rotation=90, fontsize=6)
     ax.set_ylabel("DFT-verified error (MAE)")
-    ax.set_title(f"{len(scored)} targets inverted, {failed} failed or missing")
+    extra = f", {unscored} without an error" if unscored else ""
+    ax.set_title(f"{len(scored)} targets inverted, {failed} failed or missing{extra}")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

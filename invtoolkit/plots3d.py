@@ -27,24 +27,25 @@ def views(grid: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return list(zip(titles, images))
 
 
-def plot_grids_3d(path, grids: np.ndarray, errors: np.ndarray, *, max_rows: int = 8) -> None:
+def plot_grids_3d(path, grids: np.ndarray, errors, *, max_rows: int = 8) -> None:
     """One row per grid (at most ``max_rows``): its views, titled with MAE and porosity."""
-    import matplotlib
+    from invtoolkit.plotting import fmt, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     grids = np.asarray(grids)[:max_rows]
+    errors = np.full(len(grids), np.nan) if errors is None else np.asarray(errors, dtype=float).ravel()
+    errors = np.concatenate([errors, np.full(max(len(grids) - len(errors), 0), np.nan)])  # one per grid
     rows = max(len(grids), 1)
     fig, axes = plt.subplots(rows, 4, figsize=(9.6, 2.5 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, (grid, err) in enumerate(zip(grids, errors)):
-        for j, (title, image) in enumerate(views(grid)):
+        panels = views(grid)
+        for j, (title, image) in enumerate(panels):
             ax = axes[i, j]
             ax.imshow(image, cmap="gray" if j < 3 else "viridis", vmin=0, vmax=1, interpolation="nearest")
             ax.set_title(title, fontsize=8)
-        axes[i, 0].set_title(f"#{i + 1} MAE {err:.4f}, porosity {grid.mean():.2f}\n{views(grid)[0][0]}",
+        axes[i, 0].set_title(f"#{i + 1} MAE {fmt(err, '.4f')}, porosity {grid.mean():.2f}\n{panels[0][0]}",
                              fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
