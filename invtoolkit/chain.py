@@ -19,7 +19,7 @@ from invtoolkit.errors import InputError
 from invtoolkit.options import format_value, parse_options, split_top_level
 from invtoolkit.population import Population
 from invtoolkit.problem import Problem, Target
-from invtoolkit.search.termination import Termination, TimeLimit
+from invtoolkit.search.termination import MaxEvaluations, Termination, TimeLimit, any_of
 from invtoolkit.space import GridSpace, as_space
 
 __all__ = ["Chain", "ChainResult", "DEFAULT_SIMULATOR", "StageReport", "StageSpec", "make_evaluator",
@@ -63,6 +63,12 @@ class ChainResult:
     startup_seconds: float = 0.0  # building stages (model loading) and warming up evaluators
     verified_by: str = DEFAULT_SIMULATOR  # name of the simulator that verified the population
     capacities: np.ndarray | None = None  # measured targets: the fitted capacity per verified grid
+    budget: int | None = None  # evaluations the stages were allowed (None: no budget)
+    time_capped: bool = False  # True if the wall-clock cap, not the budget, ended some stage
+
+    @property
+    def evaluations(self) -> int:
+        return int(sum(s.evaluations for s in self.stages))
 
     @property
     def best_error(self) -> float:
@@ -197,6 +203,7 @@ class Chain:
         target: Target,
         *,
         time_limit: float | None = None,
+        budget: int | None = None,
         seed: int = 0,
         simulator=None,
         evaluators: dict | None = None,
@@ -208,12 +215,17 @@ class Chain:
     ) -> ChainResult:
         """Run every stage, then verify the final population with ``simulator``.
 
-        ``time_limit`` (s) is shared among stages: each gets the remaining time
-        divided by the stages left (weighted by a stage's ``time=`` option). The grid
-        space is ``space``, else the population's, else the simulator's, else 20x20.
+        ``budget`` (evaluations) is shared among stages: each gets what is left divided
+        by the stages left (weighted by a stage's ``time=`` option), so the same seed
+        gives the same result under any load. ``time_limit`` (s) is a wall-clock cap,
+        shared the same way; ``ChainResult.time_capped`` says whether it cut a stage
+        short. The grid space is ``space``, else the population's, else the
+        simulator's, else 20x20.
         """
         if time_limit is not None and not time_limit > 0:
             raise InputError(f"time limit must be > 0, got {time_limit}")
+        if budget is not None and (isinstance(budget, bool) or not int(budget) >= 1):
+            raise InputError(f"evaluation budget must be >= 1, got {budget}")
         # One-off start-up is not search time: building the stages (loading learned
         # models) and the simulator's first call (numba compiles its kernel on a cold
         # cache, ~20 s after an install) happen before the clock starts.
@@ -231,10 +243,11 @@ class Chain:
         start = time.monotonic()
         # The stages share the limit less a small reserve for the final verification.
         deadline = None if time_limit is None else start + time_limit * (1.0 - VERIFY_RESERVE)
-        pop, reports = self._run_stages(target, built, pop, space, cache, default_name, rng, deadline, progress, log)
+        limits = StageLimits(deadline, None if budget is None else int(budget))
+        pop, reports = self._run_stages(target, built, pop, space, cache, default_name, rng, limits, progress, log)
         verified, curves = verify(Problem(target, simulator, space=space), pop, keep)
         return ChainResult(verified, curves, reports, target, time.monotonic() - start, start - setup,
-                           verified_by=simulator.name)
+                           verified_by=simulator.name, budget=limits.budget, time_capped=limits.capped)
 
     @staticmethod
     def _evaluators(target, simulator, evaluators):
@@ -248,7 +261,7 @@ class Chain:
         default_name = simulator.name
         return simulator, {default_name: default_evaluator, **(evaluators or {})}, default_name
 
-    def _run_stages(self, target, built, pop, space, cache, default_name, rng, deadline, progress, log):
+    def _run_stages(self, target, built, pop, space, cache, default_name, rng, limits, progress, log):
         """Every stage in turn, each with its share of the time left; their reports."""
         reports = []
         weights = [float(s.options.get("time", 1.0)) for s in self.stages]
@@ -257,7 +270,7 @@ class Chain:
             if ev_name not in cache:
                 cache[ev_name] = make_evaluator(ev_name, target)
             problem = Problem(target, cache[ev_name], space=space)
-            termination = stage_termination(deadline, weights[i] / sum(weights[i:]))
+            termination = limits.stage(weights[i] / sum(weights[i:]))
             same_evaluator = i > 0 and spec.options.get("evaluator") == self.stages[i - 1].options.get("evaluator")
             if len(pop) and (not pop.scored or not same_evaluator):
                 pop = Population(pop.grids, problem.errors(pop.grids))  # rescore under this evaluator
@@ -265,6 +278,7 @@ class Chain:
             pop = stage.run(problem, pop, rng=rng, termination=termination, progress=progress)
             if not pop.scored:
                 pop = Population(pop.grids, problem.errors(pop.grids))
+            limits.spent += problem.n_evals
             reports.append(StageReport(
                 stage=str(spec), evaluator=problem.evaluator.name,
                 evaluations=problem.n_evals, seconds=time.monotonic() - t0, best_error=pop.best_error,
@@ -275,12 +289,31 @@ class Chain:
         return pop, reports
 
 
-def stage_termination(deadline: float | None, share: float) -> Termination:
-    """A stage's time limit: its share of the time left before the chain's deadline."""
-    if deadline is None:
-        return Termination()
-    now = time.monotonic()
-    return TimeLimit(deadline=now + max(deadline - now, 0.0) * share)
+class StageLimits:
+    """What the stages of one run may spend: a budget of evaluations and a deadline.
+
+    Each stage gets ``share`` of what is left of both; evaluations a stage did not use
+    pass to the stages after it. Budget shares count work, so they do not depend on the
+    machine's load; the deadline is a cap, and :attr:`capped` records that it bit.
+    """
+
+    def __init__(self, deadline: float | None, budget: int | None):
+        self.deadline, self.budget, self.spent = deadline, budget, 0
+        self.clocks: list[TimeLimit] = []
+
+    def stage(self, share: float) -> Termination:
+        parts = []
+        if self.budget is not None:
+            parts.append(MaxEvaluations(max(int((self.budget - self.spent) * share), 0)))
+        if self.deadline is not None:
+            now = time.monotonic()
+            self.clocks.append(TimeLimit(deadline=now + max(self.deadline - now, 0.0) * share))
+            parts.append(self.clocks[-1])
+        return any_of(*parts)
+
+    @property
+    def capped(self) -> bool:
+        return any(clock.hit for clock in self.clocks)
 
 
 def search_space_of(space, population: Population | None, simulator) -> GridSpace:

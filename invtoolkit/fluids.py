@@ -8,6 +8,13 @@ correlations: IAPWS for water, then Wagner and Antoine fits of the tables it shi
 Lee-Kesler from the critical point and acentric factor as the last resort), not from
 a hand-written table. Only abbreviations the library does not know (MeOH, nC6, DCM,
 C2H5OH, which it would read as dimethyl ether) are mapped here.
+
+The physical scale of the lattice comes from the same library (docs/physics.md,
+"Physical units"): the liquid molar volume Vm(T) of the adsorbate (DIPPR equation 105
+of Perry's tables, IAPWS-95 for water, COSTALD from the critical point as the last
+resort) turns a capacity in mmol/g into a pore volume (the Gurvich rule), and one
+lattice cell holds one molecule of that liquid, so the lattice spacing is
+``(Vm / N_A) ** (1/3)``.
 """
 
 from __future__ import annotations
@@ -53,6 +60,24 @@ class Fluid:
             raise InputError(f"T = {T:.3g} K is above the critical temperature of {self.name}, {self.TC:.0f} K: "
                              "no condensation, p/p0 undefined")
 
+    def liquid_molar_volume(self, T: float) -> tuple[float, str]:
+        """Vm(T) of the saturated liquid in cm3/mol and the correlation it came from."""
+        self.check_subcritical(T)
+        found = _library_liquid_volume(self.cas, float(T), self.TC) if self.cas else None
+        if found is None:
+            raise InputError(f"no liquid density known for {self.name} at {T:.4g} K: give --lattice-spacing")
+        return found
+
+    def lattice_spacing_nm(self, T: float) -> float:
+        """Side of a cube holding one molecule of the liquid at T (nm): (Vm / N_A)^(1/3)."""
+        volume_cm3 = self.liquid_molar_volume(T)[0] / AVOGADRO
+        return float((volume_cm3 * 1e21) ** (1.0 / 3.0))  # 1 cm3 = 1e21 nm3
+
+    @property
+    def molar_mass(self) -> float | None:
+        """g/mol from the library (None for a fluid it does not know)."""
+        return _molar_mass(self.cas) if self.cas else None
+
     def saturation_pressure(self, T: float) -> tuple[float, str]:
         """p0(T) in Pa and the correlation it came from."""
         self.check_subcritical(T)
@@ -62,6 +87,42 @@ class Fluid:
         if value is None:
             raise InputError(f"no saturation-pressure correlation for {self.name} at {T:.4g} K: give --p0")
         return value
+
+
+AVOGADRO = 6.02214076e23  # 1/mol
+
+
+@lru_cache(maxsize=256)
+def _molar_mass(cas: str) -> float | None:
+    from chemicals.identifiers import search_chemical
+
+    try:
+        return float(search_chemical(cas).MW)
+    except Exception:  # the library raises for identifiers without a record
+        return None
+
+
+@lru_cache(maxsize=256)
+def _library_liquid_volume(cas: str, T: float, TC: float) -> tuple[float, str] | None:
+    """Saturated-liquid molar volume (cm3/mol) from the first source valid at T."""
+    import chemicals.volume as vol
+    from chemicals.critical import Vc
+    from chemicals.acentric import omega
+    from chemicals.dippr import EQ105
+
+    if cas == "7732-18-5":
+        from chemicals.iapws import iapws95_rhol_sat
+
+        return 18.015268 / float(iapws95_rhol_sat(T)) * 1e3, "IAPWS-95 (chemicals)"
+    table = vol.rho_data_Perry_8E_105_l
+    if cas in table.index:
+        r = table.loc[cas]
+        if r.Tmin <= T <= r.Tmax:
+            return 1e6 / float(EQ105(T, r.C1, r.C2, r.C3, r.C4)), "DIPPR 105, Perry's 8th ed. (chemicals)"
+    vc, w = Vc(cas), omega(cas)
+    if vc and w is not None and T < TC:
+        return float(vol.COSTALD(T, TC, vc, w)) * 1e6, "COSTALD from Tc, Vc, omega (chemicals)"
+    return None
 
 
 def resolve_fluid(name: str | None, *, tc: float | None = None) -> Fluid:

@@ -69,12 +69,18 @@ class Evaluator:
 
     def fits(self, n: int) -> bool:
         """True if ``n`` new evaluations fit the budget and should end before the deadline."""
+        if n > self.budget_left():
+            return False
         left = self.time_left()
-        if left <= 0 or n > self.budget_left():
+        if left <= 0:
+            self.termination.note_time_stop()
             return False
         if not self.termination.has_time_limit or self.evaluations == 0:
             return True
-        return n * self.seconds / self.evaluations <= left
+        if n * self.seconds / self.evaluations <= left:
+            return True
+        self.termination.note_time_stop()  # the clock, not the budget, refused this batch
+        return False
 
     # -- evaluation ----------------------------------------------------------------
     def prime(self, population: Population) -> None:

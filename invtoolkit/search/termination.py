@@ -1,8 +1,10 @@
-"""When a search stops: a time limit, an evaluation budget, or whichever comes first.
+"""When a search stops: an evaluation budget, a time limit, or whichever comes first.
 
-The chain gives every stage a :class:`TimeLimit` built from the stage's deadline;
-optimizers combine it with their own budgets (``any_of``) instead of passing bare
-deadline floats around.
+The chain gives every stage a :class:`MaxEvaluations` share of the run's budget (work
+done, so the same seed gives the same result under any load) and, when the user set a
+wall-clock cap, a :class:`TimeLimit` built from the cap's deadline; optimizers combine
+them with their own limits (``any_of``). A TimeLimit remembers whether it stopped a
+search (:attr:`TimeLimit.hit`), so a report can admit that the cap cut it short.
 """
 
 from __future__ import annotations
@@ -30,8 +32,19 @@ class Termination:
     def has_budget(self) -> bool:
         return math.isfinite(self.evaluations_left(0))
 
+    @property
+    def bounded(self) -> bool:
+        """A time limit or a budget will stop the search (open-ended loops may run)."""
+        return self.has_time_limit or self.has_budget
+
     def done(self, evaluations: int = 0) -> bool:
-        return self.time_left() <= 0 or self.evaluations_left(evaluations) <= 0
+        if self.time_left() <= 0:
+            self.note_time_stop()
+            return True
+        return self.evaluations_left(evaluations) <= 0
+
+    def note_time_stop(self) -> None:
+        """Called when the clock (not the budget) stops a search; TimeLimit records it."""
 
 
 NoTermination = Termination
@@ -44,6 +57,10 @@ class TimeLimit(Termination):
         if (seconds is None) == (deadline is None):
             raise ValueError("TimeLimit needs exactly one of seconds and deadline")
         self.deadline = time.monotonic() + float(seconds) if deadline is None else float(deadline)
+        self.hit = False  # set once the deadline stopped (or refused) some work
+
+    def note_time_stop(self) -> None:
+        self.hit = True
 
     def time_left(self) -> float:
         return self.deadline - time.monotonic()
@@ -76,6 +93,10 @@ class AnyOf(Termination):
 
     def evaluations_left(self, evaluations: int) -> float:
         return min((p.evaluations_left(evaluations) for p in self.parts), default=math.inf)
+
+    def note_time_stop(self) -> None:
+        for part in self.parts:
+            part.note_time_stop()
 
     def __repr__(self):
         return f"any_of{self.parts}"

@@ -90,7 +90,7 @@ class PymooSearch(Algorithm):
 
     def budget(self, termination):
         self.n_gen = self.generations
-        if self.n_gen is None and not termination.has_time_limit:
+        if self.n_gen is None and not termination.bounded:
             self.n_gen = DEFAULT_GENERATIONS
         return termination
 

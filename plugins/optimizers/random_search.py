@@ -34,7 +34,7 @@ class RandomSearch(Algorithm):
 
     def budget(self, termination):
         limit = self.max_evals
-        if limit is None and not termination.has_time_limit:
+        if limit is None and not termination.bounded:
             limit = DEFAULT_EVALS_WITHOUT_DEADLINE
         return any_of(termination, None if limit is None else MaxEvaluations(limit))
 

@@ -138,7 +138,7 @@ class SteepestDescent(Algorithm):
                 return False
             self.kicks_left = self.restarts
             if self.kicks_left is None:
-                self.kicks_left = 10**9 if evaluator.termination.has_time_limit else 0
+                self.kicks_left = 10**9 if evaluator.termination.bounded else 0
             self.best = min(self.done, key=lambda ge: ge[1])
         while self.kicks_left > 0 and not evaluator.expired() and self.best[1] > IMPROVEMENT:
             self.kicks_left -= 1
