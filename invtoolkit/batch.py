@@ -17,15 +17,15 @@ import signal
 import threading
 import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 from invtoolkit.errors import InputError
 from invtoolkit.fileio import write_json as write_json_atomic
 from invtoolkit.progress import progress_bar
+from invtoolkit.workers import local_pool
 
 TARGET_SUFFIXES = (".npy", ".csv", ".aif", ".json")
 REPORT = "report.json"
@@ -135,7 +135,7 @@ def run_local(jobs: list[BatchJob], invert: Callable, workers: int, on_done: Cal
         for job in jobs:
             on_done(run_job(job, invert))
         return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = local_pool(workers)  # its workers exit if this process is killed
     try:
         futures = [pool.submit(run_job, job, invert) for job in jobs]
         for future in as_completed(futures):

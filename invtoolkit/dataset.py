@@ -500,17 +500,13 @@ class _Labeller:
             n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
             self.in_flight = 2 * n_workers
         elif workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            from invtoolkit.workers import local_pool
 
             threads = max(1, (os.cpu_count() or 1) // workers)
             if _factory_accepts("simulator", simulator, "threads") and "threads" not in self.options:
                 self.options["threads"] = threads
-            # spawn, not fork: this process may already run numba / BLAS threads
-            self.pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(threads,),
-            )
+            # spawned workers that exit if this process is killed
+            self.pool = local_pool(workers, initializer=_init_worker, initargs=(threads,))
             self.in_flight = 2 * workers
         else:
             self.in_flight = 0
