@@ -17,7 +17,8 @@ import click
               help="[SURROGATE |] ALGORITHM: a surrogate that pre-ranks 8x more offspring per generation "
               "(the exact DFT evaluates what it keeps), then ga, nsga2 or auto (GA for one objective, "
               "else NSGA-II). 'auto' alone: DFT only.")
-def design_command(spec_file, output, time_limit, seed, keep, pop_size, chain_text):
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def design_command(spec_file, output, time_limit, seed, keep, pop_size, chain_text, progress):
     """Find grids whose isotherm meets SPEC's constraints and optimises its objectives.
 
     Every design is simulated by the exact lattice DFT (and re-verified in float64).
@@ -36,7 +37,7 @@ def design_command(spec_file, output, time_limit, seed, keep, pop_size, chain_te
     screen, algorithm = parse_chain(chain_text)
     spec = read_spec(spec_file)  # errors before any work
     result = design(spec, time_limit=time_limit, seed=seed, keep=keep, pop_size=pop_size, screen=screen,
-                    algorithm=algorithm)
+                    algorithm=algorithm, progress=progress)
     names = write_results(output, result)
     s = result.search
     click.echo(f"{s['algorithm']}: {s['simulated']} grids simulated in {s['seconds']:.1f} s, "

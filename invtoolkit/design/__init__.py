@@ -28,11 +28,12 @@ DEFAULT_SCREEN = "cnn"  # pre-screen of offspring: won on the heat-pump spec (do
 
 def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep: int = 16,
            shape=DEFAULT_GRID_SHAPE, pop_size: int = DEFAULT_POP, steps: int = 40,
-           screen: str | None = DEFAULT_SCREEN, algorithm: str = "auto") -> DesignResult:
+           screen: str | None = DEFAULT_SCREEN, algorithm: str = "auto", progress: bool = False) -> DesignResult:
     """Search for grids meeting ``spec`` (a path or a DesignSpec) within ``time_limit`` seconds.
 
     ``screen`` names a surrogate that pre-ranks offspring before the exact simulator
     evaluates the best of them (None: every offspring goes to the exact simulator).
+    ``progress``: show a progress bar of the search.
     """
     if not time_limit > 0:
         raise InputError(f"time limit must be > 0, got {time_limit:g}")
@@ -51,7 +52,7 @@ def design(spec, *, time_limit: float = DEFAULT_TIME_LIMIT, seed: int = 0, keep:
     reserve = min(5.0, 0.1 * time_limit)  # verification and writing
     surrogate = _screen(screen, spec.normalization, tuple(shape))
     stats = run_search(problem, seconds=time_limit - reserve, seed=seed, pop_size=pop_size, screen=surrogate,
-                       algorithm=algorithm)
+                       algorithm=algorithm, progress=progress)
     best_grids, front_grids = candidates(problem, keep)
     best = verify(problem, best_grids, exact)
     pareto = front_only(verify(problem, front_grids, exact))

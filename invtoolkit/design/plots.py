@@ -71,8 +71,8 @@ def front(path, result) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
     objectives = result.spec.objectives
-    values = np.asarray(result.pareto.values, dtype=float).reshape(len(result.pareto.values), -1)
-    values = values[:, len(result.spec.constraints):]
+    values = np.asarray(result.pareto.values, dtype=float)
+    values = (values[:, None] if values.ndim == 1 else values)[:, len(result.spec.constraints):]
     if len(objectives) >= 2 and len(values) and values.shape[1] >= 2:
         ax.plot(values[:, 0], values[:, 1], "o-", ms=4)
         ax.set(xlabel=f"{objectives[0].label} ({objectives[0].goal})",

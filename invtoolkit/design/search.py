@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from invtoolkit import registry
+from invtoolkit.progress import progress_bar
 from invtoolkit.design.problem import DesignProblem
 
 DEFAULT_POP = 100
@@ -115,8 +116,9 @@ def pymoo_problem(problem: DesignProblem):
 
 def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_size: int = DEFAULT_POP,
                start: np.ndarray | None = None, screen=None, screen_factor: int = 8,
-               algorithm: str = "auto") -> dict:
+               algorithm: str = "auto", progress: bool = False) -> dict:
     """Search until ``seconds`` have passed; every grid seen stays in ``problem``'s archive.
+    ``progress``: a bar of the search's seconds, with generations and grids simulated.
 
     ``algorithm``: "ga" (one objective), "nsga2", or "auto" (GA for one objective, else NSGA-II).
 
@@ -141,17 +143,26 @@ def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_siz
     pproblem = pymoo_problem(problem)
     algorithm.setup(pproblem, termination=TimeBasedTermination(max(seconds, 0.1)), seed=seed, verbose=False)
     evaluator, screened = Evaluator(), 0
-    while algorithm.has_next():
-        initialized = algorithm.is_initialized
-        infills = algorithm.ask()
-        if screen is not None and initialized and infills is not None and len(infills):
-            infills, n = _screened(algorithm, infills, problem, screen, screen_factor)
-            screened += n
-        evaluator.eval(pproblem, infills)
-        algorithm.tell(infills=infills)
+    with progress_bar(total=round(seconds, 1), desc="design", unit="s", enabled=progress,
+                      bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}") as bar:
+        while algorithm.has_next():
+            initialized = algorithm.is_initialized
+            infills = algorithm.ask()
+            if screen is not None and initialized and infills is not None and len(infills):
+                infills, n = _screened(algorithm, infills, problem, screen, screen_factor)
+                screened += n
+            evaluator.eval(pproblem, infills)
+            algorithm.tell(infills=infills)
+            _advance(bar, t0, int(algorithm.n_iter or 0), problem.n_simulated)
     return {"algorithm": kind.__name__, "generations": int(algorithm.n_iter or 0),
             "simulated": problem.n_simulated, "seconds": time.monotonic() - t0, "seeds": len(start),
             "screened": screened, "screen": None if screen is None else screen.name}
+
+
+def _advance(bar, t0: float, generations: int, simulated: int) -> None:
+    """Move the bar to the seconds spent so far (never past its total)."""
+    bar.set_postfix(generations=generations, simulated=simulated, refresh=False)
+    bar.update(max(0.0, min(round(time.monotonic() - t0, 1), bar.total or 0) - bar.n))
 
 
 def _screened(algorithm, infills, problem: DesignProblem, screen, factor: int):
