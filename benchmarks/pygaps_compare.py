@@ -315,10 +315,26 @@ def machine() -> dict:
     return info
 
 
+def data_path(file) -> Path:
+    """A file as given if it exists, else the file of that name in ../shared/isotherms."""
+    return Path(file) if Path(file).exists() else DATA / file
+
+
+def adsorbate_label(file) -> str:
+    """N2 / Ar for a file of the shared set, else the adsorptive the AIF file names."""
+    known = dict(FILES)
+    if Path(file).name in known:
+        return known[Path(file).name]
+    from invtoolkit_plugins.readers.aif import parse_aif
+
+    name = str(parse_aif(data_path(file)).metadata.get("adsorbate") or "?")
+    return {"nitrogen": "N2", "argon": "Ar"}.get(name.strip().lower(), name)
+
+
 def run(files, runs_dir: Path, options: list[str], timeout: float, skip_ours: bool) -> list[dict]:
     rows = []
     for name, adsorbate in files:
-        path = DATA / name if not Path(name).is_absolute() else Path(name)
+        path = data_path(name)
         row = {"file": path.name, "adsorbate": adsorbate}
         start = time.perf_counter()
         row.update(pygaps_row(path, adsorbate))
@@ -359,7 +375,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-ours", action="store_true", help="pyGAPS only (to check the pyGAPS side)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
-    files = [(f, "N2" if "n2" in Path(f).name.lower() else "Ar") for f in args.files] if args.files else FILES
+    files = [(f, adsorbate_label(f)) for f in args.files] if args.files else FILES
     options = [] if args.skip_ours else search_budget_options(args.budget, args.time_limit)
     with tempfile.TemporaryDirectory(prefix="pygaps_compare_") as tmp:
         rows = run(files, args.runs or Path(tmp), options, args.timeout, args.skip_ours)
