@@ -1,9 +1,12 @@
-"""One target file -> an output directory of grids, report and pictures.
+"""Target file(s) -> an output directory of grids, report and pictures.
 
 The library side of ``invtoolkit invert``: the command parses options into
-:class:`InvertSettings` and calls :func:`invert_file` (one target) or hands it to
-:mod:`invtoolkit.batch` (many). Model isotherms are matched by the chain; measured
-files also fit the wall affinity y and the capacity (:mod:`invtoolkit.fit`).
+:class:`InvertSettings` and calls :func:`invert_file` (one target),
+:func:`invert_files` (several measured files of one material, fitted jointly) or
+hands them to :mod:`invtoolkit.batch` (many independent targets). Model isotherms are
+matched by the chain; measured files also fit the wall affinity y and the pore volume
+(:mod:`invtoolkit.fitting`). Every search stops on a budget of evaluations, so the same
+seed gives the same answer under any load; ``time_limit`` is only a cap.
 """
 
 from __future__ import annotations
@@ -22,8 +25,7 @@ from invtoolkit.fileio import write_json
 # Measured isotherms: the learned stages were trained for water at 298 K, y = 1.5 on the
 # 41/81-point axis, so a measured file (any fluid, T, y, pressures) is searched by DFT alone.
 MEASURED_CHAIN = "ga | steepest"
-MEASURED_TIME_LIMIT = 40.0  # s of search (the y scan included); start-up and output add < 15 s
-MODEL_TIME_LIMIT = 20.0
+MODEL_BUDGET = 60_000  # evaluations of the default chain: about 20 s on a 2-core VM
 MEASURED_NOTE = ("DFT-only chain: the learned stages (deconv, cnn) were trained for water at 298 K, y = 1.5 "
                  "on the 41/81-point axis, not for this fluid, T, y and these pressures")
 
@@ -33,7 +35,9 @@ class InvertSettings:
     """Everything ``invert`` needs besides the target file, the output and the seed."""
 
     chain: str | None = None  # None: the default for the kind of target
-    time_limit: float | None = None  # None: the default for the kind of target
+    time_limit: float | None = None  # a wall-clock cap (s); None: no cap
+    budget: int | None = None  # evaluations; None: the default for the kind of target
+    lattice_spacing: float | None = None  # nm; None: from the adsorbate's liquid molar volume
     normalization: str = "pore"
     keep: int = 8
     grid_size: str = "20"
@@ -46,11 +50,16 @@ class InvertSettings:
     capacity: float | None = None
     log_pressure: bool = False
     ensemble_tolerance: float | None = None
+    loading_unit: str | None = None  # measured files: the amounts' unit when the file gives none or overrides it
 
     def check(self) -> "InvertSettings":
         """One-line errors for values no target can use."""
         if self.time_limit is not None and not self.time_limit > 0:
             raise InputError(f"--time-limit must be > 0, got {self.time_limit:g}")
+        if self.budget is not None and not self.budget >= 100:
+            raise InputError(f"--budget must be >= 100 evaluations, got {self.budget}")
+        if self.lattice_spacing is not None and not self.lattice_spacing > 0:
+            raise InputError(f"--lattice-spacing must be > 0 nm, got {self.lattice_spacing:g}")
         if self.keep < 1:
             raise InputError(f"--keep must be >= 1, got {self.keep}")
         if self.ensemble_tolerance is not None and not self.ensemble_tolerance >= 0:
@@ -86,23 +95,45 @@ def _quiet(_line: str, err: bool = False) -> None:
 def invert_file(target_file, out, settings: InvertSettings, seed: int = 0,
                 echo: Callable[..., None] = _quiet) -> dict:
     """Invert one target file into ``out``; returns the report (also written, last, as report.json)."""
+    return invert_files([target_file], out, settings, seed, echo)
+
+
+def invert_files(target_files, out, settings: InvertSettings, seed: int = 0,
+                 echo: Callable[..., None] = _quiet) -> dict:
+    """One model target, or measured files of one material fitted jointly (one structure)."""
     from invtoolkit.measured import MeasuredIsotherm
-    from invtoolkit.targets import read_target
 
     s = settings
-    target = read_target(target_file, steps=s.steps, normalization=s.normalization, tc=s.tc, p0=s.p0)
-    measured = isinstance(target, MeasuredIsotherm)
-    if not measured and any(v is not None for v in (s.y, s.y_range, s.capacity)):
-        raise InputError("--y, --y-range and --capacity apply to measured files (AIF, pyGAPS), not to model targets")
-    chain = _chain(s.chain or (MEASURED_CHAIN if measured else DEFAULT_CHAIN))
-    time_limit = s.time_limit or (MEASURED_TIME_LIMIT if measured else MODEL_TIME_LIMIT)
+    targets = [read_measured_or_model(f, s) for f in target_files]
+    measured = [isinstance(t, MeasuredIsotherm) for t in targets]
+    if len(targets) > 1 and not all(measured):
+        raise InputError("several --target files are fitted jointly: all must be measured files (AIF, pyGAPS, CSV "
+                         "with units), not model isotherms")
+    if not measured[0] and any(v is not None for v in (s.y, s.y_range, s.capacity, s.lattice_spacing)):
+        raise InputError("--y, --y-range, --capacity and --lattice-spacing apply to measured files (AIF, pyGAPS), "
+                         "not to model targets")
+    chain = _chain(s.chain or (MEASURED_CHAIN if measured[0] else DEFAULT_CHAIN))
+    out = _output_dir(out)
+    if measured[0]:
+        from invtoolkit.measured_outputs import invert_measured
+
+        return invert_measured(targets, chain, out, target_files=target_files, seed=seed, settings=s, echo=echo)
+    return _invert_model(targets[0], chain, out, target_file=target_files[0], seed=seed, settings=s, echo=echo)
+
+
+def read_measured_or_model(path, s: InvertSettings):
+    from invtoolkit.targets import read_target
+
+    return read_target(path, steps=s.steps, normalization=s.normalization, tc=s.tc, p0=s.p0)
+
+
+def _output_dir(out) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").unlink(missing_ok=True)  # complete again only when this run has finished
-    run = _invert_measured if measured else _invert_model
-    return run(target, chain, out, target_file=target_file, time_limit=time_limit, seed=seed, settings=s, echo=echo)
+    return out
 
 
 def batch_invert(target_file, out, seed: int, *, settings: InvertSettings) -> None:
@@ -120,7 +151,7 @@ def stage_logger(echo: Callable[..., None]) -> Callable:
     return log
 
 
-def _invert_model(target, chain, out: Path, *, target_file, time_limit, seed, settings, echo) -> dict:
+def _invert_model(target, chain, out: Path, *, target_file, seed, settings, echo) -> dict:
     """A model isotherm: the chain, the ensemble of near-equal solutions, the outputs."""
     from invtoolkit.ensemble import ENSEMBLE_KEEP, ensemble_result, summary_text
     from invtoolkit.ensemble_plots import plot_clusters, plot_width_distribution
@@ -129,7 +160,9 @@ def _invert_model(target, chain, out: Path, *, target_file, time_limit, seed, se
 
     keep = settings.keep
     # Verify more candidates than best.npy keeps: the ensemble is drawn from them.
-    result = chain.run(target, time_limit=time_limit, seed=seed, keep=max(keep, ENSEMBLE_KEEP),
+    time_limit = settings.time_limit
+    result = chain.run(target, budget=settings.budget or MODEL_BUDGET, time_limit=time_limit, seed=seed,
+                       keep=max(keep, ENSEMBLE_KEEP),
                        progress=settings.progress, population=Population.empty(settings.space()),
                        log=stage_logger(echo))
     if not len(result.population):
@@ -146,43 +179,6 @@ def _invert_model(target, chain, out: Path, *, target_file, time_limit, seed, se
     plot_clusters(out / "clusters.png", result, summary)
     write_json(out / "report.json", report)  # last: its presence marks a complete result
     for line in rep.summary_lines(report) + [summary_text(summary)]:
-        echo(line)
-    echo(f"wrote {out}/best.npy, ensemble.npy, best.aif, report.json, isotherms.png, grids.png, psd.png, "
-         "clusters.png")
-    return report
-
-
-def _invert_measured(measured, chain, out: Path, *, target_file, time_limit, seed, settings, echo) -> dict:
-    """A measured isotherm: structure, y and capacity fitted together, outputs in the file's
-    units, and the ensemble of near-equal solutions as for a model isotherm."""
-    from invtoolkit.ensemble import ENSEMBLE_KEEP, ensemble_result, summary_text
-    from invtoolkit.ensemble_plots import plot_clusters, plot_width_distribution
-    from invtoolkit.fit import Y_RANGE, MeasuredObjective, fit_measured
-    from invtoolkit.formats import write_result_aif
-    from invtoolkit.population import Population
-
-    s = settings
-    for note in measured.notes:
-        echo(f"  note: {note}", err=True)
-    result, fit = fit_measured(measured, chain, time_limit=time_limit, seed=seed, y=s.y,
-                               y_range=tuple(s.y_range) if s.y_range else Y_RANGE, capacity=s.capacity,
-                               keep=max(s.keep, ENSEMBLE_KEEP), population=Population.empty(s.space()),
-                               progress=s.progress, log=lambda line: echo(f"  {line}", err=True))
-    objective = MeasuredObjective(measured, s.capacity)
-    result, ensemble, summary = ensemble_result(result, s.ensemble_tolerance, s.keep)
-    np.save(out / "best.npy", result.population.grids)
-    np.save(out / "ensemble.npy", ensemble.grids)
-    write_result_aif(out / "best.aif", result, chain=str(chain), fit=fit)
-    report = rep.build_measured_report(result, fit, objective, target_file=target_file, chain=str(chain), seed=seed,
-                                       time_limit=time_limit, note=MEASURED_NOTE if s.chain is None else None)
-    report["ensemble"] = summary
-    rep.plot_measured(out / "isotherms.png", result, fit, log_pressure=s.log_pressure)
-    rep.plot_grids(out / "grids.png", result)
-    plot_width_distribution(out / "psd.png", summary, report["grids"][0]["descriptors"])
-    plot_clusters(out / "clusters.png", result, summary, draw_isotherms=lambda ax, rows, labels: rep.draw_measured(
-        ax, result, fit, rows, labels, log_pressure=s.log_pressure))
-    write_json(out / "report.json", report)  # last: its presence marks a complete result
-    for line in rep.fit_summary_lines(report) + rep.summary_lines(report) + [summary_text(summary)]:
         echo(line)
     echo(f"wrote {out}/best.npy, ensemble.npy, best.aif, report.json, isotherms.png, grids.png, psd.png, "
          "clusters.png")

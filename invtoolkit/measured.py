@@ -74,7 +74,7 @@ class MeasuredIsotherm:
 
 
 def measured_from_raw(raw, *, tc: float | None = None, p0: float | None = None,
-                      normalization: str = "pore") -> MeasuredIsotherm:
+                      normalization: str = "pore", loading_unit: str | None = None) -> MeasuredIsotherm:
     """A parsed file -> a MeasuredIsotherm (units, p0, fluid, noise; see the module)."""
     meta = raw.metadata
     src = meta.get("source", "isotherm")
@@ -93,7 +93,7 @@ def measured_from_raw(raw, *, tc: float | None = None, p0: float | None = None,
     ads = branches == ADSORPTION
     return MeasuredIsotherm(
         pressures=pressures, amounts=amounts, n_adsorption=int(ads.sum()), T=T, fluid=fluid,
-        unit=meta.get("units_loading"), p0_source=p0_source, source=src, material=meta.get("material"),
+        unit=loading_unit or meta.get("units_loading"), p0_source=p0_source, source=src, material=meta.get("material"),
         p0=p0_pa, normalization=normalization, notes=notes,
     )
 

@@ -35,6 +35,9 @@ from invtoolkit.inversion import MEASURED_CHAIN, MEASURED_TIME_LIMIT, MODEL_TIME
                    "column, else the fluid library at T).")
 @click.option("--tc", type=float, default=None, help="Measured files: critical temperature (K) of the adsorbate "
               "(default: from the fluid library; needed for an adsorbate it does not know).")
+@click.option("--loading-unit", default=None, metavar="UNIT",
+              help="Measured files: the amounts' unit (e.g. mmol/g, 'cm3(STP)/g', mg/g) when the file gives none "
+                   "or a wrong one (overrides the file's).")
 @click.option("--y", "y_fixed", type=float, default=None, help="Measured files: fix the wall affinity y (default: fitted).")
 @click.option("--y-range", type=float, nargs=2, default=None,
               help="Measured files: LOW HIGH range of the fitted y (default 0.5 3.5).")
@@ -50,7 +53,7 @@ from invtoolkit.inversion import MEASURED_CHAIN, MEASURED_TIME_LIMIT, MODEL_TIME
               help="Batch: run the targets on a dask.distributed cluster (e.g. tcp://host:8786).")
 def invert_command(target_spec, chain_text, time_limit, seed, normalization, keep, grid_size, steps, output,
                    progress, p0, tc, y_fixed, y_range, capacity, log_pressure, ensemble_tolerance, workers,
-                   scheduler):
+                   scheduler, loading_unit):
     """Find grids whose simulated isotherm matches TARGET.
 
     Writes OUTPUT/best.npy (K,H,W), OUTPUT/report.json (DFT-verified errors per
@@ -71,7 +74,8 @@ def invert_command(target_spec, chain_text, time_limit, seed, normalization, kee
     settings = InvertSettings(
         chain=chain_text, time_limit=time_limit, normalization=normalization, keep=keep, grid_size=grid_size,
         steps=steps, progress=progress, p0=p0, tc=tc, y=y_fixed, y_range=tuple(y_range) if y_range else None,
-        capacity=capacity, log_pressure=log_pressure, ensemble_tolerance=ensemble_tolerance).check()
+        capacity=capacity, log_pressure=log_pressure, ensemble_tolerance=ensemble_tolerance,
+        loading_unit=loading_unit).check()
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be >= 1, got {workers}")
     if Path(target_spec).is_file():

@@ -18,11 +18,11 @@ from .table import read_csv, read_npy
 
 def _measured_reader(parse):
     def read(path, *, steps: int = 40, normalization: str = "pore", tc: float | None = None,
-             p0: float | None = None) -> MeasuredIsotherm:
+             p0: float | None = None, loading_unit: str | None = None) -> MeasuredIsotherm:
         # steps is the model axis: measured points are simulated where they were measured
-        return measured_from_raw(parse(path), tc=tc, p0=p0, normalization=normalization)
+        return measured_from_raw(parse(path), tc=tc, p0=p0, normalization=normalization, loading_unit=loading_unit)
 
-    read.__doc__ = f"Measured isotherm via {parse.__name__} -> MeasuredIsotherm (options tc, p0)."
+    read.__doc__ = f"Measured isotherm via {parse.__name__} -> MeasuredIsotherm (options tc, p0, loading_unit)."
     return read
 
 
@@ -32,14 +32,16 @@ read_pygaps_csv = _measured_reader(parse_pygaps_csv)
 
 
 def read_any_csv(path, *, steps: int = 40, normalization: str = "pore", tc: float | None = None,
-                 p0: float | None = None):
+                 p0: float | None = None, loading_unit: str | None = None):
     """pyGAPS CSV (it has a ``data`` line) as measured; otherwise a plain model table."""
     if looks_like_pygaps_csv(path):
-        return read_pygaps_csv(path, steps=steps, normalization=normalization, tc=tc, p0=p0)
-    if tc is not None or p0 is not None:
+        return read_pygaps_csv(path, steps=steps, normalization=normalization, tc=tc, p0=p0,
+                               loading_unit=loading_unit)
+    if tc is not None or p0 is not None or loading_unit is not None:
         from invtoolkit.errors import InputError
 
-        raise InputError(f"{path}: --tc and --p0 apply to measured files (AIF, pyGAPS), not to a plain table")
+        raise InputError(f"{path}: --tc, --p0 and --loading-unit apply to measured files (AIF, pyGAPS), "
+                         "not to a plain table")
     return read_csv(path, steps=steps, normalization=normalization)
 
 
