@@ -89,23 +89,33 @@ def model_targets(folder: Path, n: int = 4) -> None:
         np.save(folder / f"slit{k}.npy", sim.simulate(grid[None])[0])
 
 
-def test_sigkill_of_a_running_batch_leaves_no_process(tmp_path):
+def batch_command(tmp_path: Path) -> tuple[list[str], Path]:
+    """A batch inversion of four small targets on two workers; what a running one writes."""
     model_targets(tmp_path / "targets")
+    return (["invert", "--target", str(tmp_path / "targets"), "--workers", "2", "--time-limit", "30",
+             "--steps", "10", "--grid-size", "6", "--chain", "ga | steepest", "--no-progress",
+             "-o", str(tmp_path / "out")], tmp_path / "out")
+
+
+def dataset_command(tmp_path: Path) -> tuple[list[str], Path]:
+    """Dataset generation labelled by two local workers, long enough to be killed mid-way."""
+    return (["dataset", "generate", "-o", str(tmp_path / "d.zarr"), "--n", "200000", "--chunk-size", "2000",
+             "--workers", "2", "--no-progress"], tmp_path / "d.zarr")
+
+
+@pytest.mark.parametrize("command", [batch_command, dataset_command], ids=["invert batch", "dataset generate"])
+def test_sigkill_while_running_leaves_no_process(tmp_path, command):
+    args, written = command(tmp_path)
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "invtoolkit.cli", "invert", "--target", str(tmp_path / "targets"), "--workers", "2",
-           "--time-limit", "30", "--steps", "10", "--grid-size", "6", "--chain", "ga | steepest", "--no-progress",
-           "-o", str(tmp_path / "out")]
     # a session of its own: its processes keep the batch's session id after re-parenting
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "invtoolkit.cli", *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
     try:
-        # running: both workers are up and at least one target is under way
-        started = wait_until(lambda: len(session_members(proc.pid)) >= 4
-                             and any((tmp_path / "out").glob("slit*")), 120, 0.2)
+        # running: both workers and the resource tracker are up, and work has started
+        started = wait_until(lambda: len(session_members(proc.pid)) >= 4 and written.exists(), 120, 0.2)
         assert started and proc.poll() is None, proc.stderr.read().decode() if proc.poll() is not None else ""
         time.sleep(1.0)
-        left = session_members(proc.pid) - {proc.pid}
-        assert len(left) >= 3  # two workers and the resource tracker
+        assert len(session_members(proc.pid) - {proc.pid}) >= 3  # two workers and the resource tracker
         proc.kill()
         proc.wait()
         assert wait_until(lambda: not session_members(proc.pid), 10), \
