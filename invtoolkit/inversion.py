@@ -115,7 +115,7 @@ def invert_files(target_files, out, settings: InvertSettings, seed: int = 0,
     chain = _chain(s.chain or (MEASURED_CHAIN if measured[0] else DEFAULT_CHAIN))
     out = _output_dir(out)
     if measured[0]:
-        from invtoolkit.measured_outputs import invert_measured
+        from invtoolkit.fitting.outputs import invert_measured
 
         return invert_measured(targets, chain, out, target_files=target_files, seed=seed, settings=s, echo=echo)
     return _invert_model(targets[0], chain, out, target_file=target_files[0], seed=seed, settings=s, echo=echo)
@@ -124,7 +124,8 @@ def invert_files(target_files, out, settings: InvertSettings, seed: int = 0,
 def read_measured_or_model(path, s: InvertSettings):
     from invtoolkit.targets import read_target
 
-    return read_target(path, steps=s.steps, normalization=s.normalization, tc=s.tc, p0=s.p0)
+    return read_target(path, steps=s.steps, normalization=s.normalization, tc=s.tc, p0=s.p0,
+                       loading_unit=s.loading_unit)
 
 
 def _output_dir(out) -> Path:
@@ -166,13 +167,14 @@ def _invert_model(target, chain, out: Path, *, target_file, seed, settings, echo
                        progress=settings.progress, population=Population.empty(settings.space()),
                        log=stage_logger(echo))
     if not len(result.population):
-        raise InputError("no grid was evaluated within the time limit; raise --time-limit")
+        raise InputError("no grid was evaluated: raise --budget (or --time-limit)")
     result, ensemble, summary = ensemble_result(result, settings.ensemble_tolerance, keep)
     np.save(out / "best.npy", result.population.grids)  # the best grid, then one per other family
     np.save(out / "ensemble.npy", ensemble.grids)
     write_result_aif(out / "best.aif", result, chain=str(chain))
     report = rep.build_report(result, target_file=target_file, chain=str(chain), seed=seed, time_limit=time_limit,
-                              extra={"ensemble": summary})
+                              extra={"ensemble": summary, "budget": result.budget, "evaluations": result.evaluations,
+                                     "time_capped": result.time_capped})
     rep.plot_isotherms(out / "isotherms.png", result)
     rep.plot_grids(out / "grids.png", result)
     plot_width_distribution(out / "psd.png", summary, report["grids"][0]["descriptors"])

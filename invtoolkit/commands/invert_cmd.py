@@ -8,19 +8,26 @@ from pathlib import Path
 import click
 
 from invtoolkit.defaults import DEFAULT_CHAIN
-from invtoolkit.inversion import MEASURED_CHAIN, MEASURED_TIME_LIMIT, MODEL_TIME_LIMIT, InvertSettings
+from invtoolkit.fitting.search import MEASURED_BUDGET
+from invtoolkit.inversion import MEASURED_CHAIN, MODEL_BUDGET, InvertSettings
 
 
 @click.command("invert")
-@click.option("--target", "target_spec", required=True, metavar="PATH",
+@click.option("--target", "target_specs", required=True, multiple=True, metavar="PATH",
               help="Target isotherm: .npy (41 or 81 values), .csv pressure,amount[,branch], AIF .aif or pyGAPS "
-                   ".json/.csv; or a directory or a quoted glob ('data/*.aif') for a batch.")
+                   ".json/.csv; or a directory or a quoted glob ('data/*.aif') for a batch. Give --target "
+                   "several times to fit measured files of ONE material jointly (one structure, one pore volume, "
+                   "y per adsorbate).")
 @click.option("--chain", "chain_text", default=None,
               help=f"Stages left to right, options in brackets, e.g. 'ga[pop_size=64] | steepest'. "
                    f"Default: '{DEFAULT_CHAIN}' for model targets, '{MEASURED_CHAIN}' for measured files.")
+@click.option("--budget", type=int, default=None, metavar="EVALUATIONS",
+              help=f"Work per target, in grids simulated: the search stops there, so the same seed gives the "
+                   f"same answer on any machine and load. Default: {MODEL_BUDGET} (model targets), "
+                   f"{MEASURED_BUDGET} (measured files: y scan + restarts; about 40 s on 2 cores).")
 @click.option("--time-limit", type=float, default=None,
-              help=f"Seconds of search per target. Default: {MODEL_TIME_LIMIT:g} (model targets), "
-                   f"{MEASURED_TIME_LIMIT:g} (measured files: y scan + search).")
+              help="Optional wall-clock cap in seconds per target; report.json says (time_capped) if it cut the "
+                   "search short, and then the result depends on the machine's speed. Default: no cap.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed; in a batch each target's seed comes from this and the target's name.")
 @click.option("--normalization", type=click.Choice(["pore", "site"]), default="pore", show_default=True,
@@ -43,6 +50,9 @@ from invtoolkit.inversion import MEASURED_CHAIN, MEASURED_TIME_LIMIT, MODEL_TIME
               help="Measured files: LOW HIGH range of the fitted y (default 0.5 3.5).")
 @click.option("--capacity", type=float, default=None,
               help="Measured files: fix the capacity (uptake at complete pore filling, file's unit; default: fitted).")
+@click.option("--lattice-spacing", type=float, default=None, metavar="NM",
+              help="Measured files: side of a lattice cell in nm (default: one molecule of the adsorbate's "
+                   "liquid at T, (Vm/N_A)^(1/3), Vm from the chemicals library).")
 @click.option("--log-pressure", is_flag=True, help="Measured files: log pressure axis in isotherms.png.")
 @click.option("--ensemble", "ensemble_tolerance", type=float, default=None,
               help="Ensemble of solutions: distinct grids with MAE <= best + this (default: the measured "
@@ -51,39 +61,44 @@ from invtoolkit.inversion import MEASURED_CHAIN, MEASURED_TIME_LIMIT, MODEL_TIME
               help="Batch: local worker processes (default: all cores); each loads the models once.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Batch: run the targets on a dask.distributed cluster (e.g. tcp://host:8786).")
-def invert_command(target_spec, chain_text, time_limit, seed, normalization, keep, grid_size, steps, output,
-                   progress, p0, tc, y_fixed, y_range, capacity, log_pressure, ensemble_tolerance, workers,
-                   scheduler, loading_unit):
+def invert_command(target_specs, chain_text, budget, time_limit, seed, normalization, keep, grid_size, steps,
+                   output, progress, p0, tc, y_fixed, y_range, capacity, lattice_spacing, log_pressure,
+                   ensemble_tolerance, workers, scheduler, loading_unit):
     """Find grids whose simulated isotherm matches TARGET.
 
     Writes OUTPUT/best.npy (K,H,W), OUTPUT/report.json (DFT-verified errors per
     grid, evaluations and time per stage, descriptors, the ensemble; for measured
-    files the fitted T, TC, y and capacity), OUTPUT/isotherms.png, grids.png and
-    best.aif. A directory or glob inverts every target file in it: one
+    files the fitted y and its interval, capacity, pore volume in cm3/g, widths in
+    nm and surface area in m2/g), OUTPUT/isotherms.png, grids.png and best.aif. A directory or glob inverts every target file in it: one
     sub-directory per target plus summary.csv, summary.md and summary.png;
     run it again to resume after an interruption.
 
     \b
     Examples:
       invtoolkit invert --target iso.npy -o out
-      invtoolkit invert --target measured.aif -o out            # fits y and capacity
-      invtoolkit invert --target 'archive/*.aif' --workers 2 --time-limit 10 -o runs
+      invtoolkit invert --target measured.aif -o out            # fits y and pore volume
+      invtoolkit invert --target a_N2.aif --target a_Ar.aif -o out   # one material, jointly
+      invtoolkit invert --target 'archive/*.aif' --workers 2 --budget 30000 -o runs
     """
     from invtoolkit.errors import InputError
 
     settings = InvertSettings(
-        chain=chain_text, time_limit=time_limit, normalization=normalization, keep=keep, grid_size=grid_size,
+        chain=chain_text, time_limit=time_limit, budget=budget, lattice_spacing=lattice_spacing,
+        normalization=normalization, keep=keep, grid_size=grid_size,
         steps=steps, progress=progress, p0=p0, tc=tc, y=y_fixed, y_range=tuple(y_range) if y_range else None,
         capacity=capacity, log_pressure=log_pressure, ensemble_tolerance=ensemble_tolerance,
         loading_unit=loading_unit).check()
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be >= 1, got {workers}")
-    if Path(target_spec).is_file():
-        from invtoolkit.inversion import invert_file
+    if len(target_specs) > 1 or Path(target_specs[0]).is_file():
+        from invtoolkit.inversion import invert_files
 
-        invert_file(target_spec, output, settings, seed, echo=click.echo)
+        missing = [t for t in target_specs if not Path(t).is_file()]
+        if missing:
+            raise InputError(f"{missing[0]}: no such file (a joint fit takes files, not directories or globs)")
+        invert_files(list(target_specs), output, settings, seed, echo=click.echo)
         return
-    _invert_batch(target_spec, Path(output), settings, seed, workers or os.cpu_count() or 1, scheduler)
+    _invert_batch(target_specs[0], Path(output), settings, seed, workers or os.cpu_count() or 1, scheduler)
 
 
 def _invert_batch(target_spec, out: Path, settings, seed, workers, scheduler):

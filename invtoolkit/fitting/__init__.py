@@ -1,0 +1,15 @@
+"""Fitting the lattice model to measured isotherms of one material.
+
+:mod:`.capacity` (closed-form capacity and pore volume, the plateau test),
+:mod:`.objective` (one material, several files, one structure), :mod:`.table` (pooled
+grids scored on a fine y grid), :mod:`.solutions` (the tolerance and every pair the data
+allow), :mod:`.search` (the procedure on a budget of evaluations) and :mod:`.physical`
+(nm, cm3/g, m2/g). It imports the core (chain, registry, measured data), never a plugin.
+"""
+
+from .capacity import capacity_mae, fit_capacity, plateau
+from .objective import MaterialObjective, MeasuredObjective, measured_simulator
+from .search import MEASURED_BUDGET, Y_RANGE, FitSettings, MaterialFit, fit_material
+
+__all__ = ["MEASURED_BUDGET", "Y_RANGE", "FitSettings", "MaterialFit", "MaterialObjective", "MeasuredObjective",
+           "capacity_mae", "fit_capacity", "fit_material", "measured_simulator", "plateau"]

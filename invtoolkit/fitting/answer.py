@@ -1,0 +1,125 @@
+"""A fit made into an answer: the best grids, each file's fitted numbers, physical units.
+
+The allowed grids of the fit (:mod:`.solutions`) become the ensemble (families and
+descriptor ranges, :mod:`invtoolkit.ensemble`); best.npy holds the best grid, then one
+per other family. Each file gets its y, capacity, errors and pore volume; widths are
+given in nm with every file's lattice spacing, the pore volume and its interval in
+cm3/g, and a descriptor the data do not pin down is marked undetermined with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from invtoolkit.ensemble import build_ensemble
+from invtoolkit.population import Population
+
+from .physical import FileScale, nm_range, surface_area_m2_g, widths_nm
+
+# A width range covering at least this share of the widths a grid can have (1 .. side)
+# says nothing about the structure: it is reported as undetermined.
+UNDETERMINED_SHARE = 0.5
+
+
+@dataclass
+class FileFit:
+    """One file's fitted numbers (report.json ``fits[k]``; ``fit`` for a single file)."""
+
+    measured: object
+    scale: FileScale
+    y: float
+    y_interval: tuple[float, float]
+    capacity: float
+    mae: float
+    gurvich_volume: float | None
+    plateau_reached: bool
+    plateau_reason: str
+
+    @property
+    def relative_mae(self) -> float:
+        return self.mae / self.capacity if self.capacity > 0 else float("inf")
+
+    @property
+    def pore_volume(self) -> float | None:
+        return self.scale.pore_volume(self.capacity)
+
+
+@dataclass
+class MaterialAnswer:
+    fit: object  # the MaterialFit
+    scales: list[FileScale]
+    files: list[FileFit]
+    population: Population  # best.npy rows: the best grid, then one per other family, scored
+    ensemble: object  # invtoolkit.ensemble.Ensemble of the allowed grids
+    summary: dict  # the ensemble's JSON summary, with nm ranges and determinacy
+    curves: np.ndarray  # best.npy rows' curves at the fitted y (every file, side by side)
+    capacities: np.ndarray  # (rows, K) per file
+
+
+def make_answer(fit, scales: list[FileScale], keep: int) -> MaterialAnswer:
+    sol, objective = fit.solutions, fit.objective
+    grids = fit.table.grids[sol.grid_rows]
+    spread = float(sol.grid_scores.max() - sol.grid_scores.min())  # every allowed grid is in
+    ensemble = build_ensemble(grids, sol.grid_scores, spread, rank=grids.ndim - 1)
+    rows = ensemble.order(keep)
+    population = Population(grids[rows], sol.grid_scores[rows])
+    curves = np.asarray(objective.simulator(fit.file_ys()).simulate(population.grids))
+    volumes, caps, maes = objective.file_errors(curves)
+    files = [_file_fit(fit, k, scales[k], caps[0, k], maes[0, k]) for k in range(len(scales))]
+    summary = ensemble.summary(rows)
+    physical = _physical_ranges(ensemble, scales, objective, sol, grids.shape[1:])
+    summary["descriptors"].update(physical.pop("widths_nm"))
+    summary.update(physical)
+    return MaterialAnswer(fit, scales, files, population, ensemble, summary, curves, caps)
+
+
+def _file_fit(fit, k: int, scale: FileScale, capacity: float, mae: float) -> FileFit:
+    group = next(g for g, members in enumerate(fit.groups) if k in members)
+    m, plateau = fit.objective.files[k], fit.objective.plateaus[k]
+    return FileFit(m, scale, fit.solutions.ys[group], fit.solutions.y_intervals[group], float(capacity), float(mae),
+                   scale.pore_volume(plateau.gurvich_amount), plateau.reached, plateau.reason())
+
+
+def _physical_ranges(ensemble, scales, objective, sol, shape) -> dict:
+    """Width ranges in nm, the pore-volume interval (cm3/g) and what is undetermined."""
+    spacings = [s.lattice_spacing_nm for s in scales]
+    side = min(shape)
+    ranges = {}
+    for name in ("dominant_width", "mean_width", "max_width"):
+        cells = np.array([d[name] for d in ensemble.descriptors], float)
+        entry = nm_range(cells, spacings)
+        span = (cells.max() - cells.min() + 1) / side
+        entry["determined"] = bool(span < UNDETERMINED_SHARE)
+        if not entry["determined"]:
+            entry["reason"] = (f"the allowed grids span {cells.min():.3g}-{cells.max():.3g} cells of a possible "
+                               f"1-{side}: the data do not pin the width down")
+        ranges[f"{name}_nm"] = entry
+    volume = [scales[0].pore_volume(v * objective.ratios[0]) for v in sol.volume_interval]
+    undetermined = {}
+    if not any(p.reached for p in objective.plateaus):
+        undetermined["pore_volume"] = "; ".join(p.reason() for p in objective.plateaus)
+        volume = [None, None]
+    if objective.normalization == "pore":
+        undetermined["porosity"] = ("pore-normalised uptake (filled fraction of the pore cells) does not depend on "
+                                    "how many cells are pores: the isotherm does not determine the porosity")
+    surfaces = [d["surface"] for d in ensemble.descriptors]
+    return {"widths_nm": ranges, "undetermined": undetermined, "lattice_spacings_nm": spacings,
+            "pore_volume_interval_cm3_g": None if None in volume else volume,
+            "surface_area_interval_m2_g": _surface_interval(surfaces, volume, spacings)}
+
+
+def _surface_interval(surfaces, volume, spacings):
+    if None in volume:
+        return None
+    values = [surface_area_m2_g(s, v, a) for s in (min(surfaces), max(surfaces)) for v in volume for a in spacings]
+    return [float(min(values)), float(max(values))]
+
+
+def grid_physical(descriptors: dict, scales: list[FileScale], pore_volume: float | None) -> dict:
+    """Per grid: widths in nm at the first file's spacing and the specific surface."""
+    a = scales[0].lattice_spacing_nm
+    out = widths_nm(descriptors, a)
+    out["surface_area_m2_g"] = surface_area_m2_g(descriptors["surface"], pore_volume, a)
+    return out

@@ -1,0 +1,151 @@
+"""Measured isotherms of one material as an objective: one structure, one pore volume.
+
+Each file k is simulated on its own path (RH = 0, then its measured points) with its
+own T, TC and wall affinity y; the search sees the mean over files of
+``MAE_k / max |amount_k|`` at the shared capacity (:mod:`.capacity`). One file is the
+special case K = 1 and keeps the plain simulator and path, so every optimizer and the
+multi-objective ``nsga2`` (per-point errors) work on it unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.errors import InputError
+from invtoolkit.objective import Objective, PointErrors
+from invtoolkit.pressure import PressurePath
+from invtoolkit.roles import Simulator
+
+from .capacity import capacity_mae, plateau, shared_capacity
+
+
+def measured_simulator(measured, y: float, name: str = DEFAULT_SIMULATOR):
+    """The exact simulator at the measured pressures, with the file's T and TC and this y."""
+    from invtoolkit.registry import create
+
+    return create("simulator", name, T=measured.T, TC=measured.fluid.TC, y=float(y),
+                  normalization=measured.normalization, path=measured.simulation_path)
+
+
+class JointPath(PressurePath):
+    """Several files' paths one after another: what a :class:`JointSimulator` returns.
+
+    Not one rising-then-falling path, so the branch check of PressurePath does not apply;
+    every point counts as 'adsorption' for the prefix test of Problem, which only asks
+    that the simulator gives exactly these columns.
+    """
+
+    def __init__(self, paths: list[PressurePath]):
+        self._pressures = np.concatenate([p.pressures for p in paths])
+        self._n_adsorption = len(self._pressures)
+        self.parts = [len(p) for p in paths]
+
+
+class JointSimulator(Simulator):
+    """One simulator per file, their curves side by side (columns in file order)."""
+
+    name = DEFAULT_SIMULATOR
+
+    def __init__(self, simulators: list, path: JointPath):
+        self.simulators, self.schedule = simulators, path
+        self.normalization = simulators[0].normalization
+        self.grid_shape = None
+
+    def simulate(self, grids: np.ndarray, *, progress: bool = False) -> np.ndarray:
+        return np.hstack([np.asarray(s.simulate(grids)) for s in self.simulators])
+
+
+class MaterialObjective(Objective):
+    """Files of one material (K >= 1): shared structure and pore volume, y per file.
+
+    ``ratios[k]``: file k's capacity per unit of the shared pore volume (1.0 for a
+    single file, whose 'pore volume' is then its capacity in the file's unit).
+    """
+
+    name = "measured"
+
+    def __init__(self, files: list, ratios=None, *, fixed_volume: float | None = None, bounded: bool = True):
+        self.files = list(files)
+        self.ratios = np.ones(len(files)) if ratios is None else np.asarray(ratios, float)
+        self.amounts = [np.asarray(m.amounts, np.float64) for m in self.files]
+        self.scales = np.array([float(np.abs(a).max()) or 1.0 for a in self.amounts])
+        self.plateaus = [plateau(m.pressures, m.amounts, m.n_adsorption) for m in self.files]
+        self.fixed_volume = fixed_volume
+        self.bounds = self._volume_bounds() if bounded else (0.0, np.inf)
+        paths = [m.simulation_path for m in self.files]
+        self.path = paths[0] if len(paths) == 1 else JointPath(paths)
+        self.cuts = np.cumsum([0] + [len(p) for p in paths])
+        self.normalization = self.files[0].normalization
+        self.target = None  # no model isotherm on the simulator axis: generators do not apply
+
+    def _volume_bounds(self) -> tuple[float, float]:
+        """The tightest upper bound of the files whose plateau is reached (capacity / ratio)."""
+        highs = [p.capacity_bounds[1] / r for p, r in zip(self.plateaus, self.ratios) if p.reached]
+        return (0.0, min(highs)) if highs else (0.0, np.inf)
+
+    def simulator(self, ys, name: str = DEFAULT_SIMULATOR):
+        """The evaluator of the whole objective, file k at wall affinity ``ys[k]``."""
+        sims = [self.simulator_for(k, y, name) for k, y in enumerate(ys)]
+        return sims[0] if len(sims) == 1 else JointSimulator(sims, self.path)
+
+    def simulator_for(self, k: int, y: float, name: str = DEFAULT_SIMULATOR):
+        return measured_simulator(self.files[k], y, name)
+
+    def split(self, curves: np.ndarray) -> list[np.ndarray]:
+        """File k's filled fractions at its measured points (the RH = 0 start dropped)."""
+        curves = np.atleast_2d(curves)
+        return [curves[:, lo + 1:hi] for lo, hi in zip(self.cuts[:-1], self.cuts[1:])]
+
+    def volumes(self, curves: np.ndarray) -> np.ndarray:
+        """The shared pore volume (or a single file's capacity) of every curve row."""
+        parts = self.split(curves)
+        if self.fixed_volume is not None:
+            return np.full(len(parts[0]), float(self.fixed_volume))
+        weights = 1.0 / (self.scales * np.array([a.size for a in self.amounts]))
+        return shared_capacity(parts, self.amounts, self.ratios, weights, self.bounds)
+
+    def file_errors(self, curves: np.ndarray):
+        """(volumes (N,), capacities (N, K), MAEs (N, K) in each file's unit)."""
+        volume = self.volumes(curves)
+        caps = volume[:, None] * self.ratios[None]
+        maes = np.stack([capacity_mae(f, a, caps[:, k]) for k, (f, a) in
+                         enumerate(zip(self.split(curves), self.amounts))], axis=1)
+        return volume, caps, maes
+
+    def volumes_and_scores(self, curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        volume, _, maes = self.file_errors(curves)
+        return volume, (maes / self.scales[None]).mean(axis=1)
+
+    def scores(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
+        return self.volumes_and_scores(curves)[1]
+
+    def describe(self) -> dict:
+        return {"name": self.name, "files": len(self.files), "points": int(sum(a.size for a in self.amounts)),
+                "normalization": self.normalization, "score": "mean over files of MAE / max measured amount"}
+
+
+class MeasuredObjective(MaterialObjective, PointErrors):
+    """One measured file with its capacity fitted per candidate (or fixed)."""
+
+    def __init__(self, measured, capacity: float | None = None, *, bounded: bool = False):
+        if capacity is not None and not capacity > 0:
+            raise InputError(f"--capacity must be positive, got {capacity:g}")
+        super().__init__([measured], fixed_volume=capacity, bounded=bounded)
+        self.measured = measured
+        self.amounts_flat = self.amounts[0]
+        self.fixed_capacity = capacity
+        self.scale = float(self.scales[0])
+
+    def fit(self, curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(capacities, MAEs in the file's unit) of curves on ``self.path``."""
+        _, caps, maes = self.file_errors(curves)
+        return caps[:, 0], maes[:, 0]
+
+    @property
+    def point_pressures(self) -> np.ndarray:
+        return self.measured.pressures  # the path's RH = 0 start is not a measured point
+
+    def point_errors(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
+        capacity = self.fit(curves)[0]
+        return np.abs(capacity[:, None] * np.atleast_2d(curves)[:, 1:] - self.amounts_flat[None]) / self.scale

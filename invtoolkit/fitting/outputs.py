@@ -1,0 +1,88 @@
+"""Measured file(s) -> the output directory: best.npy, ensemble.npy, best.aif, report.json
+and the figures, the way ``invtoolkit invert`` writes them for model targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from invtoolkit.errors import InputError
+from invtoolkit.fileio import write_json
+
+from .answer import make_answer
+from .physical import file_scale
+from .search import MEASURED_BUDGET, FitSettings, fit_material
+
+MEASURED_NOTE = ("DFT-only chain: the learned stages (deconv, cnn) were trained for water at 298 K, y = 1.5 "
+                 "on the 41/81-point axis, not for this fluid, T, y and these pressures")
+
+
+def capacity_ratios(scales, files) -> list[float] | None:
+    """File-unit capacity per cm3/g of shared pore volume; None for one file (its capacity
+    is then fitted in its own unit). A joint fit needs every file's loading per mass."""
+    if len(scales) == 1:
+        return None
+    bad = [f"{m.source} ('{m.unit}')" for m, s in zip(files, scales) if s.capacity_per_volume is None]
+    if bad:
+        raise InputError(f"a joint fit shares one pore volume (cm3/g), so every loading unit must be an amount per "
+                         f"mass; not: {', '.join(bad)}")
+    return [s.capacity_per_volume for s in scales]
+
+
+def invert_measured(files, chain, out: Path, *, target_files, seed, settings, echo) -> dict:
+    """Fit, answer, write: the whole measured inversion of one material."""
+    s = settings
+    if len(files) > 1 and s.capacity is not None:
+        raise InputError("--capacity applies to a single file; a joint fit shares one pore volume")
+    for m in files:
+        for note in m.notes:
+            echo(f"  note: {m.source}: {note}", err=True)
+    scales = [file_scale(m, s.lattice_spacing) for m in files]
+    fit_settings = FitSettings(budget=s.budget or MEASURED_BUDGET, time_limit=s.time_limit, seed=seed, y=s.y,
+                               y_range=tuple(s.y_range) if s.y_range else None, progress=s.progress,
+                               log=lambda line: echo(f"  {line}", err=True))
+    fit = fit_material(files, chain, fit_settings, space=s.space(), ratios=capacity_ratios(scales, files),
+                       capacity=s.capacity)
+    answer = make_answer(fit, scales, s.keep)
+    return write_outputs(answer, out, target_files=target_files, chain=chain, seed=seed, settings=s, echo=echo)
+
+
+def write_outputs(answer, out: Path, *, target_files, chain, seed, settings, echo) -> dict:
+    from invtoolkit import report as rep
+    from invtoolkit.ensemble_plots import plot_clusters, plot_width_distribution
+
+    from .figures import draw_file, plot_material
+    from .report import build_material_report, fit_summary_lines
+
+    np.save(out / "best.npy", answer.population.grids)
+    np.save(out / "ensemble.npy", answer.ensemble.grids)
+    aifs = _write_aifs(answer, out, chain)
+    report = build_material_report(answer, target_files=target_files, chain=str(chain), seed=seed,
+                                   time_limit=settings.time_limit, note=MEASURED_NOTE if settings.chain is None else None)
+    shown = SimpleNamespace(population=answer.population)
+    plot_material(out / "isotherms.png", answer, log_pressure=settings.log_pressure)
+    rep.plot_grids(out / "grids.png", shown)
+    plot_width_distribution(out / "psd.png", answer.summary, report["grids"][0]["descriptors"])
+    plot_clusters(out / "clusters.png", shown, answer.summary, draw_isotherms=lambda ax, rows, labels: draw_file(
+        ax, answer, 0, rows, labels, log_pressure=settings.log_pressure))
+    write_json(out / "report.json", report)  # last: its presence marks a complete result
+    for line in fit_summary_lines(report):
+        echo(line)
+    echo(f"wrote {out}/best.npy, ensemble.npy, {', '.join(aifs)}, report.json, isotherms.png, grids.png, psd.png, "
+         "clusters.png")
+    return report
+
+
+def _write_aifs(answer, out: Path, chain) -> list[str]:
+    """best.aif (one file) or best_1.aif, best_2.aif, ... (one per file, in --target order)."""
+    from invtoolkit.formats import write_result_aif
+
+    names = ["best.aif"] if len(answer.files) == 1 else [f"best_{k + 1}.aif" for k in range(len(answer.files))]
+    parts = answer.fit.objective.split(answer.curves)
+    for k, name in enumerate(names):
+        curves = np.hstack([np.zeros((len(parts[k]), 1)), parts[k]])  # the writer skips the RH = 0 start
+        shown = SimpleNamespace(population=answer.population, curves=curves)
+        write_result_aif(out / name, shown, chain=str(chain), fit=answer.files[k])
+    return names

@@ -1,0 +1,113 @@
+"""report.json of a measured inversion (one file or several of one material).
+
+``fit`` holds the answer for the material (for one file also that file's numbers, so
+single-file reports read as before), ``fits`` one object per file, ``grids`` the rows
+of best.npy and ``ensemble`` the allowed solutions with their ranges in cells and nm.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .answer import FileFit, MaterialAnswer, grid_physical
+
+
+def _finite(value):
+    """JSON has no inf/NaN: null instead (recursively)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def file_object(ff: FileFit, target_file) -> dict:
+    m, s = ff.measured, ff.scale
+    return {"file": str(target_file), "adsorbate": m.fluid.name, "T": m.T, "TC": m.fluid.TC, "y": ff.y,
+            "y_interval": list(ff.y_interval), "capacity": ff.capacity, "unit": m.unit, "mae": ff.mae,
+            "relative_mae": ff.relative_mae, "pore_volume_cm3_g": ff.pore_volume,
+            "gurvich_volume_cm3_g": ff.gurvich_volume, "plateau_reached": ff.plateau_reached,
+            "plateau": ff.plateau_reason, "lattice_spacing_nm": s.lattice_spacing_nm,
+            "lattice_spacing_source": s.spacing_source, "liquid_molar_volume_cm3_mol": s.molar_volume_cm3_mol,
+            "liquid_molar_volume_source": s.molar_volume_source, "loading_to_mmol_g": s.mmol_g_per_unit,
+            "points": int(len(m.amounts)), "points_adsorption": int(m.n_adsorption), "p0_source": m.p0_source,
+            "normalization": m.normalization, "notes": list(m.notes)}
+
+
+def material_fit(answer: MaterialAnswer, fits: list[dict]) -> dict:
+    """The material's answer: pore volume and its interval, surface area, how sure."""
+    fit, summary = answer.fit, answer.summary
+    undetermined = summary.get("undetermined", {})
+    best = answer.ensemble.descriptors[0] if len(answer.ensemble) else None
+    volume = None if "pore_volume" in undetermined else answer.files[0].pore_volume
+    out = {"files": len(fits), "y_source": fit.y_source, "pore_volume_cm3_g": volume,
+           "pore_volume_interval_cm3_g": summary.get("pore_volume_interval_cm3_g"),
+           "pore_volume_note": undetermined.get("pore_volume"),
+           "surface_area_m2_g": grid_physical(best, answer.scales, volume)["surface_area_m2_g"] if best else None,
+           "lattice_spacing_nm": float(np.mean([s.lattice_spacing_nm for s in answer.scales])),
+           "relative_mae": max(f["relative_mae"] for f in fits), "score": fit.solutions.best,
+           "tolerance": fit.solutions.tolerance, "noise": fit.solutions.noise, "y_notes": fit.y_notes,
+           "budget": fit.budget, "evaluations": fit.evaluations, "time_capped": fit.time_capped}
+    if len(fits) == 1:  # one file: its numbers are the fit's, as in every single-file report
+        out = {**fits[0], **out, "pore_volume_cm3_g": volume}
+    return out
+
+
+def grid_rows(answer: MaterialAnswer) -> list[dict]:
+    """Per best.npy row: score, per-file errors and capacity, descriptors in cells and nm."""
+    from invtoolkit.descriptors import grid_descriptors
+
+    objective, rows = answer.fit.objective, []
+    volumes, caps, maes = objective.file_errors(answer.curves)
+    for i, grid in enumerate(answer.population.grids):
+        d = grid_descriptors(grid)
+        volume = answer.scales[0].pore_volume(caps[i, 0])
+        rows.append({"rank": i + 1, "score": float(answer.population.errors[i]),
+                     "relative_mae": [float(maes[i, k] / caps[i, k]) if caps[i, k] > 0 else None
+                                      for k in range(caps.shape[1])],
+                     "capacity": caps[i].tolist(), "pore_volume_cm3_g": volume, "porosity": float(grid.mean()),
+                     "shape": list(grid.shape), "descriptors": {**d, **grid_physical(d, answer.scales, volume)}})
+    return rows
+
+
+def build_material_report(answer: MaterialAnswer, *, target_files, chain: str, seed: int, time_limit,
+                          note: str | None) -> dict:
+    fits = [file_object(ff, f) for ff, f in zip(answer.files, target_files)]
+    first = answer.files[0].measured
+    target = {"file": str(target_files[0]) if len(fits) == 1 else [str(f) for f in target_files],
+              "points": int(sum(len(ff.measured.amounts) for ff in answer.files)),
+              "branches": "loop" if first.has_desorption else "adsorption", "normalization": first.normalization,
+              "steps": None, "kind": "measured", "material": first.material,
+              "notes": [n for ff in answer.files for n in ff.measured.notes]}
+    return _finite({"target": target, "fit": material_fit(answer, fits), "fits": fits, "chain": chain,
+                    "chain_note": note, "seed": int(seed), "time_limit": time_limit, "budget": answer.fit.budget,
+                    "evaluations": answer.fit.evaluations, "time_capped": answer.fit.time_capped,
+                    "total_seconds": answer.fit.seconds, "grids": grid_rows(answer), "ensemble": answer.summary})
+
+
+def fit_summary_lines(report: dict) -> list[str]:
+    """The terminal's account of the fit: one line per file, one for the material."""
+    lines = []
+    for f in report["fits"]:
+        lines.append(f"fit    {f['adsorbate']} at T = {f['T']:.4g} K (TC {f['TC']:.4g} K): y = {f['y']:.3g} "
+                     f"[{f['y_interval'][0]:.3g}-{f['y_interval'][1]:.3g}], capacity {f['capacity']:.5g} "
+                     f"{f['unit'] or ''}, relative MAE {f['relative_mae']:.4f} over {f['points']} points; "
+                     f"lattice spacing {f['lattice_spacing_nm']:.3f} nm")
+    fit, ens = report["fit"], report["ensemble"]
+    volume = "undetermined" if fit["pore_volume_cm3_g"] is None else f"{fit['pore_volume_cm3_g']:.3g} cm3/g"
+    interval = fit.get("pore_volume_interval_cm3_g")
+    if interval and fit["pore_volume_cm3_g"] is not None:
+        volume += f" [{interval[0]:.3g}-{interval[1]:.3g}]"
+    width = ens["descriptors"]["dominant_width_nm"]
+    lines.append(f"answer pore volume {volume}; dominant pore width {width['min']:.2f}-{width['max']:.2f} nm"
+                 f"{'' if width['determined'] else ' (undetermined)'}; {ens['count']} allowed grids within "
+                 f"+{fit['tolerance']:.4f} of the best score {fit['score']:.5f}; "
+                 f"{fit['evaluations']} evaluations{' (cut short by --time-limit)' if fit['time_capped'] else ''}")
+    return lines + [f"note   {n}" for n in (fit["y_notes"] or [])] + \
+        ([f"note   pore volume: {fit['pore_volume_note']}"] if fit.get("pore_volume_note") else [])

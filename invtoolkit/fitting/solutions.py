@@ -1,0 +1,86 @@
+"""Every (structure, y) the data allow: the tolerance, the intervals and the ensemble.
+
+The best pair of the score table is the fit. A pair is *allowed* when its score is
+within the tolerance of the best (docs/what-the-isotherm-determines.md):
+
+    tolerance = max(NOISE_FACTOR x noise, RELATIVE_SLACK x best, FLOOR)
+
+``noise`` is the scatter of the data themselves: the mean absolute residual of an
+isotonic (monotone) regression of each branch, over the file's largest amount; no
+model can fit points closer than that, so scores that differ by less are
+indistinguishable. ``RELATIVE_SLACK x best`` covers the model's own error: the lattice
+model does not fit any real material exactly, and a search run again from another
+seed lands at a score that differs by a fraction of the best (measured on the shared
+files, benchmarks/dut67.py). The y interval, the pore-volume interval and the
+descriptor ranges are taken over all allowed pairs, so they describe the solutions
+found from every start, not one basin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NOISE_FACTOR = 2.0
+RELATIVE_SLACK = 0.5
+FLOOR = 0.002
+
+
+def branch_noise(pressures: np.ndarray, amounts: np.ndarray, n_adsorption: int) -> float:
+    """Mean |residual| of a monotone fit of each branch, over max |amount|."""
+    from scipy.optimize import isotonic_regression
+
+    residuals = []
+    for lo, hi in ((0, n_adsorption), (n_adsorption, len(amounts))):
+        a, p = np.asarray(amounts[lo:hi], float), np.asarray(pressures[lo:hi], float)
+        if len(a) < 2:
+            continue
+        order = np.argsort(p, kind="stable")  # both branches rise with pressure
+        fitted = isotonic_regression(a[order]).x
+        residuals.append(np.abs(a[order] - fitted))
+    scale = float(np.abs(amounts).max()) or 1.0
+    return float(np.concatenate(residuals).mean() / scale) if residuals else 0.0
+
+
+def data_noise(files) -> float:
+    return float(np.mean([branch_noise(m.pressures, m.amounts, m.n_adsorption) for m in files]))
+
+
+def tolerance(best: float, noise: float) -> float:
+    return float(max(NOISE_FACTOR * noise, RELATIVE_SLACK * best, FLOOR))
+
+
+@dataclass
+class Solutions:
+    """The allowed pairs of a score table, summarised."""
+
+    ys: list[float]  # best y per adsorbate group
+    best: float
+    tolerance: float
+    noise: float
+    grid_rows: np.ndarray  # table rows of the allowed grids, best first
+    grid_scores: np.ndarray  # each allowed grid's best score over the profiles
+    y_intervals: list[tuple[float, float]]
+    volume_interval: tuple[float, float]  # of the shared volume (a single file: its capacity)
+    searched: list[tuple[float, float]]  # y range scored per group
+
+
+def solutions(table, ys: list[float], y_values: list[np.ndarray], noise: float) -> Solutions:
+    """Profiles of every group around the best ``ys``; pairs within the tolerance."""
+    profiles = [table.profile(ys, g, values) for g, values in enumerate(y_values)]
+    best = float(min(scores.min() for scores, _ in profiles))
+    tol = tolerance(best, noise)
+    grid_best = np.min([scores.min(axis=0) for scores, _ in profiles], axis=0)
+    intervals, volumes = [], []
+    for (scores, vols), values in zip(profiles, y_values):
+        allowed = scores <= best + tol
+        ys_ok = values[allowed.any(axis=1)]
+        intervals.append((float(ys_ok.min()), float(ys_ok.max())))
+        volumes.append(vols[allowed])
+    volumes = np.concatenate(volumes)
+    rows = np.flatnonzero(grid_best <= best + tol)
+    rows = rows[np.argsort(grid_best[rows], kind="stable")]
+    return Solutions(list(ys), best, tol, noise, rows, grid_best[rows], intervals,
+                     (float(volumes.min()), float(volumes.max())),
+                     [(float(v.min()), float(v.max())) for v in y_values])
