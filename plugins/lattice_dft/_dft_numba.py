@@ -22,6 +22,7 @@ ordinary Gauss-Seidel sweep, just as valid, only slower.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from . import _lanes
 from ._checks import grids_2d
@@ -48,11 +49,12 @@ def _tables(H: int, W: int):
 
 
 def _layout(H: int, W: int):
-    """State layout and sweep program: (nbr, cslot, prog, seg).
+    """State layout and sweep program: (nbr, cslot, prog, seg, prow).
 
     nbr: (HW,4) neighbours; cslot: (HW,) slot of each cell in the state array (a slot
     holds the L lanes of one cell); prog: (n,7) int64 rows (kind, dst, a, b, u, v, len)
-    in slots, run by ``_sweep32``; seg: the longest update run.
+    in slots, run by ``_sweeps.sweep``; seg: the longest update run; prow: the row index
+    of each update row of prog (-1 for the other rows), so sweeps can skip wall rows.
 
     For even H and W the two colours are stored apart, row by row, each row with a
     ghost slot at both ends and each colour with a ghost row above and below (periodic
@@ -70,8 +72,11 @@ def _layout(H: int, W: int):
         prog = np.zeros((H * W, 7), dtype=np.int64)
         prog[:, 1:6] = tab
         prog[:, 6] = 1
-        prog = np.insert(prog, np.arange(8, H * W, 8), (2, 0, 0, 0, 0, 0, 0), axis=0)
-        return nbr, np.arange(H * W, dtype=np.int64), prog, 1
+        prow = tab[:, 0] // W
+        at = np.arange(8, H * W, 8)
+        prog = np.insert(prog, at, (2, 0, 0, 0, 0, 0, 0), axis=0)
+        prow = np.insert(prow, at, -1)
+        return nbr, np.arange(H * W, dtype=np.int64), prog, 1, prow
     h = W // 2
     rw = h + 2                      # slots per row: ghost, h cells, ghost
     per = (H + 2) * rw              # slots per colour: ghost row, H rows, ghost row
@@ -86,20 +91,83 @@ def _layout(H: int, W: int):
         o = 1 - col
         for i in range(H):          # the ghost column of the other colour's row read below
             if (i + col) & 1:
-                prog.append((1, slot(o, i, h), slot(o, i, 0), 0, 0, 0, 1))
+                prog.append((1, slot(o, i, h), slot(o, i, 0), 0, 0, 0, 1, -1))
             else:
-                prog.append((1, slot(o, i, -1), slot(o, i, h - 1), 0, 0, 0, 1))
-        prog.append((1, slot(o, -1, -1), slot(o, H - 1, -1), 0, 0, 0, rw))
-        prog.append((1, slot(o, H, -1), slot(o, 0, -1), 0, 0, 0, rw))
+                prog.append((1, slot(o, i, -1), slot(o, i, h - 1), 0, 0, 0, 1, -1))
+        prog.append((1, slot(o, -1, -1), slot(o, H - 1, -1), 0, 0, 0, rw, -1))
+        prog.append((1, slot(o, H, -1), slot(o, 0, -1), 0, 0, 0, rw, -1))
         for i in range(H):
             # cell (i, j = 2k + p): its left neighbour is the other colour's k + p - 1,
             # its right one k + p, up and down the other colour's k in rows i -+ 1
             p = (i + col) & 1
             prog.append((0, slot(col, i, 0), slot(o, i - 1, 0), slot(o, i + 1, 0),
-                         slot(o, i, p - 1), slot(o, i, p), h))
+                         slot(o, i, p - 1), slot(o, i, p), h, i))
             if i % 8 == 7:          # flush the float32 partial sums of the new values
-                prog.append((2, 0, 0, 0, 0, 0, 0))
-    return nbr, cslot, np.array(prog, dtype=np.int64), h
+                prog.append((2, 0, 0, 0, 0, 0, 0, -1))
+    prog = np.array(prog, dtype=np.int64)
+    prog, prow = np.ascontiguousarray(prog[:, :7]), np.ascontiguousarray(prog[:, 7])
+    return nbr, cslot, prog, h, prow
+
+
+@njit(cache=True)
+def _gap(occupied):
+    """(start, length) of the longest cyclic run of False in ``occupied``."""
+    n = occupied.shape[0]
+    best, bstart, run = 0, 0, 0
+    for t in range(2 * n):
+        if occupied[t % n]:
+            run = 0
+        else:
+            run += 1
+            if run > best and run <= n:
+                best, bstart = run, (t - run + 1) % n
+    return bstart, best
+
+
+@njit(cache=True)
+def _align(g, out, ext):
+    """out[n] = grid n translated on its torus (and transposed if square and that helps) so
+    that its pores lie in rows < ext[n, 0] and columns < ext[n, 1] (the wall rows and
+    columns of the longest wall gaps moved to the end)."""
+    N, H, W = g.shape
+    for n in range(N):
+        rows = np.zeros(H, dtype=np.bool_)
+        cols = np.zeros(W, dtype=np.bool_)
+        for i in range(H):
+            for j in range(W):
+                if g[n, i, j]:
+                    rows[i] = True
+                    cols[j] = True
+        r0, rg = _gap(rows)
+        c0, cg = _gap(cols)
+        nr, nc = H - rg, W - cg
+        flip = H == W and nr > nc
+        for i in range(H):
+            for j in range(W):
+                v = g[n, (i + r0 + rg) % H, (j + c0 + cg) % W] != 0
+                if flip:
+                    out[n, j, i] = v
+                else:
+                    out[n, i, j] = v
+        ext[n, 0], ext[n, 1] = (nc, nr) if flip else (nr, nc)
+
+
+def _pack(g, half):
+    """Grids translated so their pores sit in a top-left box, sorted by box size (lanes of
+    one worker then need similar boxes), the order, and each grid's region (rows, run
+    length in slots; ``half`` = W/2 slots per run in the row layout, 0 in the cell table).
+
+    Translations and the transpose are symmetries of the torus: the sums do not change,
+    and a sweep skips rows (and run ends) that are walls in every lane."""
+    N, H, W = g.shape
+    packed = np.empty((N, H, W), dtype=np.uint8)
+    ext = np.empty((N, 2), dtype=np.int64)
+    _align(np.ascontiguousarray(g), packed, ext)
+    region = np.empty((N, 2), dtype=np.int64)
+    region[:, 0] = ext[:, 0]
+    region[:, 1] = np.minimum((ext[:, 1] + 1) // 2, half) if half else 1
+    order = np.argsort(-(region[:, 0] * (W + 1) + region[:, 1]), kind="stable")
+    return packed[order], order, np.ascontiguousarray(region[order])
 
 
 _last_stats: dict = {}
@@ -130,13 +198,15 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
     g = grids_2d(grids)
     N, H, W = g.shape
     _lanes.precision(dtype, np.zeros(1), 0.0, 0.0, 4)   # a bad dtype fails before any work
-    nbr, cslot, prog, seg = _layout(H, W)
-    lay = (nbr, cslot, prog, int((prog[:, 1] + prog[:, 6]).max()), seg, H * W)
-    chunks = ((c0, np.ascontiguousarray((g[c0:c0 + _lanes.CHUNK] != 0).reshape(-1, H * W),
-                                        dtype=np.uint8))
-              for c0 in range(0, N, _lanes.CHUNK))
-    out, stats = _lanes.solve_cells(chunks, N, mus, beta, w_ff, y, lay, dtype=dtype, tol=tol,
-                                    threads=threads, maxlanes=LANES, label="lattice DFT")
+    nbr, cslot, prog, seg, prow = _layout(H, W)
+    lay = (nbr, cslot, prog, int((prog[:, 1] + prog[:, 6]).max()), seg, H * W, prow)
+    packed, order, region = _pack(g, seg if seg > 1 else 0)
+    chunks = ((c0, packed[c0:c0 + _lanes.CHUNK].reshape(-1, H * W),
+               region[c0:c0 + _lanes.CHUNK]) for c0 in range(0, N, _lanes.CHUNK))
+    sums, stats = _lanes.solve_cells(chunks, N, mus, beta, w_ff, y, lay, dtype=dtype, tol=tol,
+                                     threads=threads, maxlanes=LANES, label="lattice DFT")
+    out = np.empty_like(sums)
+    out[order] = sums
     _last_stats.clear()
     _last_stats.update(stats)
     return out

@@ -163,12 +163,27 @@ def _own_sum(lsum, rho, cslot, nown, l, L):
     return s
 
 
+@njit(cache=True)
+def _extent(job, gid, region, L):
+    """(rows, run length) a sweep must cover: the largest region of the active lanes."""
+    rmax = 0
+    nmax = 0
+    for l in range(job.shape[0]):
+        if job[l] >= 0:
+            rmax = max(rmax, region[gid[l], 0])
+            nmax = max(nmax, region[gid[l], 1])
+    return rmax, np.uint64(nmax * L)
+
+
 # ---------------------------------------------------------------- worker
 @njit(cache=True)
-def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, L, tol, stall_d,
-            dclean, r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st, nhard,
-            rho, whi, wlo, mhi, mlo, acc):
-    """Worker t: runs jobs t, t+nworkers, ... in L lanes (see the module doc)."""
+def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, prow, region, L,
+            tol, stall_d, dclean, r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st,
+            nhard, rho, whi, wlo, mhi, mlo, acc):
+    """Worker t: runs jobs t, t+nworkers, ... in L lanes (see the module doc).
+
+    region[g] = (rows, run length in slots) holding all of grid g's pores: a sweep only
+    updates the rows and run prefixes that some active lane needs."""
     J = jobs.shape[0]
     NC = grids.shape[1]
     cap = hard_gp.shape[1]
@@ -204,10 +219,11 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, L, tol
             inv_np[l] = 1.0 / max(1, grids[gid[l], :nown].astype(np.int64).sum())
             nxt += nw
             active += 1
+    rmax, nmax = _extent(job, gid, region, L)
     while active > 0:
         for l in range(L):
             sums[l] = 0.0
-        sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo)
+        sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo, prow, rmax, nmax)
         nsweeps += 1
         for l in range(L):
             j = job[l]
@@ -282,6 +298,7 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, L, tol
                     whi[i] = _WALL_BIAS
                     wlo[i] = 0.0
                     rho[i] = 0.0
+            rmax, nmax = _extent(job, gid, region, L)
     stats[t, 0] += nsweeps * L
     stats[t, 1] += ncap
     stats[t, 2] += nstalls
@@ -290,30 +307,32 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, L, tol
 
 
 @njit(parallel=True, cache=True)
-def _solve_all(grids, jobs, states, bmus, K, B, nbr, cslot, nown, prog, nslots, seg, single,
-               L, tol, stall_d, dclean, r_hard, nworkers, out, stats, ptsweeps, hard_gp,
-               hard_st, nhard):
+def _solve_all(grids, jobs, states, bmus, K, B, nbr, cslot, nown, prog, prow, region, nslots,
+               seg, single, L, tol, stall_d, dclean, r_hard, nworkers, out, stats, ptsweeps,
+               hard_gp, hard_st, nhard):
     """Run all jobs in parallel workers (prange); worker t takes jobs t, t+nworkers, ...
 
     grids: (N, ncells) uint8 in cell order; jobs: (J, 4) rows (grid, first point, end
     point, state row or -1 for rho = s); states: (*, ncells) float32 start states;
-    prog: sweep program in slots (``_sweeps``); nslots: slots of the state.
+    prog: sweep program in slots (``_sweeps``), prow its rows' row indices; region:
+    (grids, 2) rows and run length holding each grid's pores; nslots: slots of the state.
     """
     progL = (prog * L).astype(np.uint64)
     progL[:, 0] = prog[:, 0]
     for t in prange(nworkers):
         if single:
             K32 = np.float32(K)
-            _worker(grids, jobs, states, bmus, K32, np.float32(K - np.float64(K32)), B, nbr,
-                    cslot, nown, progL, L, tol, stall_d, dclean, r_hard, t, nworkers, out,
-                    stats, ptsweeps, hard_gp, hard_st, nhard,
-                    np.zeros(nslots * L, dtype=np.float32), np.zeros(nslots * L, dtype=np.float32),
-                    np.zeros(nslots * L, dtype=np.float32), np.zeros(seg * L, dtype=np.float32),
-                    np.zeros(seg * L, dtype=np.float32), np.zeros(seg * L, dtype=np.float32))
+            f32 = np.float32
+            _worker(grids, jobs, states, bmus, K32, f32(K - np.float64(K32)), B, nbr, cslot,
+                    nown, progL, prow, region, L, tol, stall_d, dclean, r_hard, t, nworkers,
+                    out, stats, ptsweeps, hard_gp, hard_st, nhard,
+                    np.zeros(nslots * L, dtype=f32), np.zeros(nslots * L, dtype=f32),
+                    np.zeros(nslots * L, dtype=f32), np.zeros(seg * L, dtype=f32),
+                    np.zeros(seg * L, dtype=f32), np.zeros(seg * L, dtype=f32))
         else:
-            _worker(grids, jobs, states, bmus, K, 0.0, B, nbr, cslot, nown, progL, L, tol,
-                    stall_d, dclean, r_hard, t, nworkers, out, stats, ptsweeps, hard_gp,
-                    hard_st, nhard, np.zeros(nslots * L), np.zeros(nslots * L),
+            _worker(grids, jobs, states, bmus, K, 0.0, B, nbr, cslot, nown, progL, prow, region,
+                    L, tol, stall_d, dclean, r_hard, t, nworkers, out, stats, ptsweeps,
+                    hard_gp, hard_st, nhard, np.zeros(nslots * L), np.zeros(nslots * L),
                     np.zeros(nslots * L), np.zeros(seg * L), np.zeros(seg * L), np.zeros(seg * L))
     return 0
 
@@ -325,11 +344,11 @@ def _lanes(njobs: int, nworkers: int, maxlanes: int) -> int:
     return int(min(maxlanes, max(8, -(-per // 8) * 8)))
 
 
-def _run(g8, jobs, states, consts, lay, single, tol, stall_d, dclean, r_hard, nthreads, out,
-         acc, cap, maxlanes):
+def _run(g8, region, jobs, states, consts, lay, single, tol, stall_d, dclean, r_hard,
+         nthreads, out, acc, cap, maxlanes):
     """One parallel pass over ``jobs``; returns the hard points, their states, overflows."""
     bmus, K, B = consts
-    nbr, cslot, prog, nslots, seg, nown = lay
+    nbr, cslot, prog, nslots, seg, nown, prow = lay
     P = bmus.shape[0]
     nworkers = max(1, min(nthreads, len(jobs)))
     L = _lanes(len(jobs), nworkers, maxlanes)
@@ -338,9 +357,9 @@ def _run(g8, jobs, states, consts, lay, single, tol, stall_d, dclean, r_hard, nt
     hard_gp = np.zeros((nworkers, cap, 2), dtype=np.int64)
     hard_st = np.zeros((nworkers, cap, g8.shape[1]), dtype=np.float32)
     nhard = np.zeros(nworkers, dtype=np.int64)
-    _solve_all(g8, jobs, states, bmus, K, B, nbr, cslot, nown, prog, nslots, seg, single, L,
-               tol, stall_d, dclean, r_hard, nworkers, out, stats, ptsweeps, hard_gp, hard_st,
-               nhard)
+    _solve_all(g8, jobs, states, bmus, K, B, nbr, cslot, nown, prog, prow, region, nslots, seg,
+               single, L, tol, stall_d, dclean, r_hard, nworkers, out, stats, ptsweeps, hard_gp,
+               hard_st, nhard)
     acc["sweeps"] += stats[:, 0].sum()
     acc["capped"] += int(stats[:, 1].sum())
     acc["stalled"] += int(stats[:, 2].sum())
@@ -359,7 +378,7 @@ def _jobs(n: int, P: int) -> np.ndarray:
     return jobs
 
 
-def _polish(g8, gp, st, consts, lay, nthreads, o, acc):
+def _polish(g8, region, gp, st, consts, lay, nthreads, o, acc):
     """Re-converge the hard float32 points (gp: grid, point) in float64 from states st."""
     pj = np.zeros((len(gp), 4), dtype=np.int64)
     pj[:, 0] = gp[:, 0]
@@ -367,32 +386,33 @@ def _polish(g8, gp, st, consts, lay, nthreads, o, acc):
     pj[:, 2] = gp[:, 1] + 1
     pj[:, 3] = np.arange(len(gp))
     s0 = acc["sweeps"]
-    _run(g8, pj, st, consts, lay, False, TOL_POLISH, STALL64, DCLEAN64, 1.0, nthreads, o, acc,
-         1, POLISH_LANES)
+    _run(g8, region, pj, st, consts, lay, False, TOL_POLISH, STALL64, DCLEAN64, 1.0, nthreads,
+         o, acc, 1, POLISH_LANES)
     acc["polish_sweeps"] += acc["sweeps"] - s0
     acc["sweeps"] = s0
     acc["polished"] += len(gp)
 
 
-def _solve_chunk(g8, consts, lay, single, tol, nthreads, o, acc, maxlanes):
+def _solve_chunk(g8, region, consts, lay, single, tol, nthreads, o, acc, maxlanes):
     """One chunk: float64 sweeps, or float32 then a float64 polish of the hard points."""
     P = consts[0].shape[0]
     jobs = _jobs(len(g8), P)
     nostate = np.zeros((0, g8.shape[1]), dtype=np.float32)
     if not single:
-        _run(g8, jobs, nostate, consts, lay, False, TOL64 if tol is None else tol, STALL64,
-             DCLEAN64, 1.0, nthreads, o, acc, 1, maxlanes)
+        _run(g8, region, jobs, nostate, consts, lay, False, TOL64 if tol is None else tol,
+             STALL64, DCLEAN64, 1.0, nthreads, o, acc, 1, maxlanes)
         return
     n = len(g8)
     cap = -(-HARD_PER_GRID * n // max(1, min(nthreads, n))) + 16
-    gp, st, overflow = _run(g8, jobs, nostate, consts, lay, True, TOL32 if tol is None else tol,
-                            STALL32, DCLEAN32, R_HARD, nthreads, o, acc, cap, maxlanes)
+    gp, st, overflow = _run(g8, region, jobs, nostate, consts, lay, True,
+                            TOL32 if tol is None else tol, STALL32, DCLEAN32, R_HARD, nthreads,
+                            o, acc, cap, maxlanes)
     if overflow:  # too many ill-conditioned points: redo the chunk in float64
         acc["redone"] += n
-        _run(g8, jobs, nostate, consts, lay, False, TOL_POLISH, STALL64, DCLEAN64, 1.0,
+        _run(g8, region, jobs, nostate, consts, lay, False, TOL_POLISH, STALL64, DCLEAN64, 1.0,
              nthreads, o, acc, 1, maxlanes)
     elif len(gp):
-        _polish(g8, gp, st, consts, lay, nthreads, o, acc)
+        _polish(g8, region, gp, st, consts, lay, nthreads, o, acc)
 
 
 def precision(dtype, bmus, K, B, nb) -> bool:
@@ -405,9 +425,25 @@ def precision(dtype, bmus, K, B, nb) -> bool:
     raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
 
 
+def _full(lay):
+    """The layout with a prow of its own (-1: every run always runs), and the region
+    function of a layout without one: every grid spans all rows and whole runs."""
+    def full(n):
+        return np.tile(np.array([[1 << 40, lay[4]]], dtype=np.int64), (n, 1))
+
+    if len(lay) == 7:
+        return lay, full
+    return (*lay, np.full(lay[2].shape[0], -1, dtype=np.int64)), full
+
+
 def solve_cells(chunks, N, mus, beta, w_ff, y, lay, *, dtype, tol, threads, maxlanes, label):
     """Run the worker over ``chunks`` (an iterable of (start, (n, ncells) uint8 grids in
-    the layout's cell order)); return (sums (N, P) float64, stats dict)."""
+    the layout's cell order[, (n, 2) region: rows and run length in slots holding the
+    grid's pores])); return (sums (N, P) float64, stats dict).
+
+    lay: (nbr, cslot, prog, nslots, seg, nown[, prow]); without prow every run of the
+    program runs for every grid."""
+    lay, full = _full(lay)
     mus = np.ascontiguousarray(np.asarray(mus, dtype=np.float64).ravel())
     P = mus.shape[0]
     out = np.zeros((N, P), dtype=np.float64)
@@ -422,8 +458,9 @@ def solve_cells(chunks, N, mus, beta, w_ff, y, lay, *, dtype, tol, threads, maxl
         old = numba.get_num_threads()
         numba.set_num_threads(nthreads)
         try:
-            for c0, g8 in chunks:
-                _solve_chunk(g8, consts, lay, single, None if tol is None else float(tol),
+            for c0, g8, *reg in chunks:
+                region = reg[0] if reg else full(len(g8))
+                _solve_chunk(g8, region, consts, lay, single, None if tol is None else float(tol),
                              nthreads, out[c0:c0 + len(g8)], acc, maxlanes)
         finally:
             numba.set_num_threads(old)

@@ -94,9 +94,14 @@ def _run6_64(rho, whi, mhi, acc, c, a, b, u, v, e, f, n, K):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
+def sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo, prow, rmax, nmax):
     """One sweep of the program: the stencil from its width (7: 2-D, 9: 3-D), the
-    precision from the state's dtype (float64: the lo parts are not used)."""
+    precision from the state's dtype (float64: the lo parts are not used).
+
+    prow: the row index of each update run (-1: always run); runs of rows >= rmax are
+    skipped and every run is cut to its first nmax values (2-D: the pores of every
+    active lane lie in rows < rmax and in those prefixes, the rest are walls, rho = 0).
+    """
     six = prog.shape[1] == 9
     single = rho.itemsize == 4
     for q in range(prog.shape[0]):
@@ -109,7 +114,11 @@ def sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo):
         n = prog[q, 8] if six else prog[q, 6]
         if kind == 1:
             _copy(rho, c, a, n)
-        elif six and single:
+            continue
+        if prow[q] >= rmax:
+            continue
+        n = min(n, nmax)
+        if six and single:
             _run6_32(rho, whi, wlo, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5],
                      prog[q, 6], prog[q, 7], n, K, Klo)
         elif six:
