@@ -143,7 +143,7 @@ def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_siz
     pproblem = pymoo_problem(problem)
     algorithm.setup(pproblem, termination=TimeBasedTermination(max(seconds, 0.1)), seed=seed, verbose=False)
     evaluator, screened = Evaluator(), 0
-    with progress_bar(total=round(seconds, 1), desc="design", unit="s", enabled=progress,
+    with progress_bar(total=max(round(seconds, 1), 0.1), desc="design", unit="s", enabled=progress,
                       bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}") as bar:
         while algorithm.has_next():
             initialized = algorithm.is_initialized
