@@ -10,6 +10,9 @@ pipe is gone). Every worker here therefore watches its parent two ways:
 * everywhere, a daemon thread that polls ``os.getppid()`` and calls ``os._exit``
   once the parent has changed (the portable fallback, and a guard for the race of
   a parent that died before ``prctl`` ran).
+
+Linux sends the death signal when the *thread* that started the worker exits, so a
+pool is used and shut down by the thread that submits to it (as both pools here are).
 """
 
 from __future__ import annotations
