@@ -188,7 +188,7 @@ def last_stats() -> dict:
 
 
 def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None,
-          boundary: Boundary = PERIODIC) -> np.ndarray:
+          boundary: Boundary = PERIODIC, progress=None) -> np.ndarray:
     """Sums of the converged density over each grid's own cells, (N, P) float64.
 
     grids: (N, D, H, W) (or (N, H, W)) 0/1, 1 = pore, every axis >= 3; mus: (P,) in
@@ -196,6 +196,7 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None,
     dtype "float32" (default, error <= 1e-5 per pore cell) or "float64" (exact mode).
     tol: bound on the estimated remaining error of the mean density per pore cell.
     boundary: periodic (default) or a reservoir (``boundary.Boundary``).
+    progress(n): called with the number of grids done after each internal chunk.
     """
     g = np.asarray(grids)
     if g.ndim not in (3, 4):
@@ -211,7 +212,7 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None,
         tol = TOL32
     out, stats = _lanes.solve_cells(chunks, len(g), mus, beta, w_ff, y, lay, dtype=dtype,
                                     tol=tol, threads=threads, maxlanes=lane_count(lay[-1], 4 if single else 8),
-                                    label="lattice DFT 3-D")
+                                    label="lattice DFT 3-D", progress=progress)
     _last_stats.clear()
     _last_stats.update(stats, runs=int((lay[2][:, 0] == 0).sum()))
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from invtoolkit.errors import InputError
@@ -124,7 +126,7 @@ class LatticeDFT(Simulator):
                 from invtoolkit_plugins.lattice_dft import _dft_reference
 
                 return _dft_reference.solve
-            return lambda *a, **k: _dft_numba.solve(*a, threads=self.threads, **k)
+            return _streaming(partial(_dft_numba.solve, threads=self.threads))
         if choice == "torch":
             from invtoolkit_plugins.lattice_dft import _dft_torch
 
@@ -145,29 +147,39 @@ class LatticeDFT(Simulator):
         mus = self.chemical_potentials()
         denominators = self._denominators(grids)
         with progress_bar(total=n, desc="lattice-dft", unit="grid", enabled=progress) as bar:
-            for start in range(0, n, self.chunk):
-                stop = min(start + self.chunk, n)
-                sums = solve(grids[start:stop], mus, self.beta, w_ff, self.y, dtype=self.precision, tol=self.tol)
-                out[start:stop] = sums / denominators[start:stop, None]
-                bar.update(stop - start)
-        return np.clip(out, 0.0, 1.0)
+            if getattr(solve, "streams", False):  # numba kernels: one call, chunked inside
+                out = solve(grids, mus, self.beta, w_ff, self.y, dtype=self.precision, tol=self.tol,
+                            progress=bar.update)
+                out /= denominators[:, None]
+            else:
+                for start in range(0, n, self.chunk):
+                    stop = min(start + self.chunk, n)
+                    sums = solve(grids[start:stop], mus, self.beta, w_ff, self.y, dtype=self.precision,
+                                 tol=self.tol)
+                    out[start:stop] = sums / denominators[start:stop, None]
+                    bar.update(stop - start)
+        return np.clip(out, 0.0, 1.0, out=out)
 
     def _dft3d_solver(self):
         """The dft3d solver (rank 3, or a reservoir boundary of rank 2 or 3)."""
-        from functools import partial
-
         from invtoolkit_plugins.dft3d import numba3d, reference
         from invtoolkit_plugins.dft3d.boundary import Boundary
 
         bnd = Boundary("reservoir", self.reservoir) if self.boundary == "reservoir" else Boundary()
         if self.solver == "reference":
             return partial(reference.solve, boundary=bnd)
-        return partial(numba3d.solve, threads=self.threads, boundary=bnd)
+        return _streaming(partial(numba3d.solve, threads=self.threads, boundary=bnd))
 
     def _denominators(self, grids: np.ndarray) -> np.ndarray:
         if self.normalization == "site":
             return np.full(len(grids), float(np.prod(grids.shape[1:])))  # cells, any rank
         return grids.reshape(len(grids), -1).sum(1).astype(np.float64)
+
+
+def _streaming(solve):
+    """Mark a solver that takes all grids in one call and reports progress(n) itself."""
+    solve.streams = True
+    return solve
 
 
 @hookimpl

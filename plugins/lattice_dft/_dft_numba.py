@@ -30,6 +30,7 @@ from ._checks import grids_2d
 __all__ = ["solve", "last_stats", "LANES"]
 
 LANES = 64            # max grids per lane group (innermost, vectorised loop)
+CHUNK_CELLS = 16384 * 400   # cells per internal chunk: 16384 20x20 grids (fewer chunk tails)
 
 
 def _tables(H: int, W: int):
@@ -184,7 +185,8 @@ def last_stats() -> dict:
     return dict(_last_stats)
 
 
-def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None) -> np.ndarray:
+def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None,
+          progress=None) -> np.ndarray:
     """Sums of the converged density for every grid and chemical potential.
 
     grids: (N,H,W) 0/1 (1 = pore), periodic, H, W >= 3; mus: (P,) chemical
@@ -194,6 +196,7 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
     dividing by the pore count, typically ~1e-6) or "float64" (exact, ~1e-9).
     tol: bound on the estimated remaining error of the mean density per pore cell
     (float32 pass, or float64 mode).  threads: worker threads (default: all numba threads).
+    progress(n): called with the number of grids done after each internal chunk.
     """
     g = grids_2d(grids)
     N, H, W = g.shape
@@ -201,10 +204,12 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None)
     nbr, cslot, prog, seg, prow = _layout(H, W)
     lay = (nbr, cslot, prog, int((prog[:, 1] + prog[:, 6]).max()), seg, H * W, prow)
     packed, order, region = _pack(g, seg if seg > 1 else 0)
-    chunks = ((c0, packed[c0:c0 + _lanes.CHUNK].reshape(-1, H * W),
-               region[c0:c0 + _lanes.CHUNK]) for c0 in range(0, N, _lanes.CHUNK))
+    step = int(min(16384, max(256, CHUNK_CELLS // (H * W))))
+    chunks = ((c0, packed[c0:c0 + step].reshape(-1, H * W), region[c0:c0 + step])
+              for c0 in range(0, N, step))
     sums, stats = _lanes.solve_cells(chunks, N, mus, beta, w_ff, y, lay, dtype=dtype, tol=tol,
-                                     threads=threads, maxlanes=LANES, label="lattice DFT")
+                                     threads=threads, maxlanes=LANES, label="lattice DFT",
+                                     progress=progress)
     out = np.empty_like(sums)
     out[order] = sums
     _last_stats.clear()

@@ -394,14 +394,15 @@ def _polish(g8, region, gp, st, consts, lay, nthreads, o, acc):
 
 
 def _solve_chunk(g8, region, consts, lay, single, tol, nthreads, o, acc, maxlanes):
-    """One chunk: float64 sweeps, or float32 then a float64 polish of the hard points."""
+    """One chunk: float64 sweeps, or float32 sweeps; returns the hard float32 points
+    (grid in chunk, point) and their states, for the float64 polish."""
     P = consts[0].shape[0]
     jobs = _jobs(len(g8), P)
     nostate = np.zeros((0, g8.shape[1]), dtype=np.float32)
     if not single:
         _run(g8, region, jobs, nostate, consts, lay, False, TOL64 if tol is None else tol,
              STALL64, DCLEAN64, 1.0, nthreads, o, acc, 1, maxlanes)
-        return
+        return None
     n = len(g8)
     cap = -(-HARD_PER_GRID * n // max(1, min(nthreads, n))) + 16
     gp, st, overflow = _run(g8, region, jobs, nostate, consts, lay, True,
@@ -411,8 +412,25 @@ def _solve_chunk(g8, region, consts, lay, single, tol, nthreads, o, acc, maxlane
         acc["redone"] += n
         _run(g8, region, jobs, nostate, consts, lay, False, TOL_POLISH, STALL64, DCLEAN64, 1.0,
              nthreads, o, acc, 1, maxlanes)
-    elif len(gp):
-        _polish(g8, region, gp, st, consts, lay, nthreads, o, acc)
+        return None
+    return gp, st
+
+
+def _polish_all(hard, consts, lay, nthreads, out, acc):
+    """One float64 polish pass over the hard points of all chunks (one pass, so the two
+    workers share the long jobs instead of waiting at the end of every chunk).
+
+    hard: (grids of the points, their regions, output rows, points, states) per chunk."""
+    if not hard:
+        return
+    g8, region, rows, pts, st = (np.concatenate(x) for x in zip(*hard))
+    if not len(rows):
+        return
+    gp = np.stack([np.arange(len(rows)), pts], axis=1)
+    o = np.zeros((len(rows), out.shape[1]))
+    _polish(np.ascontiguousarray(g8), np.ascontiguousarray(region), gp, st, consts, lay,
+            nthreads, o, acc)
+    out[rows, pts] = o[gp[:, 0], pts]
 
 
 def precision(dtype, bmus, K, B, nb) -> bool:
@@ -436,13 +454,15 @@ def _full(lay):
     return (*lay, np.full(lay[2].shape[0], -1, dtype=np.int64)), full
 
 
-def solve_cells(chunks, N, mus, beta, w_ff, y, lay, *, dtype, tol, threads, maxlanes, label):
+def solve_cells(chunks, N, mus, beta, w_ff, y, lay, *, dtype, tol, threads, maxlanes, label,
+                progress=None):
     """Run the worker over ``chunks`` (an iterable of (start, (n, ncells) uint8 grids in
     the layout's cell order[, (n, 2) region: rows and run length in slots holding the
     grid's pores])); return (sums (N, P) float64, stats dict).
 
     lay: (nbr, cslot, prog, nslots, seg, nown[, prow]); without prow every run of the
-    program runs for every grid."""
+    program runs for every grid.  progress(n): called with the grids done after each chunk
+    (their float64 polish comes at the end)."""
     lay, full = _full(lay)
     mus = np.ascontiguousarray(np.asarray(mus, dtype=np.float64).ravel())
     P = mus.shape[0]
@@ -457,11 +477,19 @@ def solve_cells(chunks, N, mus, beta, w_ff, y, lay, *, dtype, tol, threads, maxl
         nthreads = maxthreads if threads is None else max(1, min(int(threads), maxthreads))
         old = numba.get_num_threads()
         numba.set_num_threads(nthreads)
+        hard = []
         try:
             for c0, g8, *reg in chunks:
                 region = reg[0] if reg else full(len(g8))
-                _solve_chunk(g8, region, consts, lay, single, None if tol is None else float(tol),
-                             nthreads, out[c0:c0 + len(g8)], acc, maxlanes)
+                h = _solve_chunk(g8, region, consts, lay, single,
+                                 None if tol is None else float(tol), nthreads,
+                                 out[c0:c0 + len(g8)], acc, maxlanes)
+                if h is not None and len(h[0]):
+                    gi = h[0][:, 0]
+                    hard.append((g8[gi], region[gi], c0 + gi, h[0][:, 1], h[1]))
+                if progress is not None:
+                    progress(len(g8))
+            _polish_all(hard, consts, lay, nthreads, out, acc)
         finally:
             numba.set_num_threads(old)
     stats = dict(lane_sweeps=int(acc["sweeps"]), polish_lane_sweeps=int(acc["polish_sweeps"]),
