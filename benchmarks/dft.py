@@ -1,34 +1,38 @@
-"""Benchmark of the fast lattice-DFT kernel against a plain float64 reference.
+"""Benchmark of the exact lattice-DFT kernel: this tree beside the previous release, one core
+beside all, the float64 Jacobi reference, and ``invtoolkit simulate`` end to end.
 
-Runs, in one process and side by side:
+In one run, side by side (subprocesses, ``_sidebyside.py``):
 
-* the fast numba solver (``invtoolkit_plugins.lattice_dft._dft_numba.solve``, float32 default and
-  float64 exact mode), and
-* a plain, independent numpy float64 Jacobi solver of the same model (written here,
-  vectorised over grids, per-grid masking, tight stopping rule on the estimated
-  remaining error),
+* kernel throughput, full 81-point adsorption + desorption loop, float32 (the default):
+  this tree's ``_dft_numba.solve`` and the baseline's (``--baseline``: a git worktree or a
+  pinned copy of the previous release), each with NUMBA_NUM_THREADS=1 and with all
+  cores, on (a) random 20x20 grids with half the cells pores and (b) grids with large
+  pores that condense late (square pores, slits of width 2..10, rectangles with noise),
+  ``--repeat`` times interleaved (the machine is shared: medians and ranges);
+* accuracy: max error per pore cell of the float32 and float64 modes against a plain,
+  independent numpy float64 Jacobi written here (tight stopping rule), and the speed
+  ratio to it per core;
+* ``invtoolkit simulate`` of ``--e2e`` random grids (a .npy in a temporary directory), a
+  cold interpreter as a user runs it, with one core and with all, beside the in-process
+  kernel on the same grids (same tree, all cores) and the baseline's ``simulate``.
 
-on (a) random 20x20 grids with half the cells pores and (b) grids with large pores
-that condense late (square pores, slits of width 2..10); prints grids/s of each,
-the speed ratio, and the max error per point of the pore-normalised isotherm.
-Then the cost of the fast solver versus grid size (20, 40, 80).
+    git worktree add ../dft-baseline <previous release>      # once
+    python benchmarks/dft.py --baseline ../dft-baseline --repeat 3
 
-The reference is slow, so it runs on a smaller number of grids (``--n-ref``); the
-errors are measured on those grids, the fast solver's speed on ``--n`` grids.
-
-    python benchmarks/dft.py --n 20000 --seed 0
+The 3-D kernel: ``benchmarks/dft3d.py`` (same options).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
-
-# Import only through the package name: numba's on-disk cache stores the module name,
-# so importing the same file under another name (sys.path hacks) breaks cache loads.
-from invtoolkit_plugins.lattice_dft import _dft_numba
 
 KB = 0.0019872041
 T = 298.0
@@ -122,82 +126,137 @@ def large_pore_grids(n, size=20, seed=0):
     return out
 
 
-_cpu = {"last": 0.0}
+SETS = {"a:random": lambda n, seed: random_grids(n, 20, 0.5, seed),
+        "b:large": lambda n, seed: large_pore_grids(n, 20, seed)}
 
 
-def _timeit(f, *a, **k):
-    """Wall time; the process CPU time goes to _cpu['last'] (robust on a shared box)."""
-    c0 = time.process_time()
-    t0 = time.perf_counter()
-    r = f(*a, **k)
-    _cpu["last"] = time.process_time() - c0
-    return r, time.perf_counter() - t0
+# ----------------------------------------------------------------- worker (subprocess)
+def worker(args) -> None:
+    """Time one ``solve`` of this interpreter's kernel (this tree or the baseline, by path)
+    after a warm-up; print one JSON line."""
+    from invtoolkit_plugins.lattice_dft import _dft_numba
+
+    mus = default_mus()
+    _dft_numba.solve(random_grids(64, 20, seed=1), mus, BETA, W_FF, Y, dtype=args.dtype)
+    g = np.load(args.set) if args.set.endswith(".npy") else SETS[args.set](args.n, args.seed)
+    c0, t0 = time.process_time(), time.perf_counter()
+    _dft_numba.solve(g, mus, BETA, W_FF, Y, dtype=args.dtype)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"n": len(g), "wall": wall, "cpu": cpu}))
+
+
+# ----------------------------------------------------------------- sections
+def accuracy(args, per_core: dict) -> None:
+    """Max error of this tree's kernel against the plain float64 Jacobi, in process."""
+    from invtoolkit_plugins.lattice_dft import _dft_numba
+
+    mus = default_mus()
+    print(f"\n# accuracy: max over grids and points of |sum - ref| / pore count; ref = plain numpy"
+          f" float64 Jacobi (tol 1e-11) on {args.n_ref} grids per set, in this process;"
+          " 'x ref' = this tree's 1-core kernel rate / the reference's (one core each)")
+    print(f"{'set':<10}{'reference grids/s':>18}{'x ref':>8}{'err float32':>13}{'err float64':>13}")
+    for name, make in SETS.items():
+        g = make(args.n_ref, args.seed)
+        npore = g.reshape(len(g), -1).sum(1)[:, None]
+        t0 = time.perf_counter()
+        ref, _ = reference_jacobi(g, mus)
+        ref_rate = len(g) / (time.perf_counter() - t0)
+        errs = [(np.abs(_dft_numba.solve(g, mus, BETA, W_FF, Y, dtype=dt) - ref) / npore).max()
+                for dt in ("float32", "float64")]
+        x = per_core.get(name, float("nan")) / ref_rate
+        print(f"{name:<10}{ref_rate:>18.1f}{x:>8.0f}{errs[0]:>13.2e}{errs[1]:>13.2e}")
+
+
+def throughput(args, trees, threads_all: int) -> dict:
+    """Kernel grids/s per (set, tree, threads) over interleaved repeats; prints the table."""
+    from _sidebyside import run_worker, span
+
+    rates: dict = {}
+    for rep in range(args.repeat):
+        for name in SETS:
+            for tree in trees.names():
+                for th in sorted({1, threads_all}):
+                    r = run_worker(trees, tree, th, "dft.py",
+                                   ["--set", name, "--n", str(args.n), "--seed", str(args.seed + 1)])
+                    rates.setdefault((name, tree, th), []).append(r["n"] / r["wall"])
+                    rates.setdefault((name, tree, th, "cpu"), []).append(r["n"] / r["cpu"])
+    print(f"\n# kernel throughput, grids/s (wall), {args.n} grids per run, float32, full 81-point"
+          f" loop; median (min-max) of {args.repeat} interleaved runs")
+    print(f"{'set':<10}{'kernel':<9}{'1 core':>22}{f'{threads_all} cores':>22}{'scaling':>9}")
+    for name in SETS:
+        for tree in trees.names():
+            one, all_ = rates[(name, tree, 1)], rates[(name, tree, threads_all)]
+            label = "baseline" if tree == "base" else "this"
+            print(f"{name:<10}{label:<9}{span(one):>22}{span(all_):>22}"
+                  f"{statistics.median(all_) / statistics.median(one):>9.2f}")
+        if "base" in trees.names():
+            r1 = [a / b for a, b in zip(rates[(name, "new", 1)], rates[(name, "base", 1)])]
+            ra = [a / b for a, b in zip(rates[(name, "new", threads_all)],
+                                        rates[(name, "base", threads_all)])]
+            rc = [a / b for a, b in zip(rates[(name, "new", 1, "cpu")], rates[(name, "base", 1, "cpu")])]
+            print(f"{name:<10}{'ratio':<9}{span(r1):>22}{span(ra):>22}   this/baseline, paired"
+                  f" runs (per CPU-second, 1 core: {span(rc)})")
+    return {name: statistics.median(rates[(name, "new", 1)]) for name in SETS}
+
+
+def end_to_end(args, trees, threads_all: int) -> None:
+    """``invtoolkit simulate`` of args.e2e grids, cold, 1 core vs all, vs the in-process kernel."""
+    from _sidebyside import run_cli, run_worker, span
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "grids.npy", Path(tmp) / "curves.npy"
+        np.save(src, random_grids(args.e2e, 20, 0.5, args.seed + 5))
+        cli = ["simulate", str(src), "-o", str(dst)]
+        runs: dict = {}
+        for _ in range(args.repeat):
+            for tree in trees.names():
+                runs.setdefault(("cli", tree), []).append(args.e2e / run_cli(trees, tree, threads_all, cli))
+            runs.setdefault(("cli1", "new"), []).append(args.e2e / run_cli(trees, "new", 1, cli))
+            r = run_worker(trees, "new", threads_all, "dft.py", ["--set", str(src)])
+            runs.setdefault(("kernel", "new"), []).append(r["n"] / r["wall"])
+    e2e, one, kern = runs[("cli", "new")], runs[("cli1", "new")], runs[("kernel", "new")]
+    print(f"\n# invtoolkit simulate, {args.e2e:,} random 20x20 grids (.npy in, .npy out), cold"
+          " interpreter, wall clock including start-up; grids/s, median (min-max)")
+    print(f"{'this tree, 1 core':<34}{span(one):>24}")
+    print(f"{f'this tree, {threads_all} cores':<34}{span(e2e):>24}"
+          f"   {statistics.median(e2e) / statistics.median(one):.2f}x its 1-core rate")
+    print(f"{f'in-process kernel, {threads_all} cores':<34}{span(kern):>24}"
+          f"   simulate = {statistics.median(e2e) / statistics.median(kern):.2f} of it")
+    if ("cli", "base") in runs:
+        base = runs[("cli", "base")]
+        print(f"{f'baseline simulate, {threads_all} cores':<34}{span(base):>24}"
+              f"   this/baseline {statistics.median(e2e) / statistics.median(base):.2f}")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=20000, help="grids per set for the fast solver")
-    ap.add_argument("--n-ref", type=int, default=200, help="grids per set for the slow reference")
+    ap.add_argument("--baseline", default=os.environ.get("DFT_BASELINE"),
+                    help="checkout of the previous release (git worktree or pinned copy)")
+    ap.add_argument("--n", type=int, default=8000, help="grids per kernel run")
+    ap.add_argument("--n-ref", type=int, default=100, help="grids per set for the slow reference")
+    ap.add_argument("--e2e", type=int, default=50_000, help="grids for invtoolkit simulate (0: skip)")
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--no-sizes", action="store_true", help="skip the grid-size scan")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--set", default="a:random", help=argparse.SUPPRESS)
+    ap.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _sidebyside import Trees, machine
 
-    mus = default_mus()
-    kw = dict(beta=BETA, w_ff=W_FF, y=Y, threads=args.threads)
-    # warm up the JIT (and the numba cache) before timing
-    warm = random_grids(40, 7, seed=1)
-    for dt in ("float32", "float64"):
-        _dft_numba.solve(warm, mus, **kw, dtype=dt)
-    print(f"# lattice DFT benchmark: {len(mus)} points per grid, seed {args.seed}, "
-          f"threads {args.threads or 'all'}, {os.cpu_count()} CPUs")
-    print(f"# reference = numpy float64 Jacobi, tol 1e-11, on n_ref={args.n_ref} grids "
-          f"per set (smaller n: it is slow); fast solver timed on n={args.n}")
-    print("# max err: max over grids and points of |sum - ref| / pore count (ref = the reference's")
-    print("# grids); sweeps/grid: lane-sweeps of the main pass per grid; polish: float64 lane-sweeps")
-    print("# per grid re-converging ill-conditioned float32 points; pol/grid: such points per grid")
-    print("# grids/s: wall clock; grids/cpu-s: per CPU-second of this process (all threads)")
-    print(f"{'set':<10}{'solver':<18}{'n':>7}{'grids/s':>12}{'grids/cpu-s':>12}{'x ref':>9}{'max err':>11}{'sweeps/grid':>13}"
-          f"{'polish':>9}{'pol/grid':>10}")
-    sets = {
-        "a:random": lambda n, seed: random_grids(n, 20, 0.5, seed),
-        "b:large": lambda n, seed: large_pore_grids(n, 20, seed),
-    }
-    for name, make in sets.items():
-        gref = make(args.n_ref, args.seed)
-        npore = gref.reshape(len(gref), -1).sum(1)[:, None]
-        (ref, _), t_ref = _timeit(reference_jacobi, gref, mus)
-        ref_rate = len(gref) / t_ref
-        print(f"{name:<10}{'reference f64':<18}{len(gref):>7}{ref_rate:>12.1f}"
-              f"{len(gref) / _cpu['last']:>12.1f}{1.0:>9.2f}{'-':>11}")
-        gfast = make(args.n, args.seed + 1)
-        for dt in ("float32", "float64"):
-            small = _dft_numba.solve(gref, mus, **kw, dtype=dt)
-            err = np.abs(small - ref) / npore
-            n_t = args.n if dt == "float32" else max(args.n // 4, 1)
-            _, t = _timeit(_dft_numba.solve, gfast[:n_t], mus, **kw, dtype=dt)
-            st = _dft_numba.last_stats()
-            rate = n_t / t
-            sw = st["lane_sweeps"] / n_t
-            pol = st["polish_lane_sweeps"] / n_t
-            print(f"{name:<10}{'numba ' + dt:<18}{n_t:>7}{rate:>12.1f}{n_t / _cpu['last']:>12.1f}"
-                  f"{rate / ref_rate:>9.1f}{err.max():>11.2e}{sw:>13.0f}{pol:>9.0f}"
-                  f"{st['polished'] / n_t:>10.2f}")
-    if not args.no_sizes:
-        print("# cost vs grid size (numba float32, random p=0.5 grids; us/grid and ns/cell-sweep")
-        print("# per CPU-second of this process, so they do not depend on the machine's load)")
-        print(f"{'size':<8}{'n':>7}{'grids/s':>12}{'grids/cpu-s':>12}{'cpu-us/grid':>12}"
-              f"{'ns/cell-sweep':>15}{'sweeps/grid':>13}")
-        for size in (20, 40, 80):
-            n = max(args.n * 400 // (size * size) // 4, 64)
-            g = random_grids(n, size, 0.5, args.seed + 2)
-            _, t = _timeit(_dft_numba.solve, g, mus, **kw)
-            st = _dft_numba.last_stats()
-            sweeps = st["lane_sweeps"] / n
-            cpu = _cpu["last"]
-            ns_cell = cpu * 1e9 / (n * sweeps * size * size)
-            print(f"{size:<8}{n:>7}{n / t:>12.1f}{n / cpu:>12.1f}{cpu / n * 1e6:>12.1f}"
-                  f"{ns_cell:>15.3f}{sweeps:>13.0f}")
+    trees, threads_all = Trees(args.baseline), os.cpu_count() or 1
+    print(f"# lattice DFT benchmark, {len(default_mus())} points per grid, seed {args.seed}")
+    print(f"# machine: {machine()}")
+    print(f"# baseline: {trees.baseline or '(none: --baseline PATH)'}")
+    per_core = throughput(args, trees, threads_all)
+    accuracy(args, per_core)
+    if args.e2e:
+        end_to_end(args, trees, threads_all)
+    from _sidebyside import load
+
+    print(f"\n# load average at the end: {load()}")
 
 
 if __name__ == "__main__":

@@ -9,12 +9,21 @@ process.  CPU seconds make the per-cell cost robust on a shared machine.  Both k
 run the one lane worker of ``lattice_dft/_lanes.py``; the last line checks issue 21's
 done-when (16^3 float32 >= 600 grids/s on this machine's threads).
 
-    nice python benchmarks/dft3d.py --n 256 --n-ref 3
+Then, with ``--baseline PATH`` (a git worktree or pinned copy of the previous release),
+16^3 float32 side by side in subprocesses: this tree's 3-D kernel beside the baseline's,
+one core and all, ``--repeat`` times interleaved (``_sidebyside.py``).
+
+    nice python benchmarks/dft3d.py --n 256 --n-ref 3 --baseline ../dft-baseline
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -62,12 +71,56 @@ def numba3d_threads() -> int:
     return numba.get_num_threads()
 
 
+def worker(args) -> None:
+    """Time one 16^3 float32 ``solve`` of this interpreter's 3-D kernel; one JSON line."""
+    mus = default_mus()
+    numba3d.solve(random_grids(4, (8, 8, 8), 1), mus, BETA, w_ff(3), Y)
+    g = random_grids(args.n, (16, 16, 16), args.seed)
+    c0, t0 = time.process_time(), time.perf_counter()
+    numba3d.solve(g, mus, BETA, w_ff(3), Y)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"n": len(g), "wall": wall, "cpu": cpu}))
+
+
+def side_by_side(args) -> None:
+    """16^3 float32, this tree vs the baseline, 1 core vs all, interleaved repeats."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _sidebyside import Trees, machine, run_worker, span
+
+    trees, nall = Trees(args.baseline), os.cpu_count() or 1
+    rates: dict = {}
+    for _ in range(args.repeat):
+        for tree in trees.names():
+            for th in sorted({1, nall}):
+                r = run_worker(trees, tree, th, "dft3d.py", ["--n", str(args.n), "--seed", str(args.seed)])
+                rates.setdefault((tree, th), []).append(r["n"] / r["wall"])
+    print(f"\n# 16^3 float32, {args.n} random grids per run, subprocesses, grids/s median (min-max)"
+          f" of {args.repeat} interleaved runs; machine: {machine()}")
+    print(f"{'kernel':<10}{'1 core':>22}{f'{nall} cores':>22}{'scaling':>9}")
+    for tree in trees.names():
+        one, all_ = rates[(tree, 1)], rates[(tree, nall)]
+        print(f"{'baseline' if tree == 'base' else 'this':<10}{span(one):>22}{span(all_):>22}"
+              f"{statistics.median(all_) / statistics.median(one):>9.2f}")
+    if "base" in trees.names():
+        r = {th: [a / b for a, b in zip(rates[("new", th)], rates[("base", th)])] for th in (1, nall)}
+        print(f"{'ratio':<10}{span(r[1]):>22}{span(r[nall]):>22}   this/baseline, paired runs")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1024, help="grids of 16^3 for the speed test")
     ap.add_argument("--n-ref", type=int, default=3, help="grids per size for the reference")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--baseline", default=os.environ.get("DFT_BASELINE"),
+                    help="checkout of the previous release: adds the side-by-side 16^3 table")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only-side-by-side", action="store_true", help="skip the size scan")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    if args.only_side_by_side:
+        return side_by_side(args)
     mus = default_mus()
     for dt in ("float32", "float64"):   # warm up the JIT cache
         numba3d.solve(random_grids(2, (4, 4, 4), 1), mus, BETA, w_ff(3), Y, dtype=dt)
@@ -105,6 +158,8 @@ def main(argv=None):
           f"{'-':>10}{sw / len(mus):>10.1f}{cost2:>15.3f}")
     print(f"# cost per cell-sweep, 3-D 16^3 / 2-D 20x20 (float32): {ns[(16, 'float32')] / cost2:.2f}")
     print(f"# 16^3 float32: {rate[16]:.0f} grids/s (target 600 with {numba3d_threads()} threads)")
+    if args.baseline:
+        side_by_side(args)
 
 
 if __name__ == "__main__":
