@@ -4,8 +4,9 @@
    saturation pressure column, uptake in mmol/g (here made from a known grid).
 2. Read it: p/p0, amounts kept in mmol/g, water's critical temperature from the
    fluid library.
-3. Fit structure and capacity (y fixed here at the value the file was made with;
-   leave it out to fit it), and write the best grid's isotherm as AIF, in mmol/g.
+3. Fit structure and pore volume (y fixed here at the value the file was made with;
+   leave it out to fit it) on a budget of evaluations, and write the best grid's
+   isotherm as AIF, in mmol/g, with the pore volume in cm3/g.
 """
 
 from pathlib import Path
@@ -13,10 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from invtoolkit import registry
-from invtoolkit.chain import Chain
-from invtoolkit.fit import fit_measured
-from invtoolkit.formats import write_result_aif
-from invtoolkit.population import Population
+from invtoolkit.fitting import fit_isotherms
+from invtoolkit.fitting.outputs import write_answer_aif
 from invtoolkit.targets import read_target
 
 P0_KPA = 3.169  # water, 298 K
@@ -33,7 +32,7 @@ def write_measured_aif(path: Path, curve: np.ndarray, pressures: np.ndarray) -> 
     path.write_text("\n".join(lines) + "\n")
 
 
-def main(workdir=".", size: int = 12, time_limit: float = 6.0, seed: int = 0):
+def main(workdir=".", size: int = 12, time_limit: float | None = None, seed: int = 0, budget: int = 8000):
     workdir = Path(workdir)
     grid = np.zeros((size, size), np.uint8)
     grid[2 : size - 2, 2 : size // 2] = 1  # one rectangular pore
@@ -48,11 +47,12 @@ def main(workdir=".", size: int = 12, time_limit: float = 6.0, seed: int = 0):
     for note in target.notes:
         print("  note:", note)
 
-    chain = Chain.parse("ga[time=2] | steepest")
-    result, fit = fit_measured(target, chain, time_limit=time_limit, seed=seed, y=1.5,
-                               population=Population.empty((size, size)))
-    out = write_result_aif(workdir / "best.aif", result, chain=str(chain), fit=fit)
-    print(f"best grid: capacity {fit.capacity:.3f} {target.unit}, relative MAE {fit.relative_mae:.4f} -> {out}")
+    answer = fit_isotherms(measured, chain="ga[time=2] | steepest", budget=budget, time_limit=time_limit,
+                           seed=seed, y=1.5, grid_size=f"{size}x{size}")
+    fit = answer.files[0]
+    out = write_answer_aif(workdir / "best.aif", answer)
+    print(f"best grid: capacity {fit.capacity:.3f} {target.unit} (pore volume {fit.pore_volume:.3f} cm3/g), "
+          f"relative MAE {fit.relative_mae:.4f} -> {out}")
     return target, fit, out
 
 

@@ -13,9 +13,9 @@ from invtoolkit.design import design, read_spec, write_results
 SPEC = Path(__file__).resolve().parent / "specs" / "heat_pump.toml"
 
 
-def main(output: str = "design_out", time_limit: float = 60.0, seed: int = 0, shape=(20, 20)):
+def main(output: str = "design_out", budget: int = 40_000, seed: int = 0, shape=(20, 20), time_limit=None):
     spec = read_spec(SPEC)
-    result = design(spec, time_limit=time_limit, seed=seed, shape=shape)
+    result = design(spec, budget=budget, time_limit=time_limit, seed=seed, shape=shape)  # the limit: a cap
     write_results(output, result)
     labels = [e.label for e in spec.constraints + spec.objectives]
     print(f"{result.search['simulated']} grids simulated by {result.search['algorithm']}")

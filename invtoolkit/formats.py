@@ -118,7 +118,7 @@ def write_aif(path, pressures, amounts, branches=None, metadata: dict | None = N
 def write_result_aif(path, result, *, chain: str | None = None, fit=None) -> Path:
     """The best grid's simulated isotherm of a ChainResult as AIF.
 
-    For a measured target (``fit``: a :class:`invtoolkit.fit.MeasuredFit`) the
+    For a measured target (``fit``: a :class:`invtoolkit.fitting.answer.FileFit`) the
     curve at the measured pressures times the fitted capacity, in the file's
     loading unit, with the fitted parameters; else the filled fraction on the
     simulator's schedule (the full loop when simulated).

@@ -6,7 +6,7 @@ the ``register_target_readers`` hook). A reader is ``reader(path, *, steps,
 normalization, **options) -> Target | MeasuredIsotherm``: a model target (fractions
 on the simulator axis: ``.npy``, plain ``.csv``) or measured points in their own
 units (AIF, pyGAPS), whose capacity and wall affinity the inversion fits
-(:mod:`invtoolkit.fit`). :func:`target_from_points` turns fractions given at any
+(:mod:`invtoolkit.fitting`). :func:`target_from_points` turns fractions given at any
 pressures into a model target on the simulator axis.
 """
 

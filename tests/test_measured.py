@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from invtoolkit.errors import InputError
-from invtoolkit.fit import MeasuredObjective, capacity_mae, fit_capacity
+from invtoolkit.fitting import MeasuredObjective, capacity_mae, fit_capacity
 from invtoolkit.fluids import resolve_fluid
 from invtoolkit.measured import MeasuredIsotherm
 from invtoolkit.pressure import PressurePath, PressureSchedule
@@ -263,8 +263,12 @@ def test_report_relative_mae_equals_an_independent_recomputation(tmp_path):
     members = np.load(out / "ensemble.npy")
     assert len(members) == ens["count"] >= 1 and (out / "clusters.png").stat().st_size > 0
     assert "porosity" in report["grids"][0]["descriptors"]
+    # issue 34: the ensemble covers the y interval, so a member is allowed at some y in it
     caps = np.linspace(0.5, 1.5, 2001)[:, None] * fit["capacity"]
+    ys = np.arange(fit["y_interval"][0], fit["y_interval"][1] + 1e-9, 0.05)
     for grid in members[:8]:
-        c = dft.simulate(grid[None])[0, 1:]
-        score = np.abs(caps * c[None] - a[None]).mean(1).min() / a.max()
-        assert score <= ens["best_error"] + ens["tolerance"] + 1e-4
+        scores = []
+        for y in ys:
+            c = LatticeDFT(T=fit["T"], TC=fit["TC"], y=y, path=dft.schedule).simulate(grid[None])[0, 1:]
+            scores.append(np.abs(caps * c[None] - a[None]).mean(1).min() / a.max())
+        assert min(scores) <= ens["best_error"] + ens["tolerance"] + 1e-4

@@ -168,7 +168,7 @@ def test_nsga2_objective_checks(dft, truth):
 
 def test_nsga2_halves_on_measured_points(truth):
     """No model isotherm: measured points (capacity 3 x the truth's DFT uptake) split at RH 0.5."""
-    from invtoolkit.fit import MeasuredObjective, measured_simulator
+    from invtoolkit.fitting import MeasuredObjective, measured_simulator
     from invtoolkit.fluids import resolve_fluid
     from invtoolkit.measured import MeasuredIsotherm
 

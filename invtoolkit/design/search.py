@@ -114,11 +114,13 @@ def pymoo_problem(problem: DesignProblem):
     return GridDesign()
 
 
-def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_size: int = DEFAULT_POP,
-               start: np.ndarray | None = None, screen=None, screen_factor: int = 8,
+def run_search(problem: DesignProblem, *, budget: int | None = None, seconds: float | None = None, seed: int = 0,
+               pop_size: int = DEFAULT_POP, start: np.ndarray | None = None, screen=None, screen_factor: int = 8,
                algorithm: str = "auto", progress: bool = False) -> dict:
-    """Search until ``seconds`` have passed; every grid seen stays in ``problem``'s archive.
-    ``progress``: a bar of the search's seconds, with generations and grids simulated.
+    """Search until ``budget`` grids were simulated (work, so the same seed gives the same
+    designs under any load) or the optional cap of ``seconds`` passed (``time_capped`` in
+    the result); every grid seen stays in ``problem``'s archive.
+    ``progress``: a bar of the grids simulated, with generations.
 
     ``algorithm``: "ga" (one objective), "nsga2", or "auto" (GA for one objective, else NSGA-II).
 
@@ -129,7 +131,6 @@ def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_siz
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.algorithms.soo.nonconvex.ga import GA
     from pymoo.core.evaluator import Evaluator
-    from pymoo.termination.max_time import TimeBasedTermination
 
     t0 = time.monotonic()
     if start is None:
@@ -141,11 +142,15 @@ def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_siz
     algorithm = kind(pop_size=pop_size, sampling=start.reshape(len(start), -1).astype(bool),
                      crossover=crossover, mutation=mutation, eliminate_duplicates=True)
     pproblem = pymoo_problem(problem)
-    algorithm.setup(pproblem, termination=TimeBasedTermination(max(seconds, 0.1)), seed=seed, verbose=False)
-    evaluator, screened = Evaluator(), 0
-    with progress_bar(total=max(round(seconds, 1), 0.1), desc="design", unit="s", enabled=progress,
-                      bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}") as bar:
-        while algorithm.has_next():
+    algorithm.setup(pproblem, termination=("n_gen", 10**9), seed=seed, verbose=False)
+    evaluator, screened, capped = Evaluator(), 0, False
+    if budget is None and seconds is None:
+        raise ValueError("run_search needs a budget or a time limit")
+    with progress_bar(total=budget, desc="design", unit="grid", enabled=progress) as bar:
+        while algorithm.has_next() and (budget is None or problem.n_simulated < budget):
+            if seconds is not None and time.monotonic() - t0 >= seconds:
+                capped = True
+                break
             initialized = algorithm.is_initialized
             infills = algorithm.ask()
             if screen is not None and initialized and infills is not None and len(infills):
@@ -153,16 +158,16 @@ def run_search(problem: DesignProblem, *, seconds: float, seed: int = 0, pop_siz
                 screened += n
             evaluator.eval(pproblem, infills)
             algorithm.tell(infills=infills)
-            _advance(bar, t0, int(algorithm.n_iter or 0), problem.n_simulated)
-    return {"algorithm": kind.__name__, "generations": int(algorithm.n_iter or 0),
-            "simulated": problem.n_simulated, "seconds": time.monotonic() - t0, "seeds": len(start),
-            "screened": screened, "screen": None if screen is None else screen.name}
+            _advance(bar, int(algorithm.n_iter or 0), problem.n_simulated)
+    return {"algorithm": kind.__name__, "generations": int(algorithm.n_iter or 0), "budget": budget,
+            "simulated": problem.n_simulated, "seconds": time.monotonic() - t0, "time_capped": capped,
+            "seeds": len(start), "screened": screened, "screen": None if screen is None else screen.name}
 
 
-def _advance(bar, t0: float, generations: int, simulated: int) -> None:
-    """Move the bar to the seconds spent so far (never past its total)."""
-    bar.set_postfix(generations=generations, simulated=simulated, refresh=False)
-    bar.update(max(0.0, min(round(time.monotonic() - t0, 1), bar.total or 0) - bar.n))
+def _advance(bar, generations: int, simulated: int) -> None:
+    """Move the bar to the grids simulated so far (never past its total)."""
+    bar.set_postfix(generations=generations, refresh=False)
+    bar.update(max(0, (simulated if bar.total is None else min(simulated, bar.total)) - bar.n))
 
 
 def _screened(algorithm, infills, problem: DesignProblem, screen, factor: int):

@@ -7,9 +7,10 @@ allow), :mod:`.search` (the procedure on a budget of evaluations) and :mod:`.phy
 (nm, cm3/g, m2/g). It imports the core (chain, registry, measured data), never a plugin.
 """
 
+from .api import as_measured, fit_isotherms
 from .capacity import capacity_mae, fit_capacity, plateau
 from .objective import MaterialObjective, MeasuredObjective, measured_simulator
 from .search import MEASURED_BUDGET, Y_RANGE, FitSettings, MaterialFit, fit_material
 
-__all__ = ["MEASURED_BUDGET", "Y_RANGE", "FitSettings", "MaterialFit", "MaterialObjective", "MeasuredObjective",
+__all__ = ["as_measured", "fit_isotherms", "MEASURED_BUDGET", "Y_RANGE", "FitSettings", "MaterialFit", "MaterialObjective", "MeasuredObjective",
            "capacity_mae", "fit_capacity", "fit_material", "measured_simulator", "plateau"]

@@ -69,6 +69,8 @@ def make_answer(fit, scales: list[FileScale], keep: int) -> MaterialAnswer:
     volumes, caps, maes = objective.file_errors(curves)
     files = [_file_fit(fit, k, scales[k], caps[0, k], maes[0, k]) for k in range(len(scales))]
     summary = ensemble.summary(rows)
+    summary.update({"tolerance": sol.tolerance, "best_error": sol.best, "noise": sol.noise,
+                    "y_intervals": [list(i) for i in sol.y_intervals]})
     physical = _physical_ranges(ensemble, scales, objective, sol, grids.shape[1:])
     summary["descriptors"].update(physical.pop("widths_nm"))
     summary.update(physical)

@@ -77,12 +77,17 @@ def write_outputs(answer, out: Path, *, target_files, chain, seed, settings, ech
 
 def _write_aifs(answer, out: Path, chain) -> list[str]:
     """best.aif (one file) or best_1.aif, best_2.aif, ... (one per file, in --target order)."""
+    names = ["best.aif"] if len(answer.files) == 1 else [f"best_{k + 1}.aif" for k in range(len(answer.files))]
+    for k, name in enumerate(names):
+        write_answer_aif(out / name, answer, k, chain=chain)
+    return names
+
+
+def write_answer_aif(path, answer, k: int = 0, *, chain=None) -> Path:
+    """File k's fitted model (the best grid, capacity x DFT curve) at its measured pressures, as AIF."""
     from invtoolkit.formats import write_result_aif
 
-    names = ["best.aif"] if len(answer.files) == 1 else [f"best_{k + 1}.aif" for k in range(len(answer.files))]
-    parts = answer.fit.objective.split(answer.curves)
-    for k, name in enumerate(names):
-        curves = np.hstack([np.zeros((len(parts[k]), 1)), parts[k]])  # the writer skips the RH = 0 start
-        shown = SimpleNamespace(population=answer.population, curves=curves)
-        write_result_aif(out / name, shown, chain=str(chain), fit=answer.files[k])
-    return names
+    part = answer.fit.objective.split(answer.curves)[k]
+    curves = np.hstack([np.zeros((len(part), 1)), part])  # the writer skips the RH = 0 start
+    shown = SimpleNamespace(population=answer.population, curves=curves)
+    return write_result_aif(path, shown, chain=None if chain is None else str(chain), fit=answer.files[k])

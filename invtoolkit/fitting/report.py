@@ -68,9 +68,9 @@ def grid_rows(answer: MaterialAnswer) -> list[dict]:
     for i, grid in enumerate(answer.population.grids):
         d = grid_descriptors(grid)
         volume = answer.scales[0].pore_volume(caps[i, 0])
-        rows.append({"rank": i + 1, "score": float(answer.population.errors[i]),
-                     "relative_mae": [float(maes[i, k] / caps[i, k]) if caps[i, k] > 0 else None
-                                      for k in range(caps.shape[1])],
+        relative = [float(maes[i, k] / caps[i, k]) if caps[i, k] > 0 else float("inf") for k in range(caps.shape[1])]
+        rows.append({"rank": i + 1, "score": float(answer.population.errors[i]), "relative_mae": max(relative),
+                     "relative_mae_per_file": relative, "mae_per_file": maes[i].tolist(),
                      "capacity": caps[i].tolist(), "pore_volume_cm3_g": volume, "porosity": float(grid.mean()),
                      "shape": list(grid.shape), "descriptors": {**d, **grid_physical(d, answer.scales, volume)}})
     return rows

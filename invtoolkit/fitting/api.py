@@ -1,0 +1,58 @@
+"""The Python way in: measured isotherms of one material -> a physical answer.
+
+    from invtoolkit.fitting import fit_isotherms
+    answer = fit_isotherms(["DUT-67_MeOH.aif", "DUT-67_EtOH.aif"], budget=60_000, seed=0)
+    answer.files[0].pore_volume, answer.summary["descriptors"]["dominant_width_nm"]
+
+A target is a file path (AIF, pyGAPS JSON/CSV, ...), a
+:class:`~invtoolkit.measured.MeasuredIsotherm`, or a pyGAPS ``PointIsotherm`` (its users
+need not write a file first).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invtoolkit.errors import InputError
+
+from .answer import MaterialAnswer, make_answer
+from .physical import file_scale
+from .search import MEASURED_BUDGET, FitSettings, fit_material
+
+MEASURED_CHAIN = "ga | steepest"
+
+
+def as_measured(target, *, tc=None, p0=None, loading_unit=None):
+    """A MeasuredIsotherm from a path, a MeasuredIsotherm or a pyGAPS PointIsotherm."""
+    from invtoolkit.measured import MeasuredIsotherm, measured_from_raw
+
+    if isinstance(target, MeasuredIsotherm):
+        return target
+    if isinstance(target, (str, Path)):
+        from invtoolkit.targets import read_target
+
+        found = read_target(target, tc=tc, p0=p0, loading_unit=loading_unit)
+        if not isinstance(found, MeasuredIsotherm):
+            raise InputError(f"{target}: a model isotherm, not a measured file (use Chain.run for model targets)")
+        return found
+    from invtoolkit.pygaps_object import measured_from_pygaps
+
+    return measured_from_raw(measured_from_pygaps(target), tc=tc, p0=p0)
+
+
+def fit_isotherms(targets, *, chain: str = MEASURED_CHAIN, budget: int = MEASURED_BUDGET, seed: int = 0,
+                  y: float | None = None, y_range=None, grid_size: str = "20", lattice_spacing: float | None = None,
+                  keep: int = 8, time_limit: float | None = None, progress: bool = False) -> MaterialAnswer:
+    """Fit one structure (and y per adsorbate, one pore volume) to the isotherms of one material."""
+    from invtoolkit.chain import Chain
+    from invtoolkit.space import GridSpace
+
+    from .outputs import capacity_ratios
+
+    files = [as_measured(t) for t in (targets if isinstance(targets, (list, tuple)) else [targets])]
+    scales = [file_scale(m, lattice_spacing) for m in files]
+    settings = FitSettings(budget=budget, time_limit=time_limit, seed=seed, y=y,
+                           y_range=tuple(y_range) if y_range else None, progress=progress)
+    fit = fit_material(files, Chain.parse(chain), settings, space=GridSpace.parse(grid_size),
+                       ratios=capacity_ratios(scales, files))
+    return make_answer(fit, scales, keep)
