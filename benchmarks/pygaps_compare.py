@@ -110,11 +110,13 @@ def lookup(report: dict, dotted: str):
     return node
 
 
-def find_field(section, *parts: str):
-    """(key, value) of the first key of ``section`` containing every one of ``parts``:
-    the report's field names may still change (pore_volume_cm3_g, ...)."""
+def find_field(section, exact: str, *parts: str):
+    """(key, value) of ``exact`` in ``section``, else of the first key containing every one
+    of ``parts`` (the report's field names may still change); (None, None) if none."""
     if not isinstance(section, dict):
         return None, None
+    if exact in section:
+        return exact, section[exact]
     for key, value in section.items():
         if all(p in key.lower() for p in parts) and not isinstance(value, (dict, list, str)):
             return key, value
@@ -125,9 +127,10 @@ def ours_from_report(report: dict) -> dict:
     """Our fields from a report.json; what is missing or left unset goes to 'could_not'."""
     fit = report.get("fit") or ((report.get("fits") or [None])[0]) or {}
     out, missing = {}, []
-    for name, parts in (("our_volume", ("pore_volume", "cm3")), ("our_surface", ("surface", "m2")),
-                        ("our_spacing", ("lattice_spacing",))):
-        key, value = find_field(fit, *parts)
+    for name, exact, parts in (("our_volume", "pore_volume_cm3_g", ("pore_volume", "cm3")),
+                               ("our_surface", "surface_area_m2_g", ("surface", "m2")),
+                               ("our_spacing", "lattice_spacing_nm", ("lattice_spacing",))):
+        key, value = find_field(fit, exact, *parts)
         out[name] = value
         if value is None:
             why = next((v for k, v in fit.items() if isinstance(v, str) and parts[0] in k

@@ -160,3 +160,10 @@ def test_measured_from_pygaps_refuses_what_is_not_a_point_isotherm():
 
     with pytest.raises(InputError, match="expected a pyGAPS PointIsotherm, got list"):
         measured_from_pygaps([1, 2, 3])
+
+
+def test_find_field_prefers_the_exact_name():
+    fit = {"pore_volume_cm3_g_gurvich": 0.5, "pore_volume_cm3_g": 0.4, "surface_m2_per_g": 900.0}
+    assert bench.find_field(fit, "pore_volume_cm3_g", "pore_volume", "cm3") == ("pore_volume_cm3_g", 0.4)
+    assert bench.find_field(fit, "surface_area_m2_g", "surface", "m2") == ("surface_m2_per_g", 900.0)
+    assert bench.find_field(fit, "lattice_spacing_nm", "lattice_spacing") == (None, None)
