@@ -50,7 +50,7 @@ COLUMNS = (
     ("pyGAPS BET m2/g", "pg_bet"), ("pyGAPS total pore volume cm3/g", "pg_volume"),
     ("pyGAPS DFT PSD peak nm", "pg_dft_peak"), ("pyGAPS HK peak nm", "pg_hk_peak"),
     ("pyGAPS could not", "pg_could_not"),
-    ("ours: pore volume cm3/g", "our_volume"), ("ours: surface m2/g", "our_surface"),
+    ("ours: pore volume cm3/g (interval)", "our_volume_text"), ("ours: surface m2/g", "our_surface"),
     ("ours: dominant width nm", "our_width"), ("ours: relative MAE", "our_rel_mae"),
     ("ours could not", "our_could_not"),
 )
@@ -137,6 +137,11 @@ def ours_from_report(report: dict) -> dict:
                         and any(w in k for w in ("note", "reason", "why"))), None)
             missing.append(f"{parts[0]}: {why}" if why else f"{parts[0]} not in report" if key is None
                            else f"{parts[0]} not pinned")
+    interval = fit.get("pore_volume_interval_cm3_g")
+    out["our_volume_interval"] = interval
+    out["our_volume_text"] = fmt(out["our_volume"])
+    if out["our_volume"] is not None and isinstance(interval, list) and len(interval) == 2:
+        out["our_volume_text"] += f" ({fmt(interval[0])}-{fmt(interval[1])})"
     width = lookup(report, "ensemble.descriptors.dominant_width_nm")
     out["our_width_stats"] = width if isinstance(width, dict) else None
     out["our_width"] = fmt_range(width)

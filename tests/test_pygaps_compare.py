@@ -68,11 +68,12 @@ def test_reason_is_one_short_line():
 
 def test_ours_from_a_report_with_the_physical_fields():
     report = {"fit": {"lattice_spacing_nm": 0.36, "pore_volume_cm3_g": 0.45, "surface_area_m2_g": 1200.0,
-                      "relative_mae": 0.021},
+                      "pore_volume_interval_cm3_g": [0.41, 0.5], "relative_mae": 0.021},
               "ensemble": {"descriptors": {"dominant_width_nm": {"min": 0.9, "max": 1.7, "mean": 1.3}}}}
     ours = bench.ours_from_report(report)
     assert (ours["our_volume"], ours["our_surface"], ours["our_spacing"]) == (0.45, 1200.0, 0.36)
     assert ours["our_width"] == "0.9-1.7" and ours["our_rel_mae"] == 0.021
+    assert ours["our_volume_text"] == "0.45 (0.41-0.5)"
     assert ours["our_could_not"] == []
 
 
