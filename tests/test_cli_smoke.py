@@ -134,7 +134,7 @@ def test_generate(tmp_path, model_target, capsys):
 
 
 def test_design(tmp_path, capsys):
-    run(["design", "--spec", SPEC, "--time-limit", 3, "--pop-size", 8, "--keep", 4, "--no-progress",
+    run(["design", "--spec", SPEC, "--budget", 200, "--pop-size", 8, "--keep", 4, "--no-progress",
          "-o", tmp_path], capsys)
     nonempty(tmp_path, ("best.npy", "pareto.npy", "report.json", "isotherms.png", "grids.png", "pareto.png"))
 
