@@ -221,3 +221,96 @@ def test_float32_range_guard_falls_back_to_float64():
     out = _dft_numba.solve(g, mus, **kw, dtype="float32")
     assert _dft_numba.last_stats()["dtype"] == "float64"
     np.testing.assert_array_equal(out, _dft_numba.solve(g, mus, **kw, dtype="float64"))
+
+
+# ---------------------------------------------------------------- box packing (issue 30)
+def slit(size, width, offset=0, vertical=False):
+    g = np.zeros((size, size), dtype=np.uint8)
+    g[[(offset + k) % size for k in range(width)], :] = 1
+    return g.T.copy() if vertical else g
+
+
+def mixed_boxes(seed=0):
+    """Slits across the seam, small squares, a rectangle with noise and random grids:
+    lanes of one worker then hold grids with very different pore boxes."""
+    rng = np.random.default_rng(seed)
+    grids = [slit(20, w, offset=int(rng.integers(20)), vertical=bool(w % 2)) for w in (2, 3, 5, 6, 8)]
+    for a in (4, 7, 10):
+        g = np.zeros((20, 20), dtype=np.uint8)
+        g[:a, :a] = 1
+        grids.append(np.roll(g, (int(rng.integers(20)), int(rng.integers(20))), (0, 1)))
+    g = np.zeros((20, 20), dtype=np.uint8)
+    g[:6, :13] = 1
+    g |= (rng.random((20, 20)) < 0.05).astype(np.uint8)
+    grids.append(g)
+    grids.extend(random_grids(3, 20, 20, seed + 1, p=0.6))
+    return np.array(grids, dtype=np.uint8)
+
+
+def is_torus_image(a, b):
+    """b is a translation of a, or of its transpose (square grids)."""
+    for c in (a, a.T) if a.shape[0] == a.shape[1] else (a,):
+        for di in range(c.shape[0]):
+            for dj in range(c.shape[1]):
+                if np.array_equal(np.roll(c, (di, dj), (0, 1)), b):
+                    return True
+    return False
+
+
+def test_pack_puts_every_grids_pores_in_its_box_by_a_torus_symmetry():
+    g = mixed_boxes(3)
+    packed, order, region = _dft_numba._pack(g, 10)
+    assert sorted(order) == list(range(len(g)))
+    key = region[:, 0] * 21 + region[:, 1]
+    assert np.all(np.diff(key) <= 0)                       # sorted by box, largest first
+    for p, o, (rows, half) in zip(packed, order, region):
+        assert is_torus_image(g[o], p)
+        assert not p[rows:].any()                          # wall rows below the box
+        assert not p[:, 2 * half:].any()                   # wall columns right of it
+    assert region[:, 0].min() <= 3                         # thin slits pack to a few rows
+
+
+def test_box_skipping_matches_the_float64_reference_on_slits_and_squares():
+    from invtoolkit_plugins.lattice_dft import _dft_reference
+
+    g = mixed_boxes(0)
+    ref = _dft_reference.solve(g, MUS, **KW)
+    npore = g.reshape(len(g), -1).sum(1)[:, None]
+    for dtype, bound in (("float32", 1e-5), ("float64", 1e-6)):
+        got = _dft_numba.solve(g, MUS, **KW, dtype=dtype)
+        assert (np.abs(got - ref) / npore).max() <= bound
+
+
+def test_hysteresis_branches_of_slits_are_the_references():
+    """Slits condense with a loop; both branches equal the plain float64 Jacobi's."""
+    from invtoolkit_plugins.lattice_dft import _dft_reference
+
+    g = np.array([slit(20, w, offset=w) for w in (4, 6, 8)], dtype=np.uint8)
+    npore = g.reshape(len(g), -1).sum(1)[:, None]
+    ref = _dft_reference.solve(g, MUS, **KW) / npore
+    got = _dft_numba.solve(g, MUS, **KW) / npore
+    ads, des = got[:, :41], got[:, 40:][:, ::-1]
+    assert (des - ads).max() > 0.2                          # a real loop to get right
+    assert np.abs(got - ref).max() <= 1e-5
+
+
+def test_a_batch_equals_its_grids_solved_one_by_one():
+    g = mixed_boxes(1)
+    batch = _dft_numba.solve(g, MUS, **KW, dtype="float64")
+    alone = np.array([_dft_numba.solve(x[None], MUS, **KW, dtype="float64")[0] for x in g])
+    npore = g.reshape(len(g), -1).sum(1)[:, None]
+    assert (np.abs(batch - alone) / npore).max() <= 1e-8
+
+
+def test_many_chunks_polish_in_one_pass_and_report_progress(monkeypatch):
+    g = np.concatenate([mixed_boxes(2), square_pore(20, 10), square_pore(20, 14)])
+    whole = _dft_numba.solve(g, MUS, **KW)
+    done = []
+    monkeypatch.setattr(_dft_numba, "CHUNK_CELLS", 400)    # chunks of 256 grids (the minimum)
+    monkeypatch.setattr(_dft_numba._lanes, "R_HARD", 0.6)  # many points to polish
+    small = np.concatenate([g] * 40)                          # 560 grids: 3 chunks
+    got = _dft_numba.solve(small, MUS, **KW, progress=done.append)
+    assert sum(done) == len(small) and len(done) == 3
+    assert _dft_numba.last_stats()["polished"] >= 3 * 40     # from every chunk, in one pass
+    npore = small.reshape(len(small), -1).sum(1)[:, None]
+    assert (np.abs(got - np.concatenate([whole] * 40)) / npore).max() <= 1e-5
