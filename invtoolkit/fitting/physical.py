@@ -78,9 +78,13 @@ def surface_area_m2_g(surface_per_pore_cell: float, pore_volume_cm3_g: float | N
 
 
 def nm_range(cells: np.ndarray, spacings: list[float]) -> dict:
-    """{min, max, mean} in nm of widths in cells over all files' spacings (a joint fit
-    has one structure probed by molecules of different sizes: the range covers all)."""
+    """{min, max, mean} in nm of widths in cells, over all files' spacings (a joint fit
+    has one structure probed by molecules of different sizes: the range covers all).
+
+    A pore w cells wide stands for any real width within half a cell of w a: the
+    lattice cannot tell them apart, so each end of the range carries that half cell.
+    """
     cells = np.asarray(cells, float)
     lo, hi = min(spacings), max(spacings)
-    return {"min": float(cells.min() * lo), "max": float(cells.max() * hi),
+    return {"min": float((cells.min() - 0.5) * lo), "max": float((cells.max() + 0.5) * hi),
             "mean": float(cells.mean() * float(np.mean(spacings)))}

@@ -10,8 +10,10 @@ isotonic (monotone) regression of each branch, over the file's largest amount; n
 model can fit points closer than that, so scores that differ by less are
 indistinguishable. ``RELATIVE_SLACK x best`` covers the model's own error: the lattice
 model does not fit any real material exactly, and a search run again from another
-seed lands at a score that differs by a fraction of the best (measured on the shared
-files, benchmarks/dut67.py). The y interval, the pore-volume interval and the
+seed lands at a different best y with a score up to about twice as far from the data
+at the first run's y (DUT-67 methanol, seeds 0-2: best scores 0.0047-0.0053, best y
+2.0-2.5; with a slack of 0.5 x best one seed's y interval missed another's best y;
+benchmarks/dut67.py measures it on all five files). The y interval, the pore-volume interval and the
 descriptor ranges are taken over all allowed pairs, so they describe the solutions
 found from every start, not one basin.
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 NOISE_FACTOR = 2.0
-RELATIVE_SLACK = 0.5
+RELATIVE_SLACK = 1.0
 FLOOR = 0.002
 
 
