@@ -108,7 +108,7 @@ class FastCNN(nn.Module):
     def forward(self, grids, top):
         """grids (N,H,W) 0/1, top (N,) exact pore-normalized top point -> loop (N, 2*steps+1)."""
         e = self.cells(grids)
-        x = (grids > 0.5).to(e.dtype)
+        x = grids.to(e.dtype)  # 0/1: the pore mask (differentiable, unlike the patch codes)
         porosity = x.mean((1, 2))
         mean_all = e.mean((2, 3))
         mean_pore = (e * x.unsqueeze(1)).mean((2, 3)) / porosity.clamp_min(1e-6)[:, None]
