@@ -35,7 +35,10 @@ class RawIsotherm:
     ``pressures`` are relative when ``relative`` is true, else absolute in
     ``metadata["units_pressure"]``; ``p0`` is the file's per-point saturation
     pressure column (same unit) or None. ``metadata``: adsorbate, material,
-    temperature, units_temperature, units_pressure, units_loading, source, format.
+    temperature, units_temperature, units_pressure, units_loading, units_mass (what a
+    loading unit without a per-what is per), loading_basis (pyGAPS), source, format, notes (the reader's).
+    Points are in the reader's order (AIF: the adsorption loop's rows, then the
+    desorption loop's): notes name a point by its branch and row in that order.
     """
 
     pressures: np.ndarray

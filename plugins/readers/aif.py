@@ -36,7 +36,7 @@ def parse_aif(path) -> RawIsotherm:
                 return cif.as_string(raw)
         return None
 
-    units_p = (value("_units_pressure") or "relative").strip()
+    units_p = (value("_units_pressure") or "").strip()  # absent: relative, checked against the values
     columns = [_loop(block, prefix, branch, path) for prefix, branch in (("_adsorp_", ADSORPTION),
                                                                          ("_desorp_", DESORPTION))]
     columns = [c for c in columns if c is not None]
@@ -49,8 +49,9 @@ def parse_aif(path) -> RawIsotherm:
         "material": value(*AIF_MATERIAL_TAGS),
         "temperature": maybe_float(value("_exptl_temperature")),
         "units_temperature": value("_units_temperature"),
-        "units_pressure": units_p,
+        "units_pressure": units_p or None,
         "units_loading": value(*AIF_LOADING_UNIT_TAGS),
+        "units_mass": value("_units_mass"),  # what an amount without a per-what ('cc') is per
         "source": str(path),
         "format": "aif",
     }

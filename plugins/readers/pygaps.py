@@ -114,6 +114,10 @@ def _from_rows(path, rows, header, p_key, l_key, fmt) -> RawIsotherm:
     elif not relative and header_p0 is not None:
         p0 = np.full(len(rows), float(header_p0))
     loading_unit, material_unit = header.get("loading_unit"), header.get("material_unit")
+    reader_notes = []
+    if not loading_unit and not header.get("loading_basis"):  # pyGAPS's own defaults: molar basis, mmol per g
+        loading_unit, material_unit = "mmol", material_unit or "g"
+        reader_notes.append("no loading unit in the file: pyGAPS's default, mmol/g")
     meta = {
         "adsorbate": header.get("adsorbate"),
         "material": header.get("material"),
@@ -121,7 +125,9 @@ def _from_rows(path, rows, header, p_key, l_key, fmt) -> RawIsotherm:
         "units_temperature": header.get("temperature_unit", "K"),  # pyGAPS stores K unless it says otherwise
         "units_loading": f"{loading_unit}/{material_unit}" if loading_unit and material_unit else loading_unit,
         "units_pressure": "relative" if relative else unit,
+        "loading_basis": header.get("loading_basis"),  # volume_liquid: liquid, not gas, volume
         "source": str(path),
         "format": fmt,
+        "notes": reader_notes,
     }
     return RawIsotherm(pressures, amounts, branches, relative, p0, meta)
