@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,15 +58,17 @@ def run_worker(trees: Trees, tree: str, threads: int, script: str, args: list[st
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def run_cli(trees: Trees, tree: str, threads: int, args: list[str]) -> float:
-    """Wall seconds of ``invtoolkit ARGS`` (cold interpreter, as a user runs it)."""
+def run_cli(trees: Trees, tree: str, threads: int, args: list[str]) -> tuple[float, float]:
+    """(wall s, CPU s) of ``invtoolkit ARGS`` (cold interpreter, as a user runs it)."""
     cmd = [sys.executable, "-c", "import sys; from invtoolkit.cli import main; sys.exit(main())", *args]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, env=trees.env(tree, threads), capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode:
         raise SystemExit(f"invtoolkit {' '.join(args)} failed ({tree}): {res.stderr[-2000:]}")
-    return wall
+    return wall, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
 
 
 def machine() -> str:
