@@ -269,11 +269,17 @@ def invtoolkit_command() -> list[str]:
 
 
 def search_budget_options(budget: int | None, time_limit: float | None) -> list[str]:
-    """``--budget N`` if the CLI has it (evaluations: machine-independent), else ``--time-limit``."""
-    help_text = subprocess.run([*invtoolkit_command(), "invert", "--help"], capture_output=True, text=True).stdout
-    if budget is not None and "--budget" in help_text:
-        return ["--budget", str(budget)]
-    return ["--time-limit", str(time_limit)] if time_limit is not None else []
+    """``--budget N`` if given and the CLI has it (evaluations: machine-independent), and
+    ``--time-limit`` if given; neither: the CLI's own defaults, as a user runs it."""
+    options = []
+    if budget is not None:
+        help_text = subprocess.run([*invtoolkit_command(), "invert", "--help"], capture_output=True,
+                                   text=True).stdout
+        if "--budget" in help_text:
+            options += ["--budget", str(budget)]
+        elif time_limit is None:
+            time_limit = 20.0  # an older CLI without --budget: a fixed time instead
+    return options + (["--time-limit", str(time_limit)] if time_limit is not None else [])
 
 
 def ours_row(path: Path, out: Path, options: list[str], timeout: float) -> dict:
@@ -296,7 +302,10 @@ def ours_row(path: Path, out: Path, options: list[str], timeout: float) -> dict:
         return {"our_could_not": [f"report.json: {reason(exc)}"], "our_seconds": seconds}
     row = ours_from_report(report)
     row["our_seconds"] = seconds
-    row["our_evaluations"] = sum(int(s.get("evaluations") or 0) for s in report.get("stages") or [])
+    fit = report.get("fit") or {}
+    row.update(our_evaluations=report.get("evaluations"), our_budget=report.get("budget"),
+               our_time_capped=report.get("time_capped"), our_gurvich=fit.get("gurvich_volume_cm3_g"),
+               our_plateau=fit.get("plateau"))
     return row
 
 
@@ -357,13 +366,21 @@ def run(files, runs_dir: Path, options: list[str], timeout: float, skip_ours: bo
     return rows
 
 
+def budgets(rows: list[dict]) -> str:
+    """', budget N evaluations' as the reports give it (several values if they differ)."""
+    values = sorted({r["our_budget"] for r in rows if r.get("our_budget") is not None})
+    capped = sum(bool(r.get("our_time_capped")) for r in rows)
+    text = f", budget {'/'.join(str(v) for v in values)} evaluations" if values else ""
+    return text + (f", {capped} run(s) cut short by the time limit" if capped else "")
+
+
 def render(rows: list[dict], info: dict, options: list[str]) -> str:
     cpu = f"{info.get('Model name', '?')}, {info.get('CPU(s)', '?')} CPU(s)"
     versions = ", ".join(f"{k} {info.get(k)}" for k in ("invtoolkit", "pygaps", "pandas", "numpy", "python"))
     return "\n".join([
         markdown_table(rows), "",
         f"One run of `benchmarks/pygaps_compare.py` on {cpu} ({info.get('platform')}); {versions}. "
-        f"invtoolkit: `invert --seed 0 {' '.join(options)}` per file, default chain; pyGAPS: "
+        f"invtoolkit: `{' '.join(['invert --seed 0', *options])}` per file (default chain{budgets(rows)}); pyGAPS: "
         f"`area_BET` (its automatic Rouquerol range), total pore volume = loading at p/p0 = {GURVICH_P} "
         f"as liquid (Gurvich, pyGAPS' p0 and liquid density), `psd_dft` ({DFT_KERNEL}), "
         "`psd_microporous` (HK, carbon slit, its default p/p0 <= 0.2).",
@@ -373,9 +390,9 @@ def render(rows: list[dict], info: dict, options: list[str]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", nargs="*", help="AIF files (default: the N2 and Ar files of ../shared/isotherms)")
-    parser.add_argument("--budget", type=int, default=4000, help="invert --budget N, if the CLI has it")
-    parser.add_argument("--time-limit", type=float, default=None,
-                        help="invert --time-limit (used when the CLI has no --budget; default: its own)")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="invert --budget N, if the CLI has it (default: the CLI's own default)")
+    parser.add_argument("--time-limit", type=float, default=None, help="invert --time-limit (default: none)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before one invert run is given up")
     parser.add_argument("--runs", type=Path, default=None, help="keep the invert outputs here (default: a temp dir)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where pygaps_compare.md/.json go")
