@@ -11,7 +11,7 @@ import pytest
 from invtoolkit.chain import Chain
 from invtoolkit.fitting import FitSettings, MaterialObjective, fit_material, plateau
 from invtoolkit.fitting.capacity import shared_capacity
-from invtoolkit.fitting.objective import measured_simulator
+from invtoolkit.fitting.objective import GURVICH_SPREAD, measured_simulator
 from invtoolkit.fitting.physical import FileScale, surface_area_m2_g, widths_nm
 from invtoolkit.fitting.solutions import branch_noise, tolerance
 from invtoolkit.fluids import AVOGADRO, resolve_fluid
@@ -74,7 +74,7 @@ def test_noise_is_zero_for_monotone_branches_and_the_scatter_otherwise():
     bumpy = 2 * p + np.array([0, 0, 0, 0.15, -0.15, 0, 0, 0, 0])  # 0.95 then 0.85: out of order
     # isotonic regression pools the pair at 0.9: residuals 0.05 + 0.05 over 9 points, scale max = 1.8
     assert branch_noise(p, bumpy, 9) == pytest.approx(0.1 / 9 / 1.8, rel=1e-9)
-    assert tolerance(0.01, 0.0) == pytest.approx(0.005) and tolerance(0.0, 0.0) == pytest.approx(0.002)
+    assert tolerance(0.01, 0.0) == pytest.approx(0.01) and tolerance(0.01, 0.02) == pytest.approx(0.04) and tolerance(0.0, 0.0) == pytest.approx(0.002)
 
 
 # -- physical units --------------------------------------------------------------------------
@@ -177,5 +177,8 @@ def test_joint_fit_of_two_adsorbates_shares_one_structure_and_pore_volume():
     best = fit.table.grids[sol.grid_rows[0]]
     curves = fit.objective.simulator(fit.file_ys()).simulate(best[None])
     volume, caps, maes = fit.objective.file_errors(curves)
-    assert caps[0, 1] / caps[0, 0] == pytest.approx(0.6)  # one pore volume, each file's unit
+    # one pore volume: each file's capacity within GURVICH_SPREAD of what it implies in the file's unit
+    assert volume[0] * 0.6 * (1 - GURVICH_SPREAD) <= caps[0, 1] <= volume[0] * 0.6 * (1 + GURVICH_SPREAD)
+    assert volume[0] * (1 - GURVICH_SPREAD) <= caps[0, 0] <= volume[0] * (1 + GURVICH_SPREAD)
+    assert 5.0 * 0.9 <= volume[0] <= 5.0 * 1.1  # the truth's volume, 5
     assert (maes[0] / caps[0]).max() <= 0.05

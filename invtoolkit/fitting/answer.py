@@ -56,6 +56,12 @@ class MaterialAnswer:
     summary: dict  # the ensemble's JSON summary, with nm ranges and determinacy
     curves: np.ndarray  # best.npy rows' curves at the fitted y (every file, side by side)
     capacities: np.ndarray  # (rows, K) per file
+    volumes: np.ndarray  # (rows,) the shared volume (one file: its capacity, in its unit)
+
+    @property
+    def pore_volume(self) -> float | None:
+        """The material's pore volume (cm3/g) of the best grid, None when units do not allow it."""
+        return self.scales[0].pore_volume(float(self.volumes[0]) * float(self.fit.objective.ratios[0]))
 
 
 def make_answer(fit, scales: list[FileScale], keep: int) -> MaterialAnswer:
@@ -74,7 +80,7 @@ def make_answer(fit, scales: list[FileScale], keep: int) -> MaterialAnswer:
     physical = _physical_ranges(ensemble, scales, objective, sol, grids.shape[1:])
     summary["descriptors"].update(physical.pop("widths_nm"))
     summary.update(physical)
-    return MaterialAnswer(fit, scales, files, population, ensemble, summary, curves, caps)
+    return MaterialAnswer(fit, scales, files, population, ensemble, summary, curves, caps, volumes)
 
 
 def _file_fit(fit, k: int, scale: FileScale, capacity: float, mae: float) -> FileFit:

@@ -45,7 +45,7 @@ def material_fit(answer: MaterialAnswer, fits: list[dict]) -> dict:
     fit, summary = answer.fit, answer.summary
     undetermined = summary.get("undetermined", {})
     best = answer.ensemble.descriptors[0] if len(answer.ensemble) else None
-    volume = None if "pore_volume" in undetermined else answer.files[0].pore_volume
+    volume = None if "pore_volume" in undetermined else answer.pore_volume
     out = {"files": len(fits), "y_source": fit.y_source, "pore_volume_cm3_g": volume,
            "pore_volume_interval_cm3_g": summary.get("pore_volume_interval_cm3_g"),
            "pore_volume_note": undetermined.get("pore_volume"),

@@ -38,7 +38,8 @@ SCAN_SHARE = 0.35  # of the budget, spent on the scan
 RESTARTS = 2  # runs at the best y (independent starts)
 MAX_RESTARTS = 5  # with runs at the ends and middle of the plausible y values
 PLAUSIBLE = 1.5  # tolerances (solutions.tolerance) within which a y gets its own restart
-SCAN_POOL = 16  # best grids each scan run adds to the pool
+SCAN_POOL = 12  # best grids each scan run adds to the pool
+RESTART_POOL = 24  # best grids each restart adds (the score table's cost grows with the pool)
 KEEP = 64  # verified grids per chain run
 
 
@@ -230,7 +231,7 @@ def _restarts(runner, objective, groups, ys, ranges, pool, budget: int) -> np.nd
             seeds = Population(pool[order])
         result = runner.run(objective, per_file(point, groups), left // len(points), population=seeds,
                             label=f"search {r + 1}/{len(points)} at y = {', '.join(f'{y:.3g}' for y in point)}")
-        found.append(result.population.grids)
+        found.append(result.population.grids[:RESTART_POOL])
     pool = _distinct(np.concatenate(found))
     if not len(pool):
         raise InputError("no grid was evaluated: raise --budget (or --time-limit)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-Y_STEP = 0.05  # resolution of the y grid (the wall affinity is fitted to this step)
+Y_STEP = 0.1  # resolution of the y grid (the wall affinity is fitted to this step)
 
 
 def y_grid(lo: float, hi: float, step: float = Y_STEP) -> np.ndarray:
