@@ -1,6 +1,6 @@
 """Train the ``cnn-fast`` surrogate (issue 31); driven by training/cnn_fast.sh.
 
-    python training/cnn_fast.py STORE [STORE ...] -o OUT --epochs 12 --seed 31 [--max-epochs-now K]
+    python training/cnn_fast.py STORE [STORE ...] -o OUT --epochs 6 --seed 31 [--max-epochs-now K]
 
 Resumes from OUT/checkpoint.pt; the finished model directory (config.json + weights.pt)
 is written to OUT. ``--max-epochs-now`` stops after K more epochs (a test of resuming).
@@ -18,7 +18,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("stores", nargs="+", help="DFT-labelled dataset stores (.zarr)")
     ap.add_argument("-o", "--output", required=True)
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seed", type=int, default=31)
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--lr", type=float, default=3e-3)

@@ -2,17 +2,17 @@
 # The cnn-fast surrogate (issue 31): data, training, held-out evaluation, shipping.
 #   1. 400,000 'families-mixed' grids (seed 3101) labelled by lattice-dft (water, 298 K,
 #      y = 1.5, 81 points) -> $DATA/families.zarr (resumable: generate continues a store);
-#   2. training/cnn_fast.py: seed 31, 12 epochs, one thread, a checkpoint every epoch
+#   2. training/cnn_fast.py: seed 31, 6 epochs, one thread, a checkpoint every epoch
 #      (running the script again resumes);
 #   3. held-out families (seed 20261717, 7 x 1000 grids) and the unseen families.
 # Ship with SHIP=1 (copies the model into plugins/models/cnn-fast/).
 #
-# Usage: training/cnn_fast.sh [DATA] [OUT]; environment EPOCHS (12), SEED (31), SHIP.
+# Usage: training/cnn_fast.sh [DATA] [OUT]; environment EPOCHS (6), SEED (31), SHIP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-/work/data/cnn_fast}
 OUT=${2:-/work/data/cnn_fast/run}
-EPOCHS=${EPOCHS:-12}
+EPOCHS=${EPOCHS:-6}
 SEED=${SEED:-31}
 export NUMBA_NUM_THREADS=${NUMBA_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 PY=${PY:-python}
