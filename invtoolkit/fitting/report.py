@@ -95,9 +95,11 @@ def fit_summary_lines(report: dict) -> list[str]:
     """The terminal's account of the fit: one line per file, one for the material."""
     lines = []
     for f in report["fits"]:
+        # relative MAE is null in JSON when the capacity is 0 (mae / 0): it formatted None and crashed (issue 29)
+        relative = "undefined" if f["relative_mae"] is None else f"{f['relative_mae']:.4f}"
         lines.append(f"fit    {f['adsorbate']} at T = {f['T']:.4g} K (TC {f['TC']:.4g} K): y = {f['y']:.3g} "
                      f"[{f['y_interval'][0]:.3g}-{f['y_interval'][1]:.3g}], capacity {f['capacity']:.5g} "
-                     f"{f['unit'] or ''}, relative MAE {f['relative_mae']:.4f} over {f['points']} points; "
+                     f"{f['unit'] or ''}, relative MAE {relative} over {f['points']} points; "
                      f"lattice spacing {f['lattice_spacing_nm']:.3f} nm")
     fit, ens = report["fit"], report["ensemble"]
     volume = "undetermined" if fit["pore_volume_cm3_g"] is None else f"{fit['pore_volume_cm3_g']:.3g} cm3/g"
