@@ -26,7 +26,7 @@ import numpy as np
 MIN_TOP_FILLING = 0.8
 PLATEAU_WINDOW = 0.2  # p/p0 span below the top adsorption point the plateau test looks at
 PLATEAU_RISE = 0.1  # largest relative rise over that span that still counts as a plateau
-PLATEAU_MIN_PRESSURE = 0.75  # a plateau must be seen up to at least this p/p0
+PLATEAU_MIN_PRESSURE = 0.75  # a plateau must be seen up to at least this p/p0 (below 0.95)
 GURVICH_PRESSURE = 0.95  # the Gurvich volume: largest uptake up to this p/p0
 
 
@@ -99,13 +99,15 @@ def plateau(pressures: np.ndarray, amounts: np.ndarray, n_adsorption: int) -> Pl
     """Whether the adsorption branch (points in path order) has reached its plateau."""
     p, a = np.asarray(pressures[:n_adsorption], float), np.asarray(amounts[:n_adsorption], float)
     below = p <= GURVICH_PRESSURE
-    gurvich = float(a[below].max()) if below.any() else float(a[np.argmin(p)])
-    top = float(p.max())
-    window = p >= top - PLATEAU_WINDOW
-    rise = None
-    if window.sum() >= 2 and (p < top - PLATEAU_WINDOW).any():
-        start = float(np.interp(top - PLATEAU_WINDOW, p, np.maximum.accumulate(a)))
-        end = float(a[p == top].mean())
-        rise = (end - start) / end if end > 0 else None
+    if not below.any():
+        return Plateau(False, max(float(a[np.argmin(p)]), 0.0), float(p.min()), None)
+    # The plateau is judged below p/p0 = 0.95, where the Gurvich rule reads it: the last
+    # points near p0 often rise again by condensation between the crystals.
+    p, a = p[below], np.maximum.accumulate(a[below])
+    gurvich, top = float(a.max()), float(p.max())
+    rise = None  # with the running maximum, interpolating between sparse points can only overstate it
+    if (p < top - PLATEAU_WINDOW).any():
+        start = float(np.interp(top - PLATEAU_WINDOW, p, a))
+        rise = (gurvich - start) / gurvich if gurvich > 0 else None
     reached = bool(top >= PLATEAU_MIN_PRESSURE and rise is not None and rise <= PLATEAU_RISE)
     return Plateau(reached, max(gurvich, 0.0), top, rise)
