@@ -127,6 +127,7 @@ def _fluid(adsorbate, tc, src) -> Fluid:
 STP_CM3_PER_MMOL = 22.414  # ideal gas at 0 °C and 1 atm: 22 414 cm3/mol
 MODEL_LOADING_UNITS = ("fraction", "filled fraction", "per site")  # what write_aif writes for model curves
 WEIGHT_PERCENT = re.compile(r"^(wt\.?|w/w|weight|mass)\s*-?\s*(%|percent)$|^%\s*(wt\.?|w/w)$")
+PYGAPS_RATIO = re.compile(r"^(fraction|%)\s+(mass|volume|molar)$")
 LOADING_EXAMPLES = "e.g. mmol/g, cm3(STP)/g, mg/g, wt%, mmol/cm3"
 
 
@@ -159,7 +160,11 @@ def read_loading_unit(unit, fluid: Fluid, T: float, src, *, units_mass=None, bas
         return LoadingUnit(text, "model", None, "filled fraction of the model")
     refuse = InputError(f"{src}: {where} '{text}' is not an amount per mass or per volume of adsorbent "
                         f"({LOADING_EXAMPLES})" + ("" if option else ": give --loading-unit UNIT"))
-    if WEIGHT_PERCENT.match(text.lower()):
+    pygaps = PYGAPS_RATIO.match(text.lower())  # pyGAPS' labels: 'fraction mass', '% mass', '% volume'
+    if pygaps and pygaps.group(2) != "molar":
+        num = _units().Quantity(1.0 if pygaps.group(1) == "fraction" else 0.01, "g")
+        den = _units().Quantity(1.0, "g" if pygaps.group(2) == "mass" else "cm^3")
+    elif WEIGHT_PERCENT.match(text.lower()):
         num, den = _units().Quantity(1.0, "g"), _units().Quantity(100.0, "g")
     else:
         num, den = _num_den(_spelled_loading(text), refuse)

@@ -54,6 +54,7 @@ def measured_from_pygaps(isotherm) -> RawIsotherm:
         "units_temperature": "K",  # pyGAPS' .temperature is in K whatever temperature_unit says
         "units_pressure": "relative" if relative else str(isotherm.pressure_unit),
         "units_loading": loading_label(isotherm),
+        "loading_basis": getattr(isotherm, "loading_basis", None),  # volume_liquid: not gas at STP
         "source": name,
         "format": "pygaps-object",
     }
