@@ -4,10 +4,19 @@ A reader parses a file into a :class:`~invtoolkit.formats.RawIsotherm` (numbers 
 unit names as written); :func:`measured_from_raw` makes it a :class:`MeasuredIsotherm`:
 temperature in K and pressures as p/p0 (units through pint), p0 from the file's p0
 column, else ``--p0``, else the fluid library at T; the adsorbate resolved to its
-critical temperature (:mod:`invtoolkit.fluids`). Noise is handled the way the data
-allow and every change is noted: points with p/p0 <= 0 or > 1 are dropped, pressures
-are sorted within a branch, negative and repeated points are kept as measured.
-Refusals carry the true reason in one line (supercritical, too few points, ...).
+critical temperature (:mod:`invtoolkit.fluids`). The loading unit must read as an
+amount per mass or per volume of adsorbent (:func:`read_loading_unit`; else refused
+naming it, or naming ``--loading-unit`` when the file has none) and gives
+``loading_to_mmol_g``; pressure and temperature units pint does not read are refused.
+
+Nothing is guessed; every change is a note naming the rows (branch and row in the
+file's order): points with p/p0 <= 0 or > 1 are dropped; exact repeats of a row are
+left out; a branch of 2-3 pasted runs keeps its longest run; points out of order
+otherwise are sorted within their branch; outliers (:mod:`invtoolkit.screening`: far
+outside the amounts' range, or an isolated excursion from both pressure neighbours)
+are left out of the fit; negative amounts are kept as measured. A file with no uptake
+(every amount <= 0, or constant) is refused. Refusals carry the true reason in one
+line (supercritical, too few points, unknown unit, ...).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ turns the findings into notes that name the rows and leaves the points out of th
   - monotone: the amount must lie within its neighbours' amounts (in the branch's
     pressure order; an end point only on its open side); a point outside that interval
     by more than MONOTONE_FACTOR x S is an isolated excursion. A real step (capillary
-    condensation, a gate opening, the negative adsorption step of DUT-49) moves several
-    points, so each lies near one of its neighbours and none is flagged.
+    condensation, a gate opening, a negative adsorption step as in DUT-49) moves
+    several points, so each lies near one of its neighbours and none is flagged.
   An interior point moved by more than 2 S, a point moved below -2 S or one moved above
   the largest amount by more than ~100 S is always found; the shared real files give no
   outlier (tests/test_measured_mutations.py).

@@ -313,6 +313,19 @@ def test_an_isolated_dropout_is_named_but_a_real_step_is_not(tmp_path):
     assert not [n for n in baseline(name).notes if "left out" in n]  # its steep steps are kept
 
 
+def test_a_negative_adsorption_step_over_several_points_is_kept(tmp_path):
+    """DUT-49-like negative gas adsorption: six adsorption points drop to 40 % (then the rise resumes)."""
+    name = "DUT-49_DUT-49_nbutane_273K_viele_Punkte.aif"
+    aif = Aif(name)
+    col = aif.loops["adsorption"][1]
+    for k in range(61, 67):  # p/p0 0.52-0.60, 228 to 302 ml(STP)/g -> 91 to 121, then 372 at 0.63
+        values = aif.row("adsorption", k)
+        values[col] = repr(0.4 * float(values[col]))
+        aif.set_row("adsorption", k, values)
+    got = read_target(aif.write(tmp_path / "x.aif"))
+    assert not [n for n in got.notes if "left out" in n] and len(got.amounts) == len(baseline(name).amounts)
+
+
 # -- end to end: exit codes -------------------------------------------------------------------------
 
 
