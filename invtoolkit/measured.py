@@ -392,7 +392,7 @@ def _branch_order(p, a, labels, mask, name, notes) -> np.ndarray:
     idx = np.flatnonzero(mask)
     twins = screening.repeats(p[idx], a[idx])
     if twins:
-        notes.append(f"{name}: {_name_rows(labels[idx[[i for i, _ in twins]]])} repeat earlier rows "
+        notes.append(f"{_name_rows(labels[idx[[i for i, _ in twins]]])} repeat earlier rows "
                      f"({_name_rows(labels[idx[[j for _, j in twins]]])}) exactly: left out, one copy kept")
         idx = np.delete(idx, [i for i, _ in twins])
     runs = screening.pasted(p[idx], rising)
@@ -406,8 +406,8 @@ def _branch_order(p, a, labels, mask, name, notes) -> np.ndarray:
     order = np.argsort(p[idx] if rising else -p[idx], kind="stable")
     moved = order != np.arange(len(idx))
     if moved.any():
-        notes.append(f"{name}: {int(moved.sum())} point(s) out of pressure order "
-                     f"({_name_rows(labels[idx[np.sort(order[moved])]])}): sorted within the branch")
+        rows = _name_rows(labels[idx[np.sort(order[moved])]])
+        notes.append(f"{int(moved.sum())} point(s) out of pressure order ({rows}): sorted within the branch")
     return idx[order]
 
 
