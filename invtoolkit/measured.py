@@ -176,7 +176,10 @@ def read_loading_unit(unit, fluid: Fluid, T: float, src, *, units_mass=None, bas
     elif WEIGHT_PERCENT.match(text.lower()):
         num, den = _units().Quantity(1.0, "g"), _units().Quantity(100.0, "g")
     else:
-        num, den = _num_den(_spelled_loading(text), refuse)
+        try:
+            num, den = _num_den(_spelled_loading(text), refuse)
+        except InputError:  # 'MMOL/G': capitals pint does not know
+            num, den = _num_den(_spelled_loading(text.lower()), refuse)
     if den.dimensionless and units_mass:
         den = _num_den(_spelled_loading(str(units_mass)), refuse)[0]
     return _classify(text, num, den, fluid, T, refuse, str(basis or "").lower())
@@ -184,23 +187,30 @@ def read_loading_unit(unit, fluid: Fluid, T: float, src, *, units_mass=None, bas
 
 def _spelled_loading(text: str) -> str:
     """Instrument spellings pint does not read: (STP), cm³, cm3, g-1."""
-    s = re.sub(r"[(\[]?\bstp\b[)\]]?", " ", text, flags=re.IGNORECASE)
+    s = re.sub(r"\bscc\b", "cc", text)  # standard cc
+    s = re.sub(r"[(\[]?\s*stp\s*[)\]]?", " ", s, flags=re.IGNORECASE)
     s = s.replace("³", "^3").replace("²", "^2").replace("⁻¹", "^-1").replace("·", " ")
     s = re.sub(r"(?<=[A-Za-z])(-?\d+)\b", r"^\1", s)
+    s = re.sub(r"(?<![A-Za-z^\d.])(\d+(?:\.\d+)?)(?=[A-Za-z])", r"\1 ", s)  # g/100g
     return " ".join(s.split()).strip(" /")
 
 
 def _num_den(text: str, refuse: InputError):
     """(numerator, denominator) quantities of a unit, kept apart so g/g does not cancel."""
     ureg = _units()
+
+    def parse(part: str):
+        q = ureg.parse_expression(part.strip() or "1")
+        return q if isinstance(q, ureg.Quantity) else ureg.Quantity(float(q), "")
+
     try:
         if "/" in text:
             top, bottom = text.split("/", 1)
-            return ureg.Quantity(1.0, top.strip() or "1"), ureg.Quantity(1.0, bottom.strip())
-        q = ureg.Quantity(1.0, text)
+            return parse(top), parse(bottom)
+        q = parse(text)
     except Exception:  # pint raises many kinds on text that is not a unit
         raise refuse from None
-    num, den = ureg.Quantity(1.0, ""), ureg.Quantity(1.0, "")
+    num, den = ureg.Quantity(float(q.magnitude), ""), ureg.Quantity(1.0, "")
     for name, power in q.units._units.items():
         if power > 0:
             num = num * ureg.Quantity(1.0, name) ** power
