@@ -133,10 +133,7 @@ def ours_from_report(report: dict) -> dict:
         key, value = find_field(fit, exact, *parts)
         out[name] = value
         if value is None:
-            why = next((v for k, v in fit.items() if isinstance(v, str) and parts[0] in k
-                        and any(w in k for w in ("note", "reason", "why"))), None)
-            missing.append(f"{parts[0]}: {why}" if why else f"{parts[0]} not in report" if key is None
-                           else f"{parts[0]} not pinned")
+            missing.append(why_missing(fit, parts[0], key, out))
     interval = fit.get("pore_volume_interval_cm3_g")
     out["our_volume_interval"] = interval
     out["our_volume_text"] = fmt(out["our_volume"])
@@ -150,6 +147,21 @@ def ours_from_report(report: dict) -> dict:
     out["our_rel_mae"] = fit.get("relative_mae")
     out["our_could_not"] = missing
     return out
+
+
+def why_missing(fit: dict, field: str, key, found: dict) -> str:
+    """Why the report has no value for ``field``: its own note, else what the fit lacks."""
+    why = next((v for k, v in fit.items() if isinstance(v, str) and field in k
+                and any(w in k for w in ("note", "reason", "why"))), None)
+    if why:
+        return f"{field}: {why}"
+    if key is None:
+        return f"{field} not in report"
+    if field == "surface" and found.get("our_volume") is None:
+        return "surface: needs the pore volume"
+    if field == "pore_volume" and "loading_to_mmol_g" in fit and fit["loading_to_mmol_g"] is None:
+        return f"pore_volume: loading unit '{fit.get('unit')}' is not per gram"
+    return f"{field} not given"
 
 
 def markdown_table(rows: list[dict]) -> str:

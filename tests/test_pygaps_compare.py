@@ -168,3 +168,11 @@ def test_find_field_prefers_the_exact_name():
     assert bench.find_field(fit, "pore_volume_cm3_g", "pore_volume", "cm3") == ("pore_volume_cm3_g", 0.4)
     assert bench.find_field(fit, "surface_area_m2_g", "surface", "m2") == ("surface_m2_per_g", 900.0)
     assert bench.find_field(fit, "lattice_spacing_nm", "lattice_spacing") == (None, None)
+
+
+def test_why_a_value_is_missing():
+    fit = {"unit": "kmol/m3", "loading_to_mmol_g": None, "pore_volume_cm3_g": None, "pore_volume_note": None,
+           "surface_area_m2_g": None}
+    ours = bench.ours_from_report({"fit": fit})
+    assert ours["our_could_not"][:2] == ["pore_volume: loading unit 'kmol/m3' is not per gram",
+                                         "surface: needs the pore volume"]
