@@ -149,46 +149,6 @@ def test_clusters_of_an_empty_or_nan_summary(result):
             assert written(Path(tmp) / f"c{k}.png") and written(Path(tmp) / f"p{k}.png")
 
 
-@pytest.fixture(scope="module")
-def measured():
-    from invtoolkit.targets import read_target
-
-    return read_target(MEASURED)
-
-
-@FEW
-@given(n=st.integers(1, 4), seed=st.integers(0, 2**16), constant=st.booleans(),
-       capacity=st.sampled_from([0.0, 1e-9, 250.0, math.nan]), log=st.booleans())
-def test_measured_outputs_from_random_ensembles(measured, n, seed, constant, capacity, log):
-    """What an inversion of a measured file writes, for any capacity (zero, NaN included)."""
-    if not hasattr(rep, "build_measured_report"):
-        pytest.skip("the measured report moved to invtoolkit.fitting")
-    from invtoolkit.fit import MeasuredFit, MeasuredObjective
-
-    rng = np.random.default_rng(seed)
-    points = len(measured.simulation_path)
-    curves = np.full((n, points), 0.5) if constant else np.sort(rng.random((n, points)), axis=1)
-    grids = (rng.random((n, 6, 6)) < 0.6).astype(np.uint8)
-    grids[:, 0, 0] = 1
-    caps = np.full(n, capacity)
-    result = ChainResult(Population(grids, np.sort(rng.random(n)) * 0.01), curves, [], None, seconds=1.0,
-                         capacities=caps)
-    objective = MeasuredObjective(measured)
-    fit = MeasuredFit(measured, y=1.5, capacity=capacity, mae=float(objective.fit(curves[:1])[1][0]))
-    ordered, _, summary = ensemble_result(result, 0.002, 8)
-    report = rep.build_measured_report(ordered, fit, objective, target_file=MEASURED.name, chain="ga", seed=0,
-                                       time_limit=1, note="")
-    json.dumps(report, allow_nan=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        rep.plot_measured(out / "isotherms.png", ordered, fit, log_pressure=log)
-        rep.plot_grids(out / "grids.png", ordered)
-        plot_width_distribution(out / "psd.png", summary, report["grids"][0]["descriptors"])
-        plot_clusters(out / "clusters.png", ordered, summary, draw_isotherms=lambda ax, rows, labels:
-                      rep.draw_measured(ax, ordered, fit, rows, labels, log_pressure=log))
-        assert all(written(out / f) for f in ("isotherms.png", "grids.png", "psd.png", "clusters.png"))
-
-
 cell = st.one_of(st.just(""), st.none(), st.floats(allow_nan=True, allow_infinity=True),
                  st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=3))  # one-line cells
 
