@@ -21,21 +21,25 @@ def width_spread(summary: dict) -> np.ndarray:
     return np.column_stack([spread[:, 0], lo, np.clip(mean, lo, hi), hi]) if len(spread) else spread
 
 
-def plot_width_distribution(path, summary: dict, best: dict) -> None:
+def plot_width_distribution(path, summary: dict, best: dict, spacing_nm: float | None = None) -> None:
     """Share of pore cells per width: the best grid's bars, the ensemble's min-max range
-    as error bars around its mean (what the isotherm leaves open)."""
+    as error bars around its mean (what the isotherm leaves open); in nm when the lattice
+    spacing is known (measured files), else in cells."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     widths, lo, mean, hi = width_spread(summary).T
-    ax.bar(widths, mean, width=0.8, color="0.8", label=f"ensemble mean ({fmt(summary.get('count'), 'g')} grids)")
+    scale = 1.0 if spacing_nm is None else float(spacing_nm)
+    widths = widths * scale
+    ax.bar(widths, mean, width=0.8 * scale, color="0.8", label=f"ensemble mean ({fmt(summary.get('count'), 'g')} grids)")
     ax.errorbar(widths, mean, yerr=[np.maximum(mean - lo, 0), np.maximum(hi - mean, 0)], fmt="none", ecolor="k",
                 capsize=3, label="ensemble min-max")
     best_psd = np.asarray((best or {}).get("psd") or [], dtype=float).reshape(-1, 2)
     best_psd = best_psd[np.isfinite(best_psd).all(1)]
-    ax.plot(best_psd[:, 0], best_psd[:, 1], "o", color="C3", label="best grid")
+    ax.plot(best_psd[:, 0] * scale, best_psd[:, 1], "o", color="C3", label="best grid")
     if not len(widths) and not len(best_psd):
         ax.text(0.5, 0.5, "no pore widths to show", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("pore width (cells: side of the largest all-pore square containing the cell)")
+    ax.set_xlabel("pore width (cells: side of the largest all-pore square containing the cell)" if spacing_nm is None
+                  else f"pore width (nm: cells x lattice spacing {spacing_nm:.3f} nm)")
     ax.set_ylabel("fraction of pore cells")
     ax.set_xticks(widths)
     ax.set_ylim(0, 1.02)

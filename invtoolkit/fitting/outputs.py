@@ -64,7 +64,8 @@ def write_outputs(answer, out: Path, *, target_files, chain, seed, settings, ech
     shown = SimpleNamespace(population=answer.population)
     plot_material(out / "isotherms.png", answer, log_pressure=settings.log_pressure)
     rep.plot_grids(out / "grids.png", shown)
-    plot_width_distribution(out / "psd.png", answer.summary, report["grids"][0]["descriptors"])
+    plot_width_distribution(out / "psd.png", answer.summary, report["grids"][0]["descriptors"],
+                            spacing_nm=answer.scales[0].lattice_spacing_nm)
     plot_clusters(out / "clusters.png", shown, answer.summary, draw_isotherms=lambda ax, rows, labels: draw_file(
         ax, answer, 0, rows, labels, log_pressure=settings.log_pressure))
     write_json(out / "report.json", report)  # last: its presence marks a complete result
