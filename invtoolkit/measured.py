@@ -11,7 +11,7 @@ naming it, or naming ``--loading-unit`` when the file has none) and gives
 
 Nothing is guessed; every change is a note naming the rows (branch and row in the
 file's order): points with p/p0 <= 0 or > 1 are dropped; exact repeats of a row are
-left out; a branch of 2-3 pasted runs keeps its longest run; points out of order
+left out; a rise-then-fall without desorption points is split at its top; a branch of 2-3 pasted runs keeps its longest run; points out of order
 otherwise are sorted within their branch; outliers (:mod:`invtoolkit.screening`: far
 outside the amounts' range, or an isolated excursion from both pressure neighbours)
 are left out of the fit; negative amounts are kept as measured. A file with no uptake
@@ -338,6 +338,9 @@ def _clean(p, a, branches, src, notes):
                                                           (int((p > 1).sum()), "above p/p0 = 1")) if n]
         notes.append(f"dropped {' and '.join(parts)} (the model covers 0 < p/p0 <= 1)")
     p, a, branches, labels = p[keep], a[keep], branches[keep], labels[keep]
+    once = _without_repeats(p, a, branches, labels, notes)
+    p, a, branches, labels = p[once], a[once], branches[once], labels[once]
+    branches = _split_loop(p, branches, labels, notes)
     _require_adsorption(branches, src)
     top = p[branches == ADSORPTION].max()
     above = (branches == DESORPTION) & (p > top)
@@ -358,6 +361,34 @@ def _clean(p, a, branches, src, notes):
     if (a < 0).any():
         notes.append(f"{int((a < 0).sum())} negative amount(s) kept as measured")
     return p, a, branches
+
+
+def _without_repeats(p, a, branches, labels, notes) -> np.ndarray:
+    """Mask of the points kept: a row equal (pressure and amount) to an earlier row of its branch is left out."""
+    keep = np.ones(len(p), bool)
+    for which in (ADSORPTION, DESORPTION):
+        idx = np.flatnonzero(branches == which)
+        twins = screening.repeats(p[idx], a[idx])
+        if twins:
+            notes.append(f"{_name_rows(labels[idx[[i for i, _ in twins]]])} repeat earlier rows "
+                         f"({_name_rows(labels[idx[[j for _, j in twins]]])}) exactly: left out, one copy kept")
+            keep[idx[[i for i, _ in twins]]] = False
+    return keep
+
+
+def _split_loop(p, branches, labels, notes):
+    """A file without desorption points whose pressures rise, then fall (at least
+    MIN_RUN points each way, in file order) holds a whole loop: the fall is desorption
+    (as pyGAPS splits a loop without a branch column)."""
+    if (branches == DESORPTION).any():
+        return branches
+    top = int(np.argmax(p))
+    rise, fall = p[: top + 1], p[top:]
+    if len(fall) - 1 < screening.MIN_RUN or np.any(np.diff(rise) < 0) or np.any(np.diff(fall) >= 0):
+        return branches
+    notes.append(f"{_name_rows(labels[[top + 1, len(p) - 1]]).replace(',', ' to')} fall from the highest "
+                 "pressure: read as the desorption branch")
+    return np.where(np.arange(len(p)) > top, DESORPTION, branches).astype(np.int8)
 
 
 def _require_adsorption(branches, src):
@@ -397,14 +428,9 @@ def _name_rows(labels, limit: int = 8) -> str:
 
 
 def _branch_order(p, a, labels, mask, name, notes) -> np.ndarray:
-    """Indices of one branch's kept points in pressure order (repeats and pasted runs noted)."""
+    """Indices of one branch's points in pressure order (pasted runs and sorting noted)."""
     rising = name == "adsorption"
     idx = np.flatnonzero(mask)
-    twins = screening.repeats(p[idx], a[idx])
-    if twins:
-        notes.append(f"{_name_rows(labels[idx[[i for i, _ in twins]]])} repeat earlier rows "
-                     f"({_name_rows(labels[idx[[j for _, j in twins]]])}) exactly: left out, one copy kept")
-        idx = np.delete(idx, [i for i, _ in twins])
     runs = screening.pasted(p[idx], rising)
     if runs:
         best = max(runs, key=len)  # max keeps the first of equals
