@@ -25,7 +25,7 @@ from invtoolkit.fileio import write_json
 # Measured isotherms: the learned stages were trained for water at 298 K, y = 1.5 on the
 # 41/81-point axis, so a measured file (any fluid, T, y, pressures) is searched by DFT alone.
 MEASURED_CHAIN = "ga | steepest"
-MODEL_BUDGET = 60_000  # evaluations of the default chain: about 20 s on a 2-core VM
+MODEL_BUDGET = 40_000  # evaluations of the default chain: about 20 s on a 2-core VM
 MEASURED_NOTE = ("DFT-only chain: the learned stages (deconv, cnn) were trained for water at 298 K, y = 1.5 "
                  "on the 41/81-point axis, not for this fluid, T, y and these pressures")
 
