@@ -55,8 +55,9 @@ from invtoolkit.inversion import MEASURED_CHAIN, MODEL_BUDGET, InvertSettings
                    "liquid at T, (Vm/N_A)^(1/3), Vm from the chemicals library).")
 @click.option("--log-pressure", is_flag=True, help="Measured files: log pressure axis in isotherms.png.")
 @click.option("--ensemble", "ensemble_tolerance", type=float, default=None,
-              help="Ensemble of solutions: distinct grids with MAE <= best + this (default: the measured "
-              "tolerance, written to report.json; see docs/what-the-isotherm-determines.md).")
+              help="Ensemble of solutions: distinct grids with error <= best + this (default: 0.002 for model "
+              "targets; for measured files the data's own tolerance, max(2 x noise, best, 0.002) on the "
+              "relative scale; see docs/what-the-isotherm-determines.md).")
 @click.option("--workers", type=int, default=None,
               help="Batch: local worker processes (default: all cores); each loads the models once.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",

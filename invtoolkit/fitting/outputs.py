@@ -41,7 +41,8 @@ def invert_measured(files, chain, out: Path, *, target_files, seed, settings, ec
             echo(f"  note: {m.source}: {note}", err=True)
     scales = [file_scale(m, s.lattice_spacing) for m in files]
     fit_settings = FitSettings(budget=s.budget or MEASURED_BUDGET, time_limit=s.time_limit, seed=seed, y=s.y,
-                               y_range=tuple(s.y_range) if s.y_range else None, progress=s.progress,
+                               y_range=tuple(s.y_range) if s.y_range else None, tolerance=s.ensemble_tolerance,
+                               progress=s.progress,
                                log=lambda line: echo(f"  {line}", err=True))
     fit = fit_material(files, chain, fit_settings, space=s.space(), ratios=capacity_ratios(scales, files),
                        capacity=s.capacity)

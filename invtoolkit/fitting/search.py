@@ -52,6 +52,7 @@ class FitSettings:
     seed: int = 0
     y: float | None = None  # fixed y for every file
     y_range: tuple[float, float] | None = None  # None: the default, extended at an edge
+    tolerance: float | None = None  # of the solutions' scores; None: from the data (solutions.py)
     progress: bool = False
     log: object = None
 
@@ -161,7 +162,7 @@ def fit_material(files, chain, settings: FitSettings, *, space, ratios=None, cap
     table = ScoreTable(objective, pool, groups)
     values = [y_grid(lo, hi) for lo, hi in ranges]
     ys = table.best_ys(ys, values)
-    found = solutions(table, ys, values, data_noise(files))
+    found = solutions(table, ys, values, data_noise(files), settings.tolerance)
     return MaterialFit(objective, groups, table, found, "given" if settings.y is not None else "fitted",
                        _y_notes(found, ranges, settings),
                        runner.evaluations + runner.table_evaluations + table.evaluations,

@@ -68,11 +68,13 @@ class Solutions:
     searched: list[tuple[float, float]]  # y range scored per group
 
 
-def solutions(table, ys: list[float], y_values: list[np.ndarray], noise: float) -> Solutions:
-    """Profiles of every group around the best ``ys``; pairs within the tolerance."""
+def solutions(table, ys: list[float], y_values: list[np.ndarray], noise: float,
+              given: float | None = None) -> Solutions:
+    """Profiles of every group around the best ``ys``; pairs within the tolerance
+    (``given``: the user's, e.g. ``invert --ensemble``, instead of the data's)."""
     profiles = [table.profile(ys, g, values) for g, values in enumerate(y_values)]
     best = float(min(scores.min() for scores, _ in profiles))
-    tol = tolerance(best, noise)
+    tol = tolerance(best, noise) if given is None else float(given)
     grid_best = np.min([scores.min(axis=0) for scores, _ in profiles], axis=0)
     intervals, volumes = [], []
     for (scores, vols), values in zip(profiles, y_values):
