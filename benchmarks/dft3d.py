@@ -75,7 +75,7 @@ def worker(args) -> None:
     """Time one 16^3 float32 ``solve`` of this interpreter's 3-D kernel; one JSON line."""
     mus = default_mus()
     numba3d.solve(random_grids(4, (8, 8, 8), 1), mus, BETA, w_ff(3), Y)
-    g = random_grids(args.n, (16, 16, 16), args.seed)
+    g = np.load(args.grids) if args.grids else random_grids(args.n, (16, 16, 16), args.seed)
     c0, t0 = time.process_time(), time.perf_counter()
     numba3d.solve(g, mus, BETA, w_ff(3), Y)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -104,6 +104,32 @@ def side_by_side(args) -> None:
     if "base" in trees.names():
         r = {th: [a / b for a, b in zip(rates[("new", th)], rates[("base", th)])] for th in (1, nall)}
         print(f"{'ratio':<10}{span(r[1]):>22}{span(r[nall]):>22}   this/baseline, paired runs")
+    if args.e2e:
+        end_to_end(args, trees, nall)
+
+
+def end_to_end(args, trees, nall) -> None:
+    """``invtoolkit simulate`` of args.e2e 16^3 grids, cold, 1 core vs all, vs the kernel."""
+    import tempfile
+
+    from _sidebyside import run_cli, run_worker, span
+
+    runs: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "grids.npy", Path(tmp) / "curves.npy"
+        np.save(src, random_grids(args.e2e, (16, 16, 16), args.seed + 5))
+        for _ in range(args.repeat):
+            for th in (1, nall):
+                wall, _cpu = run_cli(trees, "new", th, ["simulate", str(src), "-o", str(dst)])
+                runs.setdefault(th, []).append(args.e2e / wall)
+            r = run_worker(trees, "new", nall, "dft3d.py", ["--grids", str(src)])
+            runs.setdefault("kernel", []).append(r["n"] / r["wall"])
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    print(f"\n# invtoolkit simulate, {args.e2e} random 16^3 grids, cold interpreter, grids/s")
+    print(f"{'this tree, 1 core':<30}{span(runs[1]):>22}")
+    print(f"{f'this tree, {nall} cores':<30}{span(runs[nall]):>22}   {med[nall] / med[1]:.2f}x its 1-core rate")
+    print(f"{f'in-process kernel, {nall} cores':<30}{span(runs['kernel']):>22}"
+          f"   simulate = {med[nall] / med['kernel']:.2f} of it")
 
 
 def main(argv=None):
@@ -115,7 +141,9 @@ def main(argv=None):
                     help="checkout of the previous release: adds the side-by-side 16^3 table")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only-side-by-side", action="store_true", help="skip the size scan")
+    ap.add_argument("--e2e", type=int, default=200, help="16^3 grids for invtoolkit simulate (0: skip)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--grids", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         return worker(args)
