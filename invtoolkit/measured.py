@@ -11,8 +11,9 @@ naming it, or naming ``--loading-unit`` when the file has none) and gives
 
 Nothing is guessed; every change is a note naming the rows (branch and row in the
 file's order): points with p/p0 <= 0 or > 1 are dropped; exact repeats of a row are
-left out; a rise-then-fall without desorption points is split at its top; a branch of 2-3 pasted runs keeps its longest run; points out of order
-otherwise are sorted within their branch; outliers (:mod:`invtoolkit.screening`: far
+left out; a rise-then-fall without desorption points is split at its top; a branch
+of 2-3 pasted runs keeps its longest run; points out of order otherwise are sorted
+within their branch; outliers (:mod:`invtoolkit.screening`: far
 outside the amounts' range, or an isolated excursion from both pressure neighbours)
 are left out of the fit; negative amounts are kept as measured. A file with no uptake
 (every amount <= 0, or constant) is refused. Refusals carry the true reason in one
@@ -336,7 +337,7 @@ def _clean(p, a, branches, src, notes):
     if (~keep).any():
         parts = [f"{n} point(s) {where}" for n, where in ((int((p <= 0).sum()), "at p/p0 <= 0"),
                                                           (int((p > 1).sum()), "above p/p0 = 1")) if n]
-        notes.append(f"dropped {' and '.join(parts)} (the model covers 0 < p/p0 <= 1)")
+        notes.append(f"dropped {' and '.join(parts)} (the model covers 0 < p/p0 <= 1): {_name_rows(labels[~keep])}")
     p, a, branches, labels = p[keep], a[keep], branches[keep], labels[keep]
     once = _without_repeats(p, a, branches, labels, notes)
     p, a, branches, labels = p[once], a[once], branches[once], labels[once]

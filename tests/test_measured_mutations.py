@@ -93,6 +93,15 @@ def kept(name, branch, k, tmp_path) -> bool:
     return isinstance(without, str) or len(without.pressures) < len(baseline(name).pressures)
 
 
+def named_rows(notes, branch) -> set[int]:
+    """Row numbers of ``branch`` that the notes name ('adsorption rows 3, 5' or 'adsorption row 4')."""
+    found = set()
+    for note in notes:
+        for listing in re.findall(rf"{branch} rows? (\d+(?:(?:, | to )\d+)*)", note):
+            found.update(int(k) for k in re.split(r", | to ", listing))
+    return found
+
+
 def new_notes(m, name):
     old = set(baseline(name).notes)
     return [n for n in m.notes if n not in old]
@@ -212,6 +221,21 @@ def test_a_spike_is_named_and_left_out(tmp_path, name, data, sign):
         assert named and label in named[0] and len(got.amounts) == len(base.amounts) - 1
     for note in named:  # only the spiked point is ever named
         assert re.findall(r"(adsorption|desorption) row (\d+) \(", note) == [(branch, str(k + 1))]
+
+
+@SETTINGS
+@given(name=st.sampled_from(FILES), data=st.data())
+def test_a_pressure_spike_is_named(tmp_path, name, data):
+    """A pressure x 10^6: above p0 (dropped) or out of order (sorted); either way its row is named."""
+    aif = Aif(name)
+    branch = data.draw(st.sampled_from(sorted(aif.loops)))
+    k = data.draw(st.integers(0, len(aif.loops[branch][0]) - 1))
+    values = aif.row(branch, k)
+    values[0] = repr(float(values[0]) * SPIKE)
+    aif.set_row(branch, k, values)
+    got = outcome(aif.write(tmp_path / "x.aif"))
+    if not isinstance(got, str) and kept(name, branch, k, tmp_path):
+        assert k + 1 in named_rows(got.notes, branch) or len(got.pressures) == len(baseline(name).pressures), got.notes
 
 
 @SETTINGS
