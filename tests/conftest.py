@@ -41,3 +41,15 @@ def labelled_dataset(path, n, seed):
                         simulator_params=dft.params, pressures=dft.pressures)
     ds.append(grids, dft.simulate(grids))
     return ds
+
+
+@pytest.fixture(autouse=True)
+def _denormals_restored():
+    """Training flushes denormals process-wide (invtoolkit.training.flush_denormals), which a
+    command does once per process; here many tests share one process, and hypothesis refuses
+    to draw floats once subnormals are flushed. Restore IEEE behaviour after every test."""
+    yield
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_flush_denormal(False)
