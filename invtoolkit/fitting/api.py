@@ -37,7 +37,7 @@ def as_measured(target, *, tc=None, p0=None, loading_unit=None):
         return found
     from invtoolkit.pygaps_object import measured_from_pygaps
 
-    return measured_from_raw(measured_from_pygaps(target), tc=tc, p0=p0)
+    return measured_from_raw(measured_from_pygaps(target), tc=tc, p0=p0, loading_unit=loading_unit)
 
 
 def fit_isotherms(targets, *, chain: str = MEASURED_CHAIN, budget: int = MEASURED_BUDGET, seed: int = 0,
