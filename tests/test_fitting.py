@@ -182,3 +182,19 @@ def test_joint_fit_of_two_adsorbates_shares_one_structure_and_pore_volume():
     assert volume[0] * (1 - GURVICH_SPREAD) <= caps[0, 0] <= volume[0] * (1 + GURVICH_SPREAD)
     assert 5.0 * 0.9 <= volume[0] <= 5.0 * 1.1  # the truth's volume, 5
     assert (maes[0] / caps[0]).max() <= 0.05
+
+
+def test_a_pygaps_point_isotherm_is_fitted_like_its_file():
+    pygaps_aif = pytest.importorskip("pygaps.parsing.aif")
+    from pathlib import Path
+
+    from invtoolkit.fitting import as_measured, fit_isotherms
+
+    path = Path(__file__).parent / "data" / "measured" / "DUT-67_DUT67_1_Garching_MeOH_298K.aif"
+    isotherm = pygaps_aif.isotherm_from_aif(str(path))
+    mine, theirs = as_measured(path), as_measured(isotherm)
+    np.testing.assert_allclose(theirs.pressures, mine.pressures, rtol=1e-9)
+    np.testing.assert_allclose(theirs.amounts, mine.amounts, rtol=1e-9)
+    a = fit_isotherms(isotherm, budget=600, grid_size="8", seed=1)
+    b = fit_isotherms(path, budget=600, grid_size="8", seed=1)
+    assert a.files[0].y == b.files[0].y and a.files[0].capacity == pytest.approx(b.files[0].capacity, rel=1e-9)

@@ -106,7 +106,12 @@ def _physical_ranges(ensemble, scales, objective, sol, shape) -> dict:
         ranges[f"{name}_nm"] = entry
     volume = [scales[0].pore_volume(v * objective.ratios[0]) for v in sol.volume_interval]
     undetermined = {}
-    if not any(p.reached for p in objective.plateaus):
+    per_volume = [f"'{m.unit}'" for m, s in zip(objective.files, scales) if s.capacity_per_volume is None]
+    if per_volume:
+        undetermined["pore_volume"] = (f"the loading unit {', '.join(per_volume)} is not an amount per mass (or the "
+                                       "adsorbate's liquid density is unknown): no pore volume in cm3/g")
+        volume = [None, None]
+    elif not any(p.reached for p in objective.plateaus):
         undetermined["pore_volume"] = "; ".join(p.reason() for p in objective.plateaus)
         volume = [None, None]
     if objective.normalization == "pore":
