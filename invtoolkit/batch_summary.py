@@ -14,7 +14,8 @@ from invtoolkit.batch import FAILED, REPORT, BatchJob, run_batch
 from invtoolkit.fileio import write_text
 
 SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
-COLUMNS = ("target", "file", "status", "error", "relative_mae", "y", "capacity", "unit", "seconds", "reason")
+COLUMNS = ("target", "file", "status", "error", "relative_mae", "y", "capacity", "unit", "pore_volume_cm3_g",
+           "dominant_width_nm", "seconds", "reason")
 
 
 def job_row(job: BatchJob) -> dict:
@@ -26,9 +27,12 @@ def job_row(job: BatchJob) -> dict:
         report = json.loads(report_path.read_text())
         fit = report.get("fit") or {}
         grids = report.get("grids") or [{}]
-        row.update(status="ok", error=grids[0].get("mae", ""), seconds=report.get("total_seconds", ""),
-                   relative_mae=fit.get("relative_mae", ""), y=fit.get("y", ""),
-                   capacity=fit.get("capacity", ""), unit=fit.get("unit", ""))
+        width = ((report.get("ensemble") or {}).get("descriptors") or {}).get("dominant_width_nm") or {}
+        row.update(status="ok", error=grids[0].get("mae", grids[0].get("score", "")),
+                   seconds=report.get("total_seconds", ""), relative_mae=fit.get("relative_mae", ""),
+                   y=fit.get("y", ""), capacity=fit.get("capacity", ""), unit=fit.get("unit", ""),
+                   pore_volume_cm3_g=fit.get("pore_volume_cm3_g", ""),
+                   dominant_width_nm=f"{width['min']:.2f}-{width['max']:.2f}" if "min" in width else "")
     elif failed_path.exists():
         failed = json.loads(failed_path.read_text())
         row.update(status="failed", reason=failed.get("reason", ""), seconds=failed.get("seconds", ""))

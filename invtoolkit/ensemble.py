@@ -100,8 +100,9 @@ def psd_spread(descriptors: list[dict]) -> list[list]:
     for i, d in enumerate(descriptors):
         for width, fraction in d["psd"]:
             table[i, int(width)] = fraction
-    return [[w, float(table[:, w].min()), float(table[:, w].mean()), float(table[:, w].max())]
-            for w in range(1, widest + 1) if table[:, w].max() > 0]
+    # the mean of equal shares can round past them (issue 33): clip it into [min, max]
+    return [[w, float(table[:, w].min()), float(np.clip(table[:, w].mean(), table[:, w].min(), table[:, w].max())),
+             float(table[:, w].max())] for w in range(1, widest + 1) if table[:, w].max() > 0]
 
 
 def _distinct(grids: np.ndarray) -> np.ndarray:

@@ -105,7 +105,8 @@ def test_equal_shares_whose_mean_rounds_above_them():
     of three 0.1s is 0.10000000000000002 > 0.1, which made the error bar negative."""
     members = [{"psd": [[1, 0.1], [2, 0.9]], "max_width": 2}] * 3
     raw = psd_spread(members)
-    assert raw[0][2] > raw[0][3]  # the rounding this guards against
+    assert np.mean([0.1] * 3) > 0.1  # the rounding this guards against ...
+    assert raw[0][1] <= raw[0][2] <= raw[0][3]  # ... clipped at its source, psd_spread
     assert width_spread({"psd": raw}).tolist() == [[1, 0.1, 0.1, 0.1], [2, 0.9, 0.9, 0.9]]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "psd.png"

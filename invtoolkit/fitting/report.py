@@ -92,24 +92,27 @@ def build_material_report(answer: MaterialAnswer, *, target_files, chain: str, s
 
 
 def fit_summary_lines(report: dict) -> list[str]:
-    """The terminal's account of the fit: one line per file, one for the material."""
+    """The terminal's account of the fit: one line per file, one for the material. Numbers
+    that JSON stores as null (a zero or undefined capacity, issue 29) print as 'undefined'."""
+    from invtoolkit.plotting import fmt
+
     lines = []
     for f in report["fits"]:
-        # relative MAE is null in JSON when the capacity is 0 (mae / 0): it formatted None and crashed (issue 29)
-        relative = "undefined" if f["relative_mae"] is None else f"{f['relative_mae']:.4f}"
-        lines.append(f"fit    {f['adsorbate']} at T = {f['T']:.4g} K (TC {f['TC']:.4g} K): y = {f['y']:.3g} "
-                     f"[{f['y_interval'][0]:.3g}-{f['y_interval'][1]:.3g}], capacity {f['capacity']:.5g} "
-                     f"{f['unit'] or ''}, relative MAE {relative} over {f['points']} points; "
-                     f"lattice spacing {f['lattice_spacing_nm']:.3f} nm")
+        lo, hi = f["y_interval"]
+        lines.append(f"fit    {f['adsorbate']} at T = {fmt(f['T'])} K (TC {fmt(f['TC'])} K): y = {fmt(f['y'], '.3g')} "
+                     f"[{fmt(lo, '.3g')}-{fmt(hi, '.3g')}], capacity {fmt(f['capacity'], '.5g', 'undefined')} "
+                     f"{f['unit'] or ''}, relative MAE {fmt(f['relative_mae'], '.4f', 'undefined')} over "
+                     f"{f['points']} points; lattice spacing {fmt(f['lattice_spacing_nm'], '.3f')} nm")
     fit, ens = report["fit"], report["ensemble"]
-    volume = "undetermined" if fit["pore_volume_cm3_g"] is None else f"{fit['pore_volume_cm3_g']:.3g} cm3/g"
+    volume = "undetermined" if fit["pore_volume_cm3_g"] is None else f"{fmt(fit['pore_volume_cm3_g'], '.3g')} cm3/g"
     interval = fit.get("pore_volume_interval_cm3_g")
     if interval and fit["pore_volume_cm3_g"] is not None:
-        volume += f" [{interval[0]:.3g}-{interval[1]:.3g}]"
+        volume += f" [{fmt(interval[0], '.3g')}-{fmt(interval[1], '.3g')}]"
     width = ens["descriptors"]["dominant_width_nm"]
-    lines.append(f"answer pore volume {volume}; dominant pore width {width['min']:.2f}-{width['max']:.2f} nm"
-                 f"{'' if width['determined'] else ' (undetermined)'}; {ens['count']} allowed grids within "
-                 f"+{fit['tolerance']:.4f} of the best score {fit['score']:.5f}; "
-                 f"{fit['evaluations']} evaluations{' (cut short by --time-limit)' if fit['time_capped'] else ''}")
+    capped = " (cut short by --time-limit)" if fit["time_capped"] else ""
+    lines.append(f"answer pore volume {volume}; dominant pore width {fmt(width['min'], '.2f')}-"
+                 f"{fmt(width['max'], '.2f')} nm{'' if width['determined'] else ' (undetermined)'}; "
+                 f"{ens['count']} allowed grids within +{fmt(fit['tolerance'], '.4f')} of the best score "
+                 f"{fmt(fit['score'], '.5f')}; {fit['evaluations']} evaluations{capped}")
     return lines + [f"note   {n}" for n in (fit["y_notes"] or [])] + \
         ([f"note   pore volume: {fit['pore_volume_note']}"] if fit.get("pore_volume_note") else [])
