@@ -4,7 +4,8 @@
 #      y = 1.5, 81 points) -> $DATA/families.zarr (resumable: generate continues a store);
 #   2. training/cnn_fast.py: seed 31, 6 epochs, one thread, a checkpoint every epoch
 #      (running the script again resumes);
-#   3. held-out families (seed 20261717, 7 x 1000 grids) and the unseen families.
+#   3. held-out families (seed 20261717, 7 x 1000 grids) and the unseen families (seed
+#      20261202, 4 x 500 grids), as training/eval_families.py and the cnn records.
 # Ship with SHIP=1 (copies the model into plugins/models/cnn-fast/).
 #
 # Usage: training/cnn_fast.sh [DATA] [OUT]; environment EPOCHS (6), SEED (31), SHIP.
@@ -20,7 +21,7 @@ PY=${PY:-python}
 if [ "${SHIP:-0}" = 1 ]; then
   mkdir -p plugins/models/cnn-fast
   cp "$OUT/config.json" "$OUT/weights.pt" "$OUT/learning_curve.png" plugins/models/cnn-fast/
-  cp "$OUT"/eval_*.json plugins/models/cnn-fast/ 2>/dev/null || true
+  cp "$OUT"/eval_*.json "$OUT"/bench_speed.json plugins/models/cnn-fast/ 2>/dev/null || true
   echo "shipped: plugins/models/cnn-fast/"; exit 0
 fi
 mkdir -p "$DATA" "$OUT"
@@ -28,5 +29,5 @@ invtoolkit dataset generate -o "$DATA/families.zarr" --n 400000 --sampler famili
   --chunk-size 25000 --workers 1 --no-progress
 $PY training/cnn_fast.py "$DATA/families.zarr" -o "$OUT" --epochs "$EPOCHS" --seed "$SEED" --threads 1
 $PY training/cnn_fast_eval.py --model "$OUT" --n 1000 --seed 20261717 --json "$OUT/eval_families.json"
-$PY training/cnn_fast_eval.py --model "$OUT" --n 1000 --seed 20261717 --families unseen \
+$PY training/cnn_fast_eval.py --model "$OUT" --n 500 --seed 20261202 --families unseen \
   --json "$OUT/eval_unseen.json"
