@@ -143,3 +143,12 @@ def test_training_is_seeded_and_resumes_to_the_same_weights(tmp_path):
     train_fast([data], tmp_path / "e", **{**kw, "seed": 6})
     e = torch.load(tmp_path / "e" / "weights.pt", weights_only=True)["members"][0]
     assert not all(torch.equal(a[k], e[k]) for k in a)
+
+
+def test_shipped_model_loads_and_tracks_the_dft():
+    shipped = registry.create("surrogate", "cnn-fast")
+    g = random_grids(16, seed=41, porosity=0.7)
+    truth = registry.create("simulator", "lattice-dft").simulate(g)
+    pred = shipped.simulate(g)
+    assert np.abs(pred - truth).mean() < 0.05  # a trained model, not random weights
+    assert np.abs(pred[:, 40] - truth[:, 40]).max() < 2e-5  # the anchor
