@@ -152,3 +152,13 @@ def test_shipped_model_loads_and_tracks_the_dft():
     pred = shipped.simulate(g)
     assert np.abs(pred - truth).mean() < 0.05  # a trained model, not random weights
     assert np.abs(pred[:, 40] - truth[:, 40]).max() < 2e-5  # the anchor
+
+
+def test_isotropic_conv_is_one_matrix_product_of_centre_edge_and_corner_sums():
+    from invtoolkit_plugins.cnn_fast.network import iso_kernel, iso_sums
+
+    torch.manual_seed(3)
+    h, w, b = torch.randn(2, 20, 20, 4), torch.randn(12, 4), torch.randn(4)
+    for d in (1, 2, 4):
+        conv = F.conv2d(F.pad(h.permute(0, 3, 1, 2), (d, d, d, d), mode="circular"), iso_kernel(w), b, dilation=d)
+        assert torch.allclose(iso_sums(h, d) @ w + b, conv.permute(0, 2, 3, 1), atol=1e-4)
