@@ -26,8 +26,8 @@ def readme_invert_args() -> list[str]:
 
 def quoted(name: str) -> str:
     """The number the README quotes after ``name`` (its example sentence)."""
-    found = re.search(rf"{name} \*\*([0-9.]+)", README)
-    assert found, f"README quotes no '{name} **...**'"
+    found = re.search(rf"\*\*{name} ([0-9.]+)", README)
+    assert found, f"README quotes no '**{name} ...**'"
     return found.group(1)
 
 
@@ -38,6 +38,7 @@ def report(tmp_path_factory):
     args = readme_invert_args()
     out = tmp_path_factory.mktemp("readme") / "result"
     args[args.index("-o") + 1] = str(out)
+    args[args.index("--target") + 1] = str(ROOT / args[args.index("--target") + 1])  # from any directory
     with pytest.raises(SystemExit) as info:
         main([*args, "--no-progress"])
     assert info.value.code in (0, None)
@@ -59,4 +60,4 @@ def test_readme_example_figures_are_what_the_command_writes(report):
     assert same(quoted("relative MAE"), fit["relative_mae"])
     assert same(quoted("pore volume"), fit["pore_volume_cm3_g"])
     assert same(quoted("dominant pore width"), width["min"])
-    assert same(re.search(r"dominant pore width \*\*[0-9.]+-([0-9.]+)", README).group(1), width["max"])
+    assert same(re.search(r"\*\*dominant pore width [0-9.]+-([0-9.]+) nm", README).group(1), width["max"])
