@@ -47,14 +47,14 @@ INVERT = [sys.executable, "-m", "invtoolkit.cli", "invert"]
 
 
 def family_names() -> list[str]:
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
 
     return sorted(name for name in registry.registry().names("sampler") if name.startswith("fam-"))
 
 
 def make_targets(folder: Path, n: int) -> list[Path]:
     """n realizable targets: one grid per target from a seeded family, its DFT adsorption branch."""
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
 
     families = family_names()
     grids, names = [], []

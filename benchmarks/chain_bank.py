@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chain_families  # noqa: E402
 from chain_families import Cells, run_one  # noqa: E402  (one chain runner for both benchmarks)
 
-from invtoolkit import registry  # noqa: E402
-from invtoolkit.pressure import PressureSchedule  # noqa: E402
+from invtoolkit.hooks import registry  # noqa: E402
+from invtoolkit.core.pressure import PressureSchedule  # noqa: E402
 
 FAMILIES = ("fam-random", "fam-smooth", "fam-slit", "fam-rect", "fam-pair", "fam-union", "fam-dense")
 SHAPE = (20, 20)

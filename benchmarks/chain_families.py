@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry
-from invtoolkit.defaults import DEFAULT_CHAIN
+from invtoolkit.hooks import registry
+from invtoolkit.core.defaults import DEFAULT_CHAIN
 
 FAMILIES = ("random", "smooth", "slit", "square", "pair")
 SHAPE = (20, 20)
@@ -66,7 +66,7 @@ def family_grid(family: str, k: int, rng) -> np.ndarray:
 
 def make_targets(n: int, seed: int, loop: bool, tag: str) -> list[dict]:
     """``n`` targets per family: id, family, grid and DFT isotherm (seeded, fresh draws)."""
-    from invtoolkit.pressure import PressureSchedule
+    from invtoolkit.core.pressure import PressureSchedule
 
     dft = registry.create("simulator", "lattice-dft", steps=STEPS, adsorption_only=not loop)
     out = []
@@ -82,9 +82,9 @@ def make_targets(n: int, seed: int, loop: bool, tag: str) -> list[dict]:
 
 def run_one(chain_text: str, target: dict, seconds: float, seed: int) -> dict:
     """One chain on one target; the DFT-verified MAE of its best grid."""
-    from invtoolkit.chain import Chain
-    from invtoolkit.population import Population
-    from invtoolkit.problem import Target
+    from invtoolkit.search.chain import Chain
+    from invtoolkit.core.population import Population
+    from invtoolkit.core.problem import Target
 
     tgt = Target(target["curve"], target["schedule"], "pore")
     result = Chain.parse(chain_text).run(tgt, time_limit=seconds, seed=seed, population=Population.empty(SHAPE),

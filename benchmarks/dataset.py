@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry
-from invtoolkit.dataset import Dataset
-from invtoolkit.symmetry import canonical_hash
+from invtoolkit.hooks import registry
+from invtoolkit.datasets.dataset import Dataset
+from invtoolkit.core.symmetry import canonical_hash
 
 
 def rate(fn, n, repeat=3):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.design import DesignProblem, design, read_spec
 from invtoolkit.design.problem import violation
 

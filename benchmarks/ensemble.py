@@ -57,7 +57,7 @@ def truth_grid(kind: str, rng: np.random.Generator, turn: int = 0) -> np.ndarray
 
 
 def make_targets(n: int):
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
 
     grids = np.stack([truth_grid(KINDS[i % len(KINDS)], np.random.default_rng([SEED, i]), i // len(KINDS)) for i in range(n)])
     sim = registry.create("simulator", "lattice-dft", normalization="site", steps=40, adsorption_only=True)
@@ -65,11 +65,11 @@ def make_targets(n: int):
 
 
 def run_target(i: int, values: np.ndarray, time_limit: float, path: Path, keep: int) -> None:
-    from invtoolkit.chain import Chain
-    from invtoolkit.defaults import DEFAULT_CHAIN
-    from invtoolkit.population import Population
-    from invtoolkit.pressure import PressureSchedule
-    from invtoolkit.problem import Target
+    from invtoolkit.search.chain import Chain
+    from invtoolkit.core.defaults import DEFAULT_CHAIN
+    from invtoolkit.core.population import Population
+    from invtoolkit.core.pressure import PressureSchedule
+    from invtoolkit.core.problem import Target
 
     target = Target(values, PressureSchedule(40, adsorption_only=True), "site")
     t0 = time.monotonic()
@@ -82,8 +82,8 @@ def run_target(i: int, values: np.ndarray, time_limit: float, path: Path, keep: 
 def evaluate(truths, cells, tolerance: float, limit: int) -> dict:
     """Coverage and median ranges of the ensembles at one tolerance, from the ``limit``
     best verified grids (what an inversion with keep=limit verifies)."""
-    from invtoolkit.descriptors import grid_descriptors
-    from invtoolkit.ensemble import build_ensemble
+    from invtoolkit.core.descriptors import grid_descriptors
+    from invtoolkit.results.ensemble import build_ensemble
 
     rows = []
     for truth, cell in zip(truths, cells):
@@ -115,8 +115,8 @@ def evaluate(truths, cells, tolerance: float, limit: int) -> dict:
 
 
 def per_target_lines(truths, cells, tolerance: float, limit: int) -> list[str]:
-    from invtoolkit.descriptors import grid_descriptors
-    from invtoolkit.ensemble import build_ensemble
+    from invtoolkit.core.descriptors import grid_descriptors
+    from invtoolkit.results.ensemble import build_ensemble
 
     lines = [f"{'#':>3} {'kind':<7} {'best MAE':>9} {'poro':>5} {'range':>11} {'width':>5} {'range':>7} "
              f"{'count':>5} {'fam':>3}"]
@@ -137,8 +137,8 @@ def plot_coverage(path, truths, cells, tolerance: float, limit: int) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from invtoolkit.descriptors import grid_descriptors
-    from invtoolkit.ensemble import build_ensemble
+    from invtoolkit.core.descriptors import grid_descriptors
+    from invtoolkit.results.ensemble import build_ensemble
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for i, (truth, cell) in enumerate(zip(truths, cells)):

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 
 
 def timed(fn, *args, **kwargs):

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 
 
 def machine() -> str:

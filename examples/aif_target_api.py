@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.fitting import fit_isotherms
 from invtoolkit.fitting.outputs import write_answer_aif
-from invtoolkit.targets import read_target
+from invtoolkit.parsing.targets import read_target
 
 P0_KPA = 3.169  # water, 298 K
 UPTAKE = 14.2  # mmol/g when every pore is full

@@ -7,13 +7,13 @@ isotherm alone.
 
 import numpy as np
 
-from invtoolkit import registry
-from invtoolkit.chain import Chain
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.problem import Target
-from invtoolkit.roles import Optimizer
+from invtoolkit.hooks import registry
+from invtoolkit.search.chain import Chain
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.problem import Target
+from invtoolkit.core.roles import Optimizer
 
 
 class MutateBest(Optimizer):

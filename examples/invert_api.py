@@ -8,11 +8,11 @@ memory. Small grids (10x10) and a 10-step pressure axis keep it to a few seconds
 
 import numpy as np
 
-from invtoolkit import registry
-from invtoolkit.chain import Chain
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.problem import Target
+from invtoolkit.hooks import registry
+from invtoolkit.search.chain import Chain
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.problem import Target
 
 STEPS, SHAPE = 10, (10, 10)
 

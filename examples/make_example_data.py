@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 
 DATA = Path(__file__).parent / "data"
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 
 
 def main(size: int = 20) -> np.ndarray:

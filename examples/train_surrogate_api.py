@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import dataset, registry
-from invtoolkit.chain import Chain
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.problem import Target
+from invtoolkit.datasets import dataset
+from invtoolkit.hooks import registry
+from invtoolkit.search.chain import Chain
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.problem import Target
 
 
 TINY_ARCH = {"channels": 8, "dilations": [1, 2], "embed": 16, "hidden": 32}  # the default net is ~10x larger

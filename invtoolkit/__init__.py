@@ -6,11 +6,11 @@ plugin machinery; concrete implementations are plugins found through the
 """
 
 from invtoolkit.errors import InvToolkitError
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.population import Population
-from invtoolkit.problem import Problem
-from invtoolkit.roles import Generator, Optimizer, Sampler, Simulator, Surrogate
-from invtoolkit.chain import Chain
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.population import Population
+from invtoolkit.core.problem import Problem
+from invtoolkit.core.roles import Generator, Optimizer, Sampler, Simulator, Surrogate
+from invtoolkit.search.chain import Chain
 
 __version__ = "0.1.0"
 

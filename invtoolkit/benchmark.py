@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry
-from invtoolkit.defaults import DEFAULT_CHAIN, DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
-from invtoolkit.fileio import write_text
-from invtoolkit.objective import mae
+from invtoolkit.hooks import registry
+from invtoolkit.core.defaults import DEFAULT_CHAIN, DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
+from invtoolkit.core.fileio import write_text
+from invtoolkit.core.objective import mae
 from invtoolkit.errors import InputError, InvToolkitError
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.roles import Simulator
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.roles import Simulator
 
 SINGLE_STAGE_CHAINS = ("random", "ga", "pso", "steepest", "deconv")
 THRESHOLDS = (0.005, 0.01, 0.02)
@@ -85,7 +85,7 @@ def default_chains() -> list[str]:
 
 def available(chain_text: str) -> str | None:
     """None if every stage of the chain is registered, else the reason it is not."""
-    from invtoolkit.chain import Chain
+    from invtoolkit.search.chain import Chain
 
     try:
         Chain.parse(chain_text).validate()
@@ -127,7 +127,7 @@ def sample_grids(config: BenchmarkConfig) -> tuple[np.ndarray, list[str]]:
             name = names[i % len(names)]
             grid = registry.create("sampler", name).sample(1, tuple(config.grid_size), rng)[0]
         else:  # no sampler plugin installed: independent random cells
-            from invtoolkit.population import Population
+            from invtoolkit.core.population import Population
 
             name = "uniform"
             grid = Population.random(1, tuple(config.grid_size), rng).grids[0]
@@ -228,9 +228,9 @@ class TracedSimulator(Simulator):
 
 def run_cell(chain_text: str, target: BenchTarget, config: BenchmarkConfig, seed: int) -> dict:
     """Run one chain on one target with the benchmark's time limit; a JSON-ready record."""
-    from invtoolkit.chain import Chain, make_evaluator
-    from invtoolkit.population import Population
-    from invtoolkit.problem import Target
+    from invtoolkit.search.chain import Chain, make_evaluator
+    from invtoolkit.core.population import Population
+    from invtoolkit.core.problem import Target
 
     tgt = Target(target.values, target_schedule(config), config.normalization)
     full = make_evaluator(DEFAULT_SIMULATOR, tgt, full=True)
@@ -306,7 +306,7 @@ def run_benchmark(
     Returns the summary (also written as ``benchmark.json``). A chain whose stages
     are not installed is reported as unavailable, not run.
     """
-    from invtoolkit.progress import progress_bar
+    from invtoolkit.core.progress import progress_bar
 
     if config.time_limit <= 0:
         raise InputError(f"--time-limit must be > 0, got {config.time_limit:g}")

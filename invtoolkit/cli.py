@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InvToolkitError
 
 EXIT_BAD_INPUT = 2

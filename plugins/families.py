@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.roles import Sampler
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.roles import Sampler
 from invtoolkit_plugins.samplers import _fraction, _range
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.objective import mae
-from invtoolkit.properties import Property, branch, check_branch, check_rh, uptake_at
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.objective import mae
+from invtoolkit.core.properties import Property, branch, check_branch, check_rh, uptake_at
 
 
 class Step(Property):
@@ -133,7 +133,7 @@ class Curve(Property):
     option_names = ("target",)
 
     def __init__(self, target=None, **common):
-        from invtoolkit.targets import read_target
+        from invtoolkit.parsing.targets import read_target
 
         if not isinstance(target, (str, Path)):
             raise InputError("curve needs target = \"FILE\" (an isotherm file)")

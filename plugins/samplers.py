@@ -24,9 +24,9 @@ import math
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.roles import Sampler
-from invtoolkit.space import as_space
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.roles import Sampler
+from invtoolkit.core.space import as_space
 
 
 def plane(space, sampler: str) -> tuple[int, int]:

@@ -31,8 +31,8 @@ def square_pore(n=20, size=12):
 
 def labelled_dataset(path, n, seed):
     """A small zarr dataset of n random 20x20 grids (pore fractions 0.4-0.9) labelled by lattice-dft."""
-    from invtoolkit import registry
-    from invtoolkit.dataset import Dataset
+    from invtoolkit.hooks import registry
+    from invtoolkit.datasets.dataset import Dataset
 
     rng = np.random.default_rng(seed)
     grids = (rng.random((n, 20, 20)) < rng.uniform(0.4, 0.9, (n, 1, 1))).astype(np.uint8)
@@ -45,7 +45,7 @@ def labelled_dataset(path, n, seed):
 
 @pytest.fixture(autouse=True)
 def _denormals_restored():
-    """Training flushes denormals process-wide (invtoolkit.training.flush_denormals), which a
+    """Training flushes denormals process-wide (invtoolkit.learning.training.flush_denormals), which a
     command does once per process; here many tests share one process, and hypothesis refuses
     to draw floats once subnormals are flushed. Restore IEEE behaviour after every test."""
     yield

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from invtoolkit import registry
-from invtoolkit import symmetry as S
+from invtoolkit.hooks import registry
+from invtoolkit.core import symmetry as S
 from invtoolkit.cli import main
 from invtoolkit.errors import InputError
-from invtoolkit.plots3d import views
+from invtoolkit.results.plots3d import views
 from invtoolkit_plugins.dft3d import reference
 from invtoolkit_plugins.dft3d.boundary import Boundary
 
@@ -149,7 +149,7 @@ def test_views_are_the_middle_slices_and_the_depth_projection(tmp_path):
     (t0, a), (t1, b), (t2, c), (t3, p) = views(g)
     assert "d=3" in t0 and np.array_equal(a, g[3]) and np.array_equal(b, g[:, 3]) and np.array_equal(c, g[:, :, 3])
     assert np.array_equal(p, g[0].astype(float))
-    from invtoolkit.plots3d import plot_grids_3d
+    from invtoolkit.results.plots3d import plot_grids_3d
 
     plot_grids_3d(tmp_path / "g.png", g[None], np.array([0.01]))
     assert (tmp_path / "g.png").stat().st_size > 1000

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from invtoolkit import registry
-from invtoolkit.acquisition import Acquirer, AcquisitionSettings, pool_members
+from invtoolkit.hooks import registry
+from invtoolkit.learning.acquisition import Acquirer, AcquisitionSettings, pool_members
 from invtoolkit.cli import main
-from invtoolkit.dataset import Dataset
+from invtoolkit.datasets.dataset import Dataset
 from invtoolkit.errors import InputError
-from invtoolkit.symmetry import canonical_hash
+from invtoolkit.core.symmetry import canonical_hash
 
 from conftest import labelled_dataset
 

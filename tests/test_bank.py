@@ -7,12 +7,12 @@ import shutil
 import numpy as np
 import pytest
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.problem import Target
-from invtoolkit.symmetry import canonical_keys
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.problem import Target
+from invtoolkit.core.symmetry import canonical_keys
 from invtoolkit_plugins.bank import DEFAULT_BANK, BankGenerator
 from invtoolkit_plugins.bank.store import decode_curves, encode_curves, unpack_grids
 
@@ -97,7 +97,7 @@ def test_a_missing_or_corrupt_bank_is_a_one_line_input_error_naming_the_file(tmp
 
 
 def test_the_chain_bank_then_steepest_runs_on_a_target(bank):
-    from invtoolkit.chain import Chain
+    from invtoolkit.search.chain import Chain
 
     grid = unpack_grids(bank.packed[4321:4322], bank.grid_shape)[0].copy()
     grid[0, 0] ^= 1  # a neighbour of a stored grid, probably not stored itself

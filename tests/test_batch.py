@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from invtoolkit import batch
-from invtoolkit.batch_summary import summary_rows, write_summary
+from invtoolkit.workflows import batch
+from invtoolkit.workflows.batch_summary import summary_rows, write_summary
 from invtoolkit.errors import InputError
 
 
@@ -172,8 +172,8 @@ if __name__ == "__main__":
     sys.path.insert(0, sys.argv[1])
     from slowinvert import invert
 
-    from invtoolkit import batch
-    from invtoolkit.batch_summary import run_and_summarise
+    from invtoolkit.workflows import batch
+    from invtoolkit.workflows.batch_summary import run_and_summarise
 
     jobs = batch.plan_jobs(batch.expand_targets(sys.argv[2]), Path(sys.argv[3]), 0)
     run_and_summarise(jobs, invert, Path(sys.argv[3]), workers=2, progress=False)

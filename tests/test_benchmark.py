@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from invtoolkit import benchmark as bm
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
-from invtoolkit.pressure import PressureSchedule
+from invtoolkit.core.pressure import PressureSchedule
 
 CHAINS = ["random", "ga | steepest"]
 

@@ -5,14 +5,14 @@ import time
 import numpy as np
 import pytest
 
-from invtoolkit import registry
-from invtoolkit.chain import Chain, parse_stages
+from invtoolkit.hooks import registry
+from invtoolkit.search.chain import Chain, parse_stages
 from invtoolkit.errors import InputError, PluginError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressurePath, PressureSchedule
-from invtoolkit.problem import Problem, Target
-from invtoolkit.roles import Generator, Optimizer, Simulator
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressurePath, PressureSchedule
+from invtoolkit.core.problem import Problem, Target
+from invtoolkit.core.roles import Generator, Optimizer, Simulator
 
 SHAPE = (4, 4)
 
@@ -107,7 +107,7 @@ def test_parse_stage_options():
 
 
 def test_stage_options_use_the_one_option_parser_and_round_trip():
-    from invtoolkit.options import parse_options
+    from invtoolkit.hooks.options import parse_options
 
     text = 'ga[weights=[0.2,0.8],m={"a":1},s=none,f=true,x=0.5,name=cnn] | steepest'
     specs = parse_stages(text)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.cli import build_cli, main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from invtoolkit import modelio, registry
+from invtoolkit.learning import modelio
+from invtoolkit.hooks import registry
 from invtoolkit.cli import main
 from invtoolkit.errors import InputError
-from invtoolkit.symmetry import transform
+from invtoolkit.core.symmetry import transform
 from invtoolkit_plugins import cnn
 from invtoolkit_plugins.cnn.network import IsothermCNN
 
@@ -209,8 +210,8 @@ def test_ensemble_mean_and_uncertainty(tmp_path):
 # ------------------------------------------------------------------ training
 def synthetic_dataset(path, n=600, shape=(8, 8), seed=0):
     """Learnable loops (not DFT): filling driven by porosity and wall contacts."""
-    from invtoolkit.dataset import Dataset
-    from invtoolkit.pressure import PressureSchedule
+    from invtoolkit.datasets.dataset import Dataset
+    from invtoolkit.core.pressure import PressureSchedule
 
     rng = np.random.default_rng(seed)
     grids = (rng.random((n, *shape)) < rng.uniform(0.3, 1.0, (n, 1, 1))).astype(np.uint8)

@@ -13,8 +13,8 @@ import pytest
 import torch
 from test_cnn import PARAMS, SMALL_ARCH, make_model, random_grids, synthetic_dataset
 
-from invtoolkit import registry
-from invtoolkit.symmetry import transform
+from invtoolkit.hooks import registry
+from invtoolkit.core.symmetry import transform
 from invtoolkit_plugins import cnn
 from invtoolkit_plugins.cnn.network import IsothermCNN, LoopHead
 

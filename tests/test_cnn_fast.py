@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cnn import random_grids, synthetic_dataset
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
-from invtoolkit.symmetry import transform
+from invtoolkit.core.symmetry import transform
 from invtoolkit_plugins.cnn_fast import kernels
 from invtoolkit_plugins.cnn_fast.network import FastCNN, conv_as_table, patch_codes, patch_orbits
 from invtoolkit_plugins.cnn_fast.training import DEFAULT_ARCH, save_fast, train_fast

@@ -10,10 +10,10 @@ import time
 import numpy as np
 import pytest
 
-from invtoolkit import registry
-from invtoolkit.dataset import Dataset, generate, isotherm_features, shape_classes
+from invtoolkit.hooks import registry
+from invtoolkit.datasets.dataset import Dataset, generate, isotherm_features, shape_classes
 from invtoolkit.errors import InputError
-from invtoolkit.symmetry import distinct_up_to_symmetry
+from invtoolkit.core.symmetry import distinct_up_to_symmetry
 
 # small and independent of the fast solver's JIT: the numpy reference solver on 6x6
 # grids with a 10-step schedule labels a few hundred grids per second

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from invtoolkit.descriptors import batch_descriptors, batch_pore_widths, grid_descriptors, pore_widths
+from invtoolkit.core.descriptors import batch_descriptors, batch_pore_widths, grid_descriptors, pore_widths
 
 H = 12
 

@@ -93,7 +93,7 @@ class FakeSimulator:
     """Curves set by hand: grid i's adsorption rises only at point k(i) (9-point loop)."""
 
     def __init__(self):
-        from invtoolkit.pressure import PressureSchedule
+        from invtoolkit.core.pressure import PressureSchedule
 
         self.schedule = PressureSchedule(4)
 
@@ -104,7 +104,7 @@ class FakeSimulator:
 
 
 def test_problem_objectives_are_minimised_and_violation_is_distance_outside_bounds(tmp_path):
-    from invtoolkit.pressure import PressureSchedule
+    from invtoolkit.core.pressure import PressureSchedule
 
     text = '[[constraint]]\nproperty = "step"\nmin = 0.5\nmax = 0.75\n[[objective]]\nproperty = "porosity"\ngoal = "max"\n'
     spec = read_spec(write(tmp_path, text), schedule=PressureSchedule(4))
@@ -140,7 +140,7 @@ def test_short_design_run_is_verified_sorted_and_non_dominated(tmp_path):
     ok = best.feasible
     assert np.all(np.diff(best.f[ok, 0]) >= -1e-12)
     # verification: the values are those of the exact simulator in float64
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
     from invtoolkit.design.problem import property_values
 
     exact = registry.create("simulator", "lattice-dft", precision="float64")
@@ -180,7 +180,7 @@ def test_design_api_example_runs(tmp_path, capsys):
 
 
 def test_screen_sends_only_the_best_ranked_offspring_to_the_exact_simulator(tmp_path):
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
     from invtoolkit.design.search import run_search
 
     spec = read_spec(write(tmp_path, GOOD))

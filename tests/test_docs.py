@@ -31,8 +31,9 @@ def test_every_page_is_built(site):
 
 def test_api_reference_comes_from_the_docstrings(site):
     html = (site / "api" / "index.html").read_text()
-    from invtoolkit import formats, roles
-    from invtoolkit.chain import Chain
+    from invtoolkit.parsing import formats
+    from invtoolkit.core import roles
+    from invtoolkit.search.chain import Chain
 
     assert "<!-- api-reference -->" not in html  # the marker was replaced
     for text in (roles.Optimizer.__doc__.splitlines()[0], formats.write_aif.__doc__.splitlines()[0],

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import training_module
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 
 
 @pytest.fixture(scope="module")

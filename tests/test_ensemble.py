@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from invtoolkit.descriptors import grid_descriptors
-from invtoolkit.ensemble import build_ensemble, family_labels, psd_spread
+from invtoolkit.core.descriptors import grid_descriptors
+from invtoolkit.results.ensemble import build_ensemble, family_labels, psd_spread
 from invtoolkit.errors import InputError
 
 
@@ -103,7 +103,7 @@ def test_3d_grids_and_bad_input():
 def test_invert_writes_the_ensemble_and_best_npy_matches_its_descriptors(tmp_path, capsys):
     import json
 
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
     from invtoolkit.cli import main
 
     truth = np.zeros((6, 6), np.uint8)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gemmi import cif
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -8,15 +8,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from invtoolkit.chain import Chain
+from invtoolkit.search.chain import Chain
 from invtoolkit.fitting import FitSettings, MaterialObjective, fit_material, plateau
 from invtoolkit.fitting.capacity import shared_capacity
 from invtoolkit.fitting.objective import GURVICH_SPREAD, measured_simulator
 from invtoolkit.fitting.physical import FileScale, surface_area_m2_g, widths_nm
 from invtoolkit.fitting.solutions import branch_noise, tolerance
-from invtoolkit.fluids import AVOGADRO, resolve_fluid
-from invtoolkit.measured import MeasuredIsotherm
-from invtoolkit.space import GridSpace
+from invtoolkit.parsing.fluids import AVOGADRO, resolve_fluid
+from invtoolkit.parsing.measured import MeasuredIsotherm
+from invtoolkit.core.space import GridSpace
 
 SHAPE = (10, 10)
 

@@ -7,10 +7,10 @@ import pytest
 from gemmi import cif
 
 from invtoolkit.errors import InputError
-from invtoolkit.formats import write_aif
-from invtoolkit.fluids import resolve_fluid
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.targets import read_target
+from invtoolkit.parsing.formats import write_aif
+from invtoolkit.parsing.fluids import resolve_fluid
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.parsing.targets import read_target
 from invtoolkit_plugins.readers.aif import parse_aif
 
 LOOP = PressureSchedule(40)
@@ -198,7 +198,7 @@ def test_points_above_saturation_are_dropped_and_noted(tmp_path):
 
 def test_invert_takes_an_aif_target_and_writes_an_aif_result(tmp_path):
     from invtoolkit.cli import main
-    from invtoolkit.pressure import PressurePath
+    from invtoolkit.core.pressure import PressurePath
     from invtoolkit_plugins.lattice_dft import LatticeDFT
 
     source = tmp_path / "measured.aif"

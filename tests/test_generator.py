@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from invtoolkit import registry
-from invtoolkit.binary import binary_sigmoid
+from invtoolkit.hooks import registry
+from invtoolkit.core.binary import binary_sigmoid
 from invtoolkit.cli import main
-from invtoolkit.generation import mean_symmetric_hamming
+from invtoolkit.learning.generation import mean_symmetric_hamming
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.roles import Surrogate
-from invtoolkit.symmetry import transform
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.roles import Surrogate
+from invtoolkit.core.symmetry import transform
 from conftest import labelled_dataset
 
 SMALL = dict(model=None, width=16, hidden=32, latent_dim=4, seed=0)
@@ -219,7 +219,7 @@ def test_generate_cli_bad_input_exits_2(tmp_path, capsys, case):
 
 # ------------------------------------------------------------------ active learning
 def test_active_learning_rounds_are_reported_and_resumable(tmp_path, tiny_surrogate_plugin):
-    from invtoolkit.dataset import Dataset
+    from invtoolkit.datasets.dataset import Dataset
 
     labelled_dataset(tmp_path / "data.zarr", 24, seed=3)
     gen = registry.create("generator", "deconv", **SMALL)
@@ -259,7 +259,7 @@ def test_active_learning_rounds_are_reported_and_resumable(tmp_path, tiny_surrog
 
 
 def test_paired_change_of_per_target_errors():
-    from invtoolkit.active_learning import paired_change
+    from invtoolkit.learning.active_learning import paired_change
 
     before = np.linspace(0.01, 0.05, 40)
     after = before - 0.002  # every target better by the same amount
@@ -296,7 +296,7 @@ def test_implicit_dft_matches_lattice_dft_and_finite_differences(rng):
 def test_training_ignores_a_cached_torchscript_copy_of_the_surrogate():
     """A surrogate may cache a frozen TorchScript copy of its network for fast inference
     (no train mode): freezing for generator training and fine-tuning must skip it."""
-    from invtoolkit.active_learning import fine_tune_surrogate
+    from invtoolkit.learning.active_learning import fine_tune_surrogate
 
     torch.set_num_threads(1)
     surrogate = TinySurrogate()
@@ -312,7 +312,7 @@ def test_training_ignores_a_cached_torchscript_copy_of_the_surrogate():
 
 
 def test_surrogate_pick_takes_the_dft_error_of_the_grid_the_surrogate_ranks_first():
-    from invtoolkit.active_learning import surrogate_pick_errors
+    from invtoolkit.learning.active_learning import surrogate_pick_errors
 
     class Fixed:  # predicts given curves for the 2 targets x 3 grids
         def simulate(self, flat):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from test_generator import SMALL, TinySurrogate, realisable_curves
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit_plugins.deconv import BEST_OF_MEAN_SHARE
 
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 from test_generator import SMALL, TinySurrogate, tiny_surrogate_plugin  # noqa: F401 (fixture)
 
-from invtoolkit import registry
-from invtoolkit.active_learning import accept_generator
-from invtoolkit.generation import mean_symmetric_hamming
-from invtoolkit.symmetry import distinct_up_to_symmetry, transform
+from invtoolkit.hooks import registry
+from invtoolkit.learning.active_learning import accept_generator
+from invtoolkit.learning.generation import mean_symmetric_hamming
+from invtoolkit.core.symmetry import distinct_up_to_symmetry, transform
 from invtoolkit_plugins.deconv.network import diversity_penalty, symmetric_distance
 from conftest import labelled_dataset
 
@@ -153,7 +153,7 @@ def test_held_out_split_draws_what_active_learn_will_and_writes_only_the_rest(tm
     import runpy
     import sys
 
-    from invtoolkit.active_learning import ActiveLearner
+    from invtoolkit.learning.active_learning import ActiveLearner
 
     labelled_dataset(tmp_path / "data.zarr", 40, seed=6)
     script = Path(__file__).resolve().parents[1] / "training" / "held_out_split.py"

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.cli import main
-from invtoolkit.defaults import DEFAULT_CHAIN
+from invtoolkit.core.defaults import DEFAULT_CHAIN
 from invtoolkit.errors import InputError
-from invtoolkit.targets import read_target, readers
+from invtoolkit.parsing.targets import read_target, readers
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -166,7 +166,7 @@ def test_invert_bad_target_file_exits_2(tmp_path, capsys):
 
 
 def test_default_chain_is_built_from_registered_stages():
-    from invtoolkit.chain import Chain
+    from invtoolkit.search.chain import Chain
 
     roles = Chain.parse(DEFAULT_CHAIN).resolve_roles()
     assert roles[-1] == "optimizer" and set(roles) <= {"generator", "optimizer"}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import training_module
 
-from invtoolkit.dataset import Dataset
+from invtoolkit.datasets.dataset import Dataset
 from invtoolkit.errors import InputError
 
 

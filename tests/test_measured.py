@@ -8,10 +8,10 @@ import pytest
 
 from invtoolkit.errors import InputError
 from invtoolkit.fitting import MeasuredObjective, capacity_mae, fit_capacity
-from invtoolkit.fluids import resolve_fluid
-from invtoolkit.measured import MeasuredIsotherm
-from invtoolkit.pressure import PressurePath, PressureSchedule
-from invtoolkit.targets import read_target
+from invtoolkit.parsing.fluids import resolve_fluid
+from invtoolkit.parsing.measured import MeasuredIsotherm
+from invtoolkit.core.pressure import PressurePath, PressureSchedule
+from invtoolkit.parsing.targets import read_target
 
 DATA = Path(__file__).parent / "data" / "measured"
 MMHG, TORR = 133.322387415, 101325 / 760
@@ -202,7 +202,7 @@ def test_capacity_closed_form_equals_brute_force(rng):
 
 
 def test_simulator_runs_exactly_at_measured_pressures():
-    from invtoolkit.registry import create
+    from invtoolkit.hooks.registry import create
 
     g = np.zeros((1, 12, 12), np.uint8)
     g[0, 2:10, 3:8] = 1

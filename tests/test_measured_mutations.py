@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from invtoolkit.errors import InputError
-from invtoolkit.targets import read_target
+from invtoolkit.parsing.targets import read_target
 
 DATA = Path(__file__).parent / "data" / "measured"
 FILES = sorted(p.name for p in DATA.glob("*.aif") if not p.name.startswith("DMOF"))  # DMOF: supercritical

@@ -9,13 +9,13 @@ import time
 import numpy as np
 import pytest
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.problem import Problem, Target
-from invtoolkit.roles import Surrogate
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.problem import Problem, Target
+from invtoolkit.core.roles import Surrogate
 from invtoolkit.search import TimeLimit
 
 STEPS = 10
@@ -169,8 +169,8 @@ def test_nsga2_objective_checks(dft, truth):
 def test_nsga2_halves_on_measured_points(truth):
     """No model isotherm: measured points (capacity 3 x the truth's DFT uptake) split at RH 0.5."""
     from invtoolkit.fitting import MeasuredObjective, measured_simulator
-    from invtoolkit.fluids import resolve_fluid
-    from invtoolkit.measured import MeasuredIsotherm
+    from invtoolkit.parsing.fluids import resolve_fluid
+    from invtoolkit.parsing.measured import MeasuredIsotherm
 
     pressures = np.array([0.05, 0.2, 0.4, 0.5, 0.6, 0.8, 0.95])
     sim = measured_simulator(MeasuredIsotherm(pressures, np.ones(7), 7, 298.0, resolve_fluid("water"), "mmol/g",

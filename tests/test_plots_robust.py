@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from invtoolkit import report as rep
-from invtoolkit.chain import ChainResult, StageReport
-from invtoolkit.ensemble import build_ensemble, ensemble_result, psd_spread, summary_text
-from invtoolkit.ensemble_plots import plot_clusters, plot_width_distribution, width_spread
-from invtoolkit.objective import Target
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
+from invtoolkit.results import report as rep
+from invtoolkit.search.chain import ChainResult, StageReport
+from invtoolkit.results.ensemble import build_ensemble, ensemble_result, psd_spread, summary_text
+from invtoolkit.results.ensemble_plots import plot_clusters, plot_width_distribution, width_spread
+from invtoolkit.core.objective import Target
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURED = ROOT / "examples/data/measured/DUT-67_DUT67_1_Garching_MeOH_298K.aif"
@@ -158,7 +158,7 @@ cell = st.one_of(st.just(""), st.none(), st.floats(allow_nan=True, allow_infinit
 @given(rows=st.lists(st.fixed_dictionaries({"status": st.sampled_from(["ok", "failed", "missing"]), "error": cell,
                                             "relative_mae": cell}), max_size=6))
 def test_batch_summary_of_any_rows(rows):
-    from invtoolkit.batch_summary import COLUMNS, SUMMARY_FILES, counts_line, write_summary
+    from invtoolkit.workflows.batch_summary import COLUMNS, SUMMARY_FILES, counts_line, write_summary
 
     full = [{**dict.fromkeys(COLUMNS, ""), **r, "target": f"t{i}"} for i, r in enumerate(rows)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -206,7 +206,7 @@ def test_design_outputs_of_any_result(spec, n_best, n_front, seed, nan, curves):
 @FEW
 @given(n=st.integers(0, 3), seed=st.integers(0, 2**16), errors=st.sampled_from(["none", "nan", "short"]))
 def test_3d_grid_views_of_any_batch(n, seed, errors):
-    from invtoolkit.plots3d import plot_grids_3d
+    from invtoolkit.results.plots3d import plot_grids_3d
 
     grids = (np.random.default_rng(seed).random((n, 3, 4, 5)) < 0.5).astype(np.uint8)
     errs = {"none": None, "nan": np.full(n, math.nan), "short": np.zeros(max(n - 1, 0))}[errors]

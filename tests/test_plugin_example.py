@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from invtoolkit import registry
-from invtoolkit.population import Population
-from invtoolkit.problem import Problem, Target
-from invtoolkit.pressure import PressureSchedule
+from invtoolkit.hooks import registry
+from invtoolkit.core.population import Population
+from invtoolkit.core.problem import Problem, Target
+from invtoolkit.core.pressure import PressureSchedule
 from invtoolkit.search import TimeLimit
 
 PACKAGE = Path(__file__).resolve().parents[1] / "examples" / "plugin-example"
@@ -76,10 +76,10 @@ def test_installed_plugin_adds_its_command(installed):
 def test_installed_plugin_runs_in_a_chain(installed, tmp_path):
     script = textwrap.dedent("""
         import json, numpy as np
-        from invtoolkit.chain import Chain
-        from invtoolkit import registry
-        from invtoolkit.problem import Target
-        from invtoolkit.pressure import PressureSchedule
+        from invtoolkit.search.chain import Chain
+        from invtoolkit.hooks import registry
+        from invtoolkit.core.problem import Target
+        from invtoolkit.core.pressure import PressureSchedule
         grid = np.zeros((6, 6), np.uint8); grid[1:4, :] = 1
         sim = registry.create("simulator", "lattice-dft", adsorption_only=True, steps=10)
         target = Target(sim.simulate(grid[None])[0], PressureSchedule(10, adsorption_only=True))

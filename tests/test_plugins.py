@@ -9,10 +9,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from invtoolkit import registry
-from invtoolkit.hookspecs import hookimpl
+from invtoolkit.hooks import registry
+from invtoolkit.hooks.hookspecs import hookimpl
 from invtoolkit.errors import PluginError
-from invtoolkit.roles import Generator, Simulator
+from invtoolkit.core.roles import Generator, Simulator
 
 
 def run_cli(*args, env=None):
@@ -40,8 +40,8 @@ def test_plugins_command_lists_lattice_dft_as_json():
 def fake_distribution(tmp_path):
     """A third-party distribution on sys.path with one broken and one good plugin."""
     (tmp_path / "good_plugin.py").write_text(textwrap.dedent("""
-        from invtoolkit.hookspecs import hookimpl
-        from invtoolkit.roles import Optimizer
+        from invtoolkit.hooks.hookspecs import hookimpl
+        from invtoolkit.core.roles import Optimizer
 
         class Halve(Optimizer):
             def run(self, problem, population, *, rng, deadline=None, progress=False):
@@ -134,7 +134,7 @@ def test_a_factory_of_the_wrong_role_is_refused_with_its_plugin_named():
     try:
         assert "impostor" not in registry.registry().names("generator")
         with pytest.raises(PluginError, match="plugin 'wrong-role' registers generator 'impostor' as "
-                                              "NotAGenerator, which does not subclass invtoolkit.roles.Generator"):
+                                              "NotAGenerator, which does not subclass invtoolkit.core.roles.Generator"):
             registry.create("generator", "impostor")
         rows = {r["name"]: r for r in registry.describe()}
         assert "does not subclass" in rows["wrong-role"]["error"]
@@ -194,7 +194,7 @@ def test_options_of_an_unknown_name_is_one_line_error():
 
 def test_options_parser_reads_numbers_words_json_and_lists():
     from invtoolkit.errors import InputError
-    from invtoolkit.options import parse_options
+    from invtoolkit.hooks.options import parse_options
 
     assert parse_options(["T=298", "y= 1.5", "fast=true", "model=none", "porosity=[0.2,0.8]",
                           'weights={"slit": 0.5}', "dilations=1,1,2", "name=slit", "pair=1,b"]) == {

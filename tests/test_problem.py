@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from invtoolkit.errors import InputError
-from invtoolkit.population import Population
-from invtoolkit.pressure import ADSORPTION, DESORPTION, PressureSchedule, schedule_for_points
-from invtoolkit.problem import Problem, Target
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import ADSORPTION, DESORPTION, PressureSchedule, schedule_for_points
+from invtoolkit.core.problem import Problem, Target
 from invtoolkit_plugins.lattice_dft import LatticeDFT
 
 

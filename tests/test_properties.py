@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
-from invtoolkit.pressure import PressureSchedule
+from invtoolkit.core.pressure import PressureSchedule
 
 LOOP = PressureSchedule(4)  # RH 0, .25, .5, .75, 1, then .75, .5, .25, 0
 ADS = PressureSchedule(4, adsorption_only=True)

@@ -121,9 +121,9 @@ def test_pygaps_row_records_a_reader_failure_with_its_reason():
 @pytest.mark.parametrize("name", PYGAPS_READS)
 def test_measured_from_pygaps_equals_our_own_aif_reader(name):
     pgp = pytest.importorskip("pygaps.parsing")
-    from invtoolkit.measured import measured_from_raw
+    from invtoolkit.parsing.measured import measured_from_raw
     from invtoolkit_plugins.readers.aif import parse_aif
-    from invtoolkit.pygaps_object import measured_from_pygaps
+    from invtoolkit.parsing.pygaps_object import measured_from_pygaps
 
     ours, theirs = parse_aif(MEASURED / name), measured_from_pygaps(pgp.isotherm_from_aif(str(MEASURED / name)))
     # the two parsers turn the same decimal text into floats that may differ in the last bit
@@ -142,7 +142,7 @@ def test_measured_from_pygaps_equals_our_own_aif_reader(name):
 
 def test_measured_from_pygaps_on_a_hand_built_isotherm():
     pygaps = pytest.importorskip("pygaps")
-    from invtoolkit.pygaps_object import measured_from_pygaps
+    from invtoolkit.parsing.pygaps_object import measured_from_pygaps
 
     iso = pygaps.PointIsotherm(pressure=[10.0, 40.0, 90.0, 50.0], loading=[1.0, 2.0, 3.0, 2.5],
                                material="carbon", adsorbate="nitrogen", temperature=77.0,
@@ -157,7 +157,7 @@ def test_measured_from_pygaps_on_a_hand_built_isotherm():
 
 
 def test_measured_from_pygaps_refuses_what_is_not_a_point_isotherm():
-    from invtoolkit.pygaps_object import measured_from_pygaps
+    from invtoolkit.parsing.pygaps_object import measured_from_pygaps
 
     with pytest.raises(InputError, match="expected a pyGAPS PointIsotherm, got list"):
         measured_from_pygaps([1, 2, 3])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
 from invtoolkit_plugins.samplers import CorrelatedSampler, MixedSampler, RandomSampler, RectSampler, SlitSampler
 

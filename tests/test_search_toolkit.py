@@ -8,14 +8,14 @@ import time
 import numpy as np
 import pytest
 
-from invtoolkit import registry
-from invtoolkit.chain import Chain
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.objective import Target
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.problem import Problem
-from invtoolkit.roles import Simulator
+from invtoolkit.hooks import registry
+from invtoolkit.search.chain import Chain
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.objective import Target
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.problem import Problem
+from invtoolkit.core.roles import Simulator
 from invtoolkit.search import Evaluator, MaxEvaluations, TimeLimit, any_of
 from invtoolkit.search import Algorithm, starting_grids
 

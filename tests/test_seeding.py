@@ -4,15 +4,15 @@ search finds a wide slit within a small evaluation budget where an unseeded one 
 import numpy as np
 import pytest
 
-from invtoolkit import registry
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.problem import Problem, Target
+from invtoolkit.hooks import registry
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.problem import Problem, Target
 from invtoolkit.search import MaxEvaluations
 from invtoolkit.search.seeding import scored_seeds, starting_grids
 from invtoolkit.search.structures import coarse_sizes, structured_grids
 from invtoolkit.search.evaluator import Evaluator
-from invtoolkit.symmetry import canonical_keys
+from invtoolkit.core.symmetry import canonical_keys
 
 STEPS = 10
 SMALL = (12, 12)  # the search tests' grid: cheap evaluations

@@ -6,15 +6,15 @@ import itertools
 import numpy as np
 import pytest
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
-from invtoolkit.objective import Target
-from invtoolkit.population import Population
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.problem import Problem
-from invtoolkit.roles import Simulator
-from invtoolkit.space import GridSpace
-from invtoolkit import symmetry as S
+from invtoolkit.core.objective import Target
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.problem import Problem
+from invtoolkit.core.roles import Simulator
+from invtoolkit.core.space import GridSpace
+from invtoolkit.core import symmetry as S
 
 
 def test_parse_and_str_round_trip():

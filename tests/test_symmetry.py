@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from invtoolkit import registry
-from invtoolkit import symmetry as S
+from invtoolkit.hooks import registry
+from invtoolkit.core import symmetry as S
 
 
 def brute_orbit(grid) -> set[bytes]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from invtoolkit import workers
+from invtoolkit.datasets import workers
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
 
@@ -49,7 +49,7 @@ def wait_until(predicate, seconds: float, step: float = 0.1) -> bool:
 
 def test_watch_parent_exits_an_orphan():
     """A grandchild watching its parent exits once the parent is killed."""
-    code = ("import os, sys, time; from invtoolkit.workers import watch_parent; "
+    code = ("import os, sys, time; from invtoolkit.datasets.workers import watch_parent; "
             "watch_parent(os.getppid()); print(os.getpid(), flush=True); time.sleep(60)")
     middle = subprocess.Popen([sys.executable, "-c",
                                f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {code!r}]); "
@@ -67,7 +67,7 @@ def test_watch_parent_exits_an_orphan():
 
 
 def test_local_pool_runs_the_initializer_after_the_watch():
-    from invtoolkit.dataset import _init_worker  # the dataset pool's thread cap
+    from invtoolkit.datasets.dataset import _init_worker  # the dataset pool's thread cap
 
     pool = workers.local_pool(1, initializer=_init_worker, initargs=(3,))
     try:
@@ -79,7 +79,7 @@ def test_local_pool_runs_the_initializer_after_the_watch():
 
 def model_targets(folder: Path, n: int = 4) -> None:
     """``n`` adsorption isotherms of 6x6 slits on a 10-step axis (small and fast)."""
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
 
     folder.mkdir()
     sim = registry.create("simulator", "lattice-dft", steps=10, adsorption_only=True)

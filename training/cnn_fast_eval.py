@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import eval_families as ef  # noqa: E402

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from invtoolkit import registry
-from invtoolkit.dataset import Dataset
+from invtoolkit.hooks import registry
+from invtoolkit.datasets.dataset import Dataset
 
 # (sampler, options, share of the pool): high-porosity draws of the families and mixed
 POOL = [

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 
 FAMILIES = ["fam-random", "fam-smooth", "fam-slit", "fam-rect", "fam-pair", "fam-union", "fam-dense"]
 POROSITY_BANDS = [(0.0, 0.15), (0.15, 0.5), (0.5, 0.85), (0.85, 1.0001)]

@@ -25,9 +25,9 @@ import time
 import numpy as np
 
 import eval_families  # training/ is on the path when this script runs
-from invtoolkit import registry
-from invtoolkit.generation import mean_symmetric_hamming
-from invtoolkit.symmetry import distinct_up_to_symmetry
+from invtoolkit.hooks import registry
+from invtoolkit.learning.generation import mean_symmetric_hamming
+from invtoolkit.core.symmetry import distinct_up_to_symmetry
 
 
 def labelled_targets(names, per_name: int, seed: int, shape=(20, 20)):

@@ -13,8 +13,8 @@ import argparse
 
 import numpy as np
 
-from invtoolkit.active_learning import held_out_split
-from invtoolkit.dataset import Dataset
+from invtoolkit.learning.active_learning import held_out_split
+from invtoolkit.datasets.dataset import Dataset
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("workdir")

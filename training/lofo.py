@@ -77,7 +77,7 @@ def build_union(parts, out, *, block: int = 20_000):
     temporary name and renamed, so ``out`` is either complete or absent; an existing
     complete ``out`` with the same parts is left as it is. Returns the open store.
     """
-    from invtoolkit.dataset import Dataset
+    from invtoolkit.datasets.dataset import Dataset
     from invtoolkit.errors import InputError
 
     out, parts = Path(out), [Dataset.open(p) for p in parts]
@@ -163,7 +163,7 @@ def train(root: Path, minutes: float, threads: int, models=None, wait_lock=None)
 
 def held_out(n: int, seed: int, threads: int):
     """eval_families.py's held-out draws (rng [seed, k] for family k), labelled once."""
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
 
     dft = registry.create("simulator", "lattice-dft", threads=threads)
     draws = {}
@@ -175,8 +175,8 @@ def held_out(n: int, seed: int, threads: int):
 
 def store_hashes(root: Path) -> dict:
     """Per family, the symmetry hashes of every grid of its training store."""
-    from invtoolkit.dataset import Dataset
-    from invtoolkit.symmetry import canonical_hash
+    from invtoolkit.datasets.dataset import Dataset
+    from invtoolkit.core.symmetry import canonical_hash
 
     hashes = {}
     for family in FAMILIES:
@@ -197,7 +197,7 @@ def model_record(model_dir: Path) -> dict:
 
 def model_errors(model_dir: Path, draws: dict, threads: int) -> dict:
     """Per-grid loop MAE of one cnn model directory on the held-out draws, by family."""
-    from invtoolkit import registry
+    from invtoolkit.hooks import registry
 
     sur = registry.create("surrogate", "cnn", model=str(model_dir), threads=threads)
     return {family: np.abs(sur.simulate(grids) - truth).mean(1) for family, (grids, truth) in draws.items()}
@@ -229,7 +229,7 @@ def evaluate(root: Path, n: int, threads: int) -> dict:
     """The LOFO table: per family F, ALL-minus-F (unseen) vs ALL (seen) vs shipped."""
     import torch
 
-    from invtoolkit.symmetry import canonical_hash
+    from invtoolkit.core.symmetry import canonical_hash
 
     torch.set_num_threads(threads)
     root = Path(root)

@@ -1,10 +1,10 @@
-"""``invtoolkit acquire``: parse the options, run :class:`invtoolkit.acquisition.Acquirer`."""
+"""``invtoolkit acquire``: parse the options, run :class:`invtoolkit.learning.acquisition.Acquirer`."""
 
 from __future__ import annotations
 
 import click
 
-from invtoolkit.acquisition import DEFAULT_POOL_SAMPLER, HELD_OUT_SAMPLERS, HELD_OUT_SEED
+from invtoolkit.learning.acquisition import DEFAULT_POOL_SAMPLER, HELD_OUT_SAMPLERS, HELD_OUT_SEED
 
 
 @click.command("acquire")
@@ -64,7 +64,7 @@ def acquire_command(store, workdir, models, rounds, threads, **settings):
     Example:
       invtoolkit acquire train.zarr -o acq/ --model m1 --model m2 --rounds 3 --pool 20000 --take 2000
     """
-    from invtoolkit.acquisition import Acquirer, AcquisitionSettings
+    from invtoolkit.learning.acquisition import Acquirer, AcquisitionSettings
 
     if threads:
         import torch

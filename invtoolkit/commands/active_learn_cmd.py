@@ -1,4 +1,4 @@
-"""``invtoolkit active-learn``: parse the options, run :class:`invtoolkit.active_learning.ActiveLearner`."""
+"""``invtoolkit active-learn``: parse the options, run :class:`invtoolkit.learning.active_learning.ActiveLearner`."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def active_learn_command(data, surrogate_model, generator_model, rounds, threads
     Example:
       invtoolkit active-learn --data train.zarr --rounds 3 --targets 64 -o al/
     """
-    from invtoolkit.active_learning import ActiveLearner, ActiveLearningSettings
+    from invtoolkit.learning.active_learning import ActiveLearner, ActiveLearningSettings
 
     if threads:
         import torch

@@ -6,14 +6,14 @@ import json
 
 import click
 
-from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.core.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
-from invtoolkit.options import parse_options
+from invtoolkit.hooks.options import parse_options
 
 
 def parse_grid(value: str) -> tuple[int, ...]:
     """'20x20' or '8x8x8' (the grid space's one parser) -> a shape."""
-    from invtoolkit.space import GridSpace
+    from invtoolkit.core.space import GridSpace
 
     try:
         return GridSpace.parse(value).shape
@@ -60,7 +60,7 @@ def generate_command(output, n, sampler, sampler_params, seed, grid, simulator, 
     Example:
       invtoolkit dataset generate -o data.zarr --n 1000000 --seed 0 --workers 2
     """
-    from invtoolkit.dataset import generate
+    from invtoolkit.datasets.dataset import generate
 
     options = {"normalization": normalization, **parse_options(params)}
     ds = generate(
@@ -78,7 +78,7 @@ def generate_command(output, n, sampler, sampler_params, seed, grid, simulator, 
 @click.option("--distinct", is_flag=True, help="Also count grids distinct up to symmetry (reads all grids).")
 def info_command(store, as_json, distinct):
     """Size, provenance and isotherm-shape coverage of a dataset STORE."""
-    from invtoolkit.dataset_report import info_report, print_report
+    from invtoolkit.datasets.dataset_report import info_report, print_report
 
     report, low = info_report(store, distinct=distinct)
     if as_json:
@@ -93,7 +93,7 @@ def info_command(store, as_json, distinct):
 @click.option("--seed", default=0, show_default=True, help="Which examples to pick.")
 def plot_command(store, output, seed):
     """Example grids of STORE with their isotherms, one per common isotherm shape."""
-    from invtoolkit.dataset_report import plot_examples
+    from invtoolkit.datasets.dataset_report import plot_examples
 
     cols = plot_examples(store, output, seed=seed)
     click.echo(f"{output}: {cols} examples", err=True)

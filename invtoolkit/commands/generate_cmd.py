@@ -1,5 +1,5 @@
 """``invtoolkit generate``: grids for a target isotherm from a learned generator,
-with their surrogate-predicted and DFT-verified isotherms (see :mod:`invtoolkit.generation`)."""
+with their surrogate-predicted and DFT-verified isotherms (see :mod:`invtoolkit.learning.generation`)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def generate_command(target_file, n, output, seed, generator, model, surrogate_s
     Example:
       invtoolkit generate --target target.npy -n 16 -o out/ --seed 1
     """
-    from invtoolkit.generation import generate_for_target
-    from invtoolkit.targets import read_target
+    from invtoolkit.learning.generation import generate_for_target
+    from invtoolkit.parsing.targets import read_target
 
     if n < 1:
         raise InputError(f"-n must be >= 1, got {n}")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from invtoolkit.defaults import DEFAULT_CHAIN
+from invtoolkit.core.defaults import DEFAULT_CHAIN
 from invtoolkit.fitting.search import MEASURED_BUDGET
-from invtoolkit.inversion import MEASURED_CHAIN, MODEL_BUDGET, InvertSettings
+from invtoolkit.workflows.inversion import MEASURED_CHAIN, MODEL_BUDGET, InvertSettings
 
 
 @click.command("invert")
@@ -92,7 +92,7 @@ def invert_command(target_specs, chain_text, budget, time_limit, seed, normaliza
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be >= 1, got {workers}")
     if len(target_specs) > 1 or Path(target_specs[0]).is_file():
-        from invtoolkit.inversion import invert_files
+        from invtoolkit.workflows.inversion import invert_files
 
         missing = [t for t in target_specs if not Path(t).is_file()]
         if missing:
@@ -105,9 +105,9 @@ def invert_command(target_specs, chain_text, budget, time_limit, seed, normaliza
 def _invert_batch(target_spec, out: Path, settings, seed, workers, scheduler):
     from functools import partial
 
-    from invtoolkit import batch
-    from invtoolkit.batch_summary import SUMMARY_FILES, counts_line, run_and_summarise
-    from invtoolkit.inversion import batch_invert
+    from invtoolkit.workflows import batch
+    from invtoolkit.workflows.batch_summary import SUMMARY_FILES, counts_line, run_and_summarise
+    from invtoolkit.workflows.inversion import batch_invert
 
     jobs = batch.plan_jobs(batch.expand_targets(target_spec), out, seed)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,8 @@ import json
 
 import click
 
-from invtoolkit import registry
-from invtoolkit.options import REQUIRED
+from invtoolkit.hooks import registry
+from invtoolkit.hooks.options import REQUIRED
 
 
 @click.command("plugins")

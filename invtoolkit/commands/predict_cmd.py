@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from invtoolkit import registry
-from invtoolkit.io import read_grids, write_curves
-from invtoolkit.roles import WithUncertainty
+from invtoolkit.hooks import registry
+from invtoolkit.parsing.io import read_grids, write_curves
+from invtoolkit.core.roles import WithUncertainty
 
 
 @click.command("predict")

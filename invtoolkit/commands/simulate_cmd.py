@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from invtoolkit import registry
-from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.hooks import registry
+from invtoolkit.core.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
-from invtoolkit.io import read_grids, write_curves
-from invtoolkit.options import declared_options, parse_options
+from invtoolkit.parsing.io import read_grids, write_curves
+from invtoolkit.hooks.options import declared_options, parse_options
 
 
 @click.command("simulate")

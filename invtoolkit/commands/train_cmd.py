@@ -11,10 +11,10 @@ import sys
 
 import click
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
-from invtoolkit.options import parse_options
-from invtoolkit.roles import Trainable
+from invtoolkit.hooks.options import parse_options
+from invtoolkit.core.roles import Trainable
 
 
 @click.group("train")

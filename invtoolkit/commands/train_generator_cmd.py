@@ -1,4 +1,4 @@
-"""``invtoolkit train generator``: parse, call :func:`invtoolkit.generator_training.train_generator`,
+"""``invtoolkit train generator``: parse, call :func:`invtoolkit.learning.generator_training.train_generator`,
 print. Attached to the ``train`` group of ``train_cmd``."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from invtoolkit.defaults import DEFAULT_GRID_SHAPE
+from invtoolkit.core.defaults import DEFAULT_GRID_SHAPE
 
 # ------------------------------------------------------------------ command
 @click.command("generator")
@@ -61,8 +61,8 @@ def train_generator_command(surrogate_spec, targets, val_targets, output, genera
       invtoolkit train generator --surrogate cnn --targets data/train.zarr -o models/deconv
       invtoolkit train generator --init models/deconv --diversity-weight 0.3 --targets data/train.zarr -o models/deconv2
     """
-    from invtoolkit.generator_training import train_generator
-    from invtoolkit.loaders import load_dataset, load_surrogate
+    from invtoolkit.learning.generator_training import train_generator
+    from invtoolkit.learning.loaders import load_dataset, load_surrogate
 
     if threads:
         import torch

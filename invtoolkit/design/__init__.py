@@ -9,8 +9,8 @@ float64, and returns a :class:`~invtoolkit.design.results.DesignResult`;
 
 from __future__ import annotations
 
-from invtoolkit import registry
-from invtoolkit.defaults import DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
+from invtoolkit.hooks import registry
+from invtoolkit.core.defaults import DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
 from invtoolkit.design.problem import DesignProblem
 from invtoolkit.design.results import DesignResult, candidates, front_only, verify, write_results
 from invtoolkit.design.search import DEFAULT_POP, run_search

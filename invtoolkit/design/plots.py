@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.fileio import atomic_path
+from invtoolkit.core.fileio import atomic_path
 
 
 def _figure(path, fig) -> None:
@@ -16,7 +16,7 @@ def _figure(path, fig) -> None:
 
 
 def _pyplot():
-    from invtoolkit.plotting import pyplot
+    from invtoolkit.results.plotting import pyplot
 
     return pyplot()
 

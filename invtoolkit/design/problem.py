@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.defaults import DEFAULT_GRID_SHAPE
+from invtoolkit.core.defaults import DEFAULT_GRID_SHAPE
 from invtoolkit.design.spec import DesignSpec
 
 INFEASIBLE = 1e6  # stands for the violation and objectives of an all-wall grid

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from invtoolkit.design.problem import DesignProblem, property_values, violation
-from invtoolkit.fileio import atomic_path, write_json
+from invtoolkit.core.fileio import atomic_path, write_json
 
 MAX_FRONT = 64  # distinct designs kept on the front
 
@@ -51,7 +51,7 @@ class DesignResult:
 
 def _distinct(grids: np.ndarray, order: np.ndarray, limit: int) -> np.ndarray:
     """The first ``limit`` indices of ``order`` whose grids differ up to torus symmetry."""
-    from invtoolkit.symmetry import canonical_keys
+    from invtoolkit.core.symmetry import canonical_keys
 
     seen, out = set(), []
     for start in range(0, len(order), 4 * limit):

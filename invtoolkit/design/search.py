@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from invtoolkit import registry
-from invtoolkit.progress import progress_bar
+from invtoolkit.hooks import registry
+from invtoolkit.core.progress import progress_bar
 from invtoolkit.design.problem import DesignProblem
 
 DEFAULT_POP = 100

@@ -25,12 +25,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError, PluginError
-from invtoolkit.objective import NORMALIZATIONS
-from invtoolkit.options import declared_options
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.properties import Property
+from invtoolkit.core.objective import NORMALIZATIONS
+from invtoolkit.hooks.options import declared_options
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.properties import Property
 
 TOP_KEYS = ("normalization", "constraint", "objective")
 GOALS = ("min", "max")

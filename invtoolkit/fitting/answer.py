@@ -1,7 +1,7 @@
 """A fit made into an answer: the best grids, each file's fitted numbers, physical units.
 
 The allowed grids of the fit (:mod:`.solutions`) become the ensemble (families and
-descriptor ranges, :mod:`invtoolkit.ensemble`); best.npy holds the best grid, then one
+descriptor ranges, :mod:`invtoolkit.results.ensemble`); best.npy holds the best grid, then one
 per other family. Each file gets its y, capacity, errors and pore volume; widths are
 given in nm with every file's lattice spacing, the pore volume and its interval in
 cm3/g, and a descriptor the data do not pin down is marked undetermined with the reason.
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from invtoolkit.ensemble import build_ensemble
-from invtoolkit.population import Population
+from invtoolkit.results.ensemble import build_ensemble
+from invtoolkit.core.population import Population
 
 from .physical import FileScale, nm_range, surface_area_m2_g, widths_nm
 
@@ -52,7 +52,7 @@ class MaterialAnswer:
     scales: list[FileScale]
     files: list[FileFit]
     population: Population  # best.npy rows: the best grid, then one per other family, scored
-    ensemble: object  # invtoolkit.ensemble.Ensemble of the allowed grids
+    ensemble: object  # invtoolkit.results.ensemble.Ensemble of the allowed grids
     summary: dict  # the ensemble's JSON summary, with nm ranges and determinacy
     curves: np.ndarray  # best.npy rows' curves at the fitted y (every file, side by side)
     capacities: np.ndarray  # (rows, K) per file

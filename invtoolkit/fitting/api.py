@@ -5,7 +5,7 @@
     answer.files[0].pore_volume, answer.summary["descriptors"]["dominant_width_nm"]
 
 A target is a file path (AIF, pyGAPS JSON/CSV, ...), a
-:class:`~invtoolkit.measured.MeasuredIsotherm`, or a pyGAPS ``PointIsotherm`` (its users
+:class:`~invtoolkit.parsing.measured.MeasuredIsotherm`, or a pyGAPS ``PointIsotherm`` (its users
 need not write a file first).
 """
 
@@ -24,18 +24,18 @@ MEASURED_CHAIN = "ga | steepest"
 
 def as_measured(target, *, tc=None, p0=None, loading_unit=None):
     """A MeasuredIsotherm from a path, a MeasuredIsotherm or a pyGAPS PointIsotherm."""
-    from invtoolkit.measured import MeasuredIsotherm, measured_from_raw
+    from invtoolkit.parsing.measured import MeasuredIsotherm, measured_from_raw
 
     if isinstance(target, MeasuredIsotherm):
         return target
     if isinstance(target, (str, Path)):
-        from invtoolkit.targets import read_target
+        from invtoolkit.parsing.targets import read_target
 
         found = read_target(target, tc=tc, p0=p0, loading_unit=loading_unit)
         if not isinstance(found, MeasuredIsotherm):
             raise InputError(f"{target}: a model isotherm, not a measured file (use Chain.run for model targets)")
         return found
-    from invtoolkit.pygaps_object import measured_from_pygaps
+    from invtoolkit.parsing.pygaps_object import measured_from_pygaps
 
     return measured_from_raw(measured_from_pygaps(target), tc=tc, p0=p0, loading_unit=loading_unit)
 
@@ -44,8 +44,8 @@ def fit_isotherms(targets, *, chain: str = MEASURED_CHAIN, budget: int = MEASURE
                   y: float | None = None, y_range=None, grid_size: str = "20", lattice_spacing: float | None = None,
                   keep: int = 8, time_limit: float | None = None, progress: bool = False) -> MaterialAnswer:
     """Fit one structure (and y per adsorbate, one pore volume) to the isotherms of one material."""
-    from invtoolkit.chain import Chain
-    from invtoolkit.space import GridSpace
+    from invtoolkit.search.chain import Chain
+    from invtoolkit.core.space import GridSpace
 
     from .outputs import capacity_ratios
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.pressure import ADSORPTION
+from invtoolkit.core.pressure import ADSORPTION
 
 from .answer import MaterialAnswer
 
@@ -37,7 +37,7 @@ def draw_file(ax, answer: MaterialAnswer, k: int, rows, labels, *, log_pressure:
 
 def plot_material(path, answer: MaterialAnswer, *, log_pressure: bool = False) -> None:
     """One panel per file: its points and the best structure's fitted isotherm."""
-    from invtoolkit.plotting import pyplot
+    from invtoolkit.results.plotting import pyplot
 
     plt = pyplot()
     k = len(answer.files)

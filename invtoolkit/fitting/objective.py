@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.defaults import DEFAULT_SIMULATOR
+from invtoolkit.core.defaults import DEFAULT_SIMULATOR
 from invtoolkit.errors import InputError
-from invtoolkit.objective import Objective, PointErrors
-from invtoolkit.pressure import PressurePath
-from invtoolkit.roles import Simulator
+from invtoolkit.core.objective import Objective, PointErrors
+from invtoolkit.core.pressure import PressurePath
+from invtoolkit.core.roles import Simulator
 
 from .capacity import capacity_mae, plateau, shared_capacity
 
@@ -25,7 +25,7 @@ GURVICH_SPREAD = 0.15  # how far one file's pore volume may sit from the materia
 
 def measured_simulator(measured, y: float, name: str = DEFAULT_SIMULATOR):
     """The exact simulator at the measured pressures, with the file's T and TC and this y."""
-    from invtoolkit.registry import create
+    from invtoolkit.hooks.registry import create
 
     return create("simulator", name, T=measured.T, TC=measured.fluid.TC, y=float(y),
                   normalization=measured.normalization, path=measured.simulation_path)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.fileio import write_json
+from invtoolkit.core.fileio import write_json
 
 from .answer import make_answer
 from .physical import file_scale
@@ -51,8 +51,8 @@ def invert_measured(files, chain, out: Path, *, target_files, seed, settings, ec
 
 
 def write_outputs(answer, out: Path, *, target_files, chain, seed, settings, echo) -> dict:
-    from invtoolkit import report as rep
-    from invtoolkit.ensemble_plots import plot_clusters, plot_width_distribution
+    from invtoolkit.results import report as rep
+    from invtoolkit.results.ensemble_plots import plot_clusters, plot_width_distribution
 
     from .figures import draw_file, plot_material
     from .report import build_material_report, fit_summary_lines
@@ -87,7 +87,7 @@ def _write_aifs(answer, out: Path, chain) -> list[str]:
 
 def write_answer_aif(path, answer, k: int = 0, *, chain=None) -> Path:
     """File k's fitted model (the best grid, capacity x DFT curve) at its measured pressures, as AIF."""
-    from invtoolkit.formats import write_result_aif
+    from invtoolkit.parsing.formats import write_result_aif
 
     part = answer.fit.objective.split(answer.curves)[k]
     curves = np.hstack([np.zeros((len(part), 1)), part])  # the writer skips the RH = 0 start

@@ -1,7 +1,7 @@
 """Lattice answers in physical units: nm, cm3/g and m2/g (docs/physics.md, "Physical units").
 
 One lattice cell holds one molecule of the adsorbate's liquid, so its side is
-``a = (Vm / N_A)^(1/3)`` (:meth:`invtoolkit.fluids.Fluid.lattice_spacing_nm`) and a pore
+``a = (Vm / N_A)^(1/3)`` (:meth:`invtoolkit.parsing.fluids.Fluid.lattice_spacing_nm`) and a pore
 width of w cells is ``w a`` nm. The capacity (amount at complete pore filling) times
 the liquid molar volume Vm is the pore volume (the Gurvich rule). Every pore-wall
 contact is a cell face of area a^2, and there are ``V / a^3`` pore cells per gram, so

@@ -61,7 +61,7 @@ def material_fit(answer: MaterialAnswer, fits: list[dict]) -> dict:
 
 def grid_rows(answer: MaterialAnswer) -> list[dict]:
     """Per best.npy row: score, per-file errors and capacity, descriptors in cells and nm."""
-    from invtoolkit.descriptors import grid_descriptors
+    from invtoolkit.core.descriptors import grid_descriptors
 
     objective, rows = answer.fit.objective, []
     volumes, caps, maes = objective.file_errors(answer.curves)
@@ -94,7 +94,7 @@ def build_material_report(answer: MaterialAnswer, *, target_files, chain: str, s
 def fit_summary_lines(report: dict) -> list[str]:
     """The terminal's account of the fit: one line per file, one for the material. Numbers
     that JSON stores as null (a zero or undefined capacity, issue 29) print as 'undefined'."""
-    from invtoolkit.plotting import fmt
+    from invtoolkit.results.plotting import fmt
 
     lines = []
     for f in report["fits"]:

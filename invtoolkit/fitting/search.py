@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.population import Population
+from invtoolkit.core.population import Population
 
 from .objective import MaterialObjective
 from .solutions import Solutions, data_noise, solutions, tolerance
@@ -111,7 +111,7 @@ def adsorbate_groups(files) -> list[list[int]]:
 
 
 def _distinct(grids: np.ndarray) -> np.ndarray:
-    from invtoolkit.symmetry import dedupe
+    from invtoolkit.core.symmetry import dedupe
 
     if not len(grids):
         return grids

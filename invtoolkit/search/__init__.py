@@ -1,6 +1,6 @@
 """The public search toolkit, one concern per module (in the spirit of pymoo's core).
 
-* :mod:`~invtoolkit.search.termination`: when a search stops (time, evaluations, any of them);
+* :mod:`~invtoolkit.core.termination`: when a search stops (time, evaluations, any of them);
 * :mod:`~invtoolkit.search.evaluator`: counted, cached, budgeted evaluation with an archive
   of the best grids distinct up to torus symmetry and a progress bar;
 * :mod:`~invtoolkit.search.seeding`: starting grids from the incoming population and samplers;
@@ -11,7 +11,7 @@
 from invtoolkit.search.algorithm import Algorithm, search_space
 from invtoolkit.search.evaluator import INVALID, Evaluator
 from invtoolkit.search.seeding import porosity_guess, random_grids, sampled_grids, starting_grids
-from invtoolkit.search.termination import (MaxEvaluations, NoTermination, Termination, TimeLimit, any_of,
+from invtoolkit.core.termination import (MaxEvaluations, NoTermination, Termination, TimeLimit, any_of,
                                            as_termination)
 
 __all__ = [

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.population import Population
-from invtoolkit.roles import Optimizer
+from invtoolkit.core.population import Population
+from invtoolkit.core.roles import Optimizer
 from invtoolkit.search.evaluator import Evaluator
 from invtoolkit.search.seeding import search_space
-from invtoolkit.search.termination import Termination, as_termination
+from invtoolkit.core.termination import Termination, as_termination
 
 __all__ = ["Algorithm", "finish", "search_space"]
 

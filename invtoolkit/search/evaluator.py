@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from invtoolkit.population import Population
-from invtoolkit.progress import progress_bar
-from invtoolkit.search.termination import Termination, as_termination
+from invtoolkit.core.population import Population
+from invtoolkit.core.progress import progress_bar
+from invtoolkit.core.termination import Termination, as_termination
 
 INVALID = np.inf  # score of an all-wall grid (nothing adsorbs: not a structure)
 
@@ -23,7 +23,7 @@ class Evaluator:
     * shows a tqdm progress bar.
 
     ``score(grids, diffs)`` (optional) turns the objective's per-point errors (n, M)
-    (:class:`invtoolkit.objective.PointErrors`) into objective columns (n, k) with column
+    (:class:`invtoolkit.core.objective.PointErrors`) into objective columns (n, k) with column
     0 the total (multi-objective search); without it the only column is the objective.
     """
 
@@ -128,7 +128,7 @@ class Evaluator:
         return out
 
     def _update_archive(self, grids: np.ndarray, errors: np.ndarray) -> None:
-        from invtoolkit.symmetry import canonical_keys
+        from invtoolkit.core.symmetry import canonical_keys
 
         batch = Population(grids, errors)
         if self.archive is not None and len(self.archive) >= self.archive_size:

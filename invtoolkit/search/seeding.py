@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit import registry
+from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
-from invtoolkit.population import Population
-from invtoolkit.space import GridSpace, as_space
+from invtoolkit.core.population import Population
+from invtoolkit.core.space import GridSpace, as_space
 from invtoolkit.search.structures import structured_grids
 
 SEED_SHARE = 0.125  # at most this share of a start are structured seeds (the rest: incoming, sampled keep the diversity)

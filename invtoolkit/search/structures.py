@@ -110,8 +110,8 @@ def structured_grids(shape) -> np.ndarray:
     """The structured seeds of a grid shape (N, *shape) uint8, distinct up to torus
     symmetry, in priority order: slits, squares, rectangles/channels, slit pairs,
     square pairs, open cells."""
-    from invtoolkit.population import Population
-    from invtoolkit.symmetry import canonical_keys
+    from invtoolkit.core.population import Population
+    from invtoolkit.core.symmetry import canonical_keys
 
     shape = tuple(int(n) for n in shape)
     grids = slits(shape) + squares(shape) + rectangles(shape) + pairs(shape, False) + pairs(shape, True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.objective import mae
+from invtoolkit.core.objective import mae
 
 
 def nearest(curves: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
     """Indices of the ``n`` stored curves (N, >= P) nearest to ``target`` (P,) by MAE over
-    the target's points (the search's own :func:`invtoolkit.objective.mae`), best first;
+    the target's points (the search's own :func:`invtoolkit.core.objective.mae`), best first;
     ties broken by index so the answer is deterministic."""
     errors = mae(curves[:, : len(target)], target)
     n = min(int(n), len(errors))

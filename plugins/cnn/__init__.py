@@ -9,7 +9,7 @@ is accepted. An anchored model (architecture ``anchor: top``) computes the exact
 adsorption point of every grid with the model's simulator (one pressure point after
 RH = 0) and builds the loop on it; its gradients treat that point as a constant.
 
-A model is a directory (``invtoolkit.modelio``): config.json + weights.pt with one or
+A model is a directory (``invtoolkit.learning.modelio``): config.json + weights.pt with one or
 more ensemble members. ``model=None`` loads the shipped default from
 ``models/cnn/`` beside this file. Ensembles give a per-point standard deviation
 (:meth:`CNNSurrogate.predict_with_uncertainty`).
@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import modelio
+from invtoolkit.learning import modelio
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.io import check_grids
-from invtoolkit.options import option
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.roles import Surrogate, Trainable, WithUncertainty
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.parsing.io import check_grids
+from invtoolkit.hooks.options import option
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.roles import Surrogate, Trainable, WithUncertainty
 from invtoolkit_plugins.cnn.training import DEFAULT_ARCH, PLUGIN, read_model, train_cnn  # noqa: F401 (public here)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "cnn"  # package data of invtoolkit_plugins
@@ -163,8 +163,8 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
         if self.net.anchor is None:
             return None
         if self._anchor_sim is None:
-            from invtoolkit import registry
-            from invtoolkit.pressure import PressurePath
+            from invtoolkit.hooks import registry
+            from invtoolkit.core.pressure import PressurePath
 
             p = self.config["simulator_params"]
             self._anchor_sim = registry.create("simulator", self.config.get("simulator", "lattice-dft"),
@@ -175,7 +175,7 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
 
     def _batches(self, grids, fn, progress: bool):
         torch = _torch()
-        from invtoolkit.progress import progress_bar
+        from invtoolkit.core.progress import progress_bar
 
         grids = check_grids(grids)
         self._check_shape(grids.shape)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import modelio
+from invtoolkit.learning import modelio
 from invtoolkit.errors import InputError
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.training import (EarlyStopping, History, flush_denormals, load_checkpoint, plot_learning_curve,
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.learning.training import (EarlyStopping, History, flush_denormals, load_checkpoint, plot_learning_curve,
                                  plot_lines, save_checkpoint, split_indices, warmup_cosine)
 
 PLUGIN = "cnn"
@@ -42,7 +42,7 @@ def read_model(path, *, params: dict, grid_shape=None) -> tuple[dict, list[dict]
 
 def load_training_data(path):
     """(grids uint8, pore-normalized curves float32, attrs, simulator params, steps) of a dataset store."""
-    from invtoolkit.dataset import Dataset
+    from invtoolkit.datasets.dataset import Dataset
 
     ds = Dataset.open(path)
     grids, curves = ds.load()
@@ -229,8 +229,8 @@ def _run_epoch(run: Run, net, opt, gen, step: int, t_start: float, early, member
     """One pass over the shuffled training grids: (step count, mean loss, grids seen)."""
     import torch
 
-    from invtoolkit.progress import progress_bar
-    from invtoolkit.symmetry import augment_torch
+    from invtoolkit.core.progress import progress_bar
+    from invtoolkit.core.symmetry import augment_torch
     from invtoolkit_plugins.cnn.network import anchor_inputs
 
     order = torch.randperm(len(run.g_tr), generator=gen)

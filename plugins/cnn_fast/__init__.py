@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import modelio
+from invtoolkit.learning import modelio
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.io import check_grids
-from invtoolkit.options import option
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.roles import Surrogate
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.parsing.io import check_grids
+from invtoolkit.hooks.options import option
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.roles import Surrogate
 from invtoolkit_plugins.cnn_fast.training import PLUGIN
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "cnn-fast"
@@ -123,8 +123,8 @@ class CNNFastSurrogate(Surrogate):
         """float32 (N,) exact pore-normalized adsorption at p/p0 = 1 (lattice DFT on the
         path RH 0 -> 1; branch values are path-independent); 0 for all-wall grids."""
         if self._anchor_sim is None:
-            from invtoolkit import registry
-            from invtoolkit.pressure import PressurePath
+            from invtoolkit.hooks import registry
+            from invtoolkit.core.pressure import PressurePath
 
             p = self.config["simulator_params"]
             self._anchor_sim = registry.create("simulator", self.config.get("simulator", "lattice-dft"),

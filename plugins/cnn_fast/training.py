@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit import modelio
+from invtoolkit.learning import modelio
 from invtoolkit.errors import InputError
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.training import (History, flush_denormals, load_checkpoint, plot_learning_curve, save_checkpoint,
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.learning.training import (History, flush_denormals, load_checkpoint, plot_learning_curve, save_checkpoint,
                                  split_indices, warmup_cosine)
 
 PLUGIN = "cnn-fast"

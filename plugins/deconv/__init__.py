@@ -23,7 +23,7 @@ This module also registers the surrogate ``dft-implicit``: the exact lattice DFT
 adsorption branch made differentiable by implicit differentiation of its fixed
 points (``_dft_implicit.py``), so a generator can be trained or fine-tuned against
 the physics itself (``invtoolkit train generator --surrogate dft-implicit``).
-Model files follow :mod:`invtoolkit.modelio` (config.json + tensors-only weights.pt).
+Model files follow :mod:`invtoolkit.learning.modelio` (config.json + tensors-only weights.pt).
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from pathlib import Path
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.fileio import torch_save
-from invtoolkit.roles import Fittable, Generator, Saveable
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.fileio import torch_save
+from invtoolkit.core.roles import Fittable, Generator, Saveable
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "deconv"  # package data of invtoolkit_plugins
 CONFIG_NAME = "config.json"
@@ -82,7 +82,7 @@ class DeconvGenerator(Generator, Fittable, Saveable):
                  simulator_params: dict | None = None, seed: int = 0, threads: int | None = None,
                  batch: int = 2048, **ignored):
         torch = _torch()
-        from invtoolkit import modelio
+        from invtoolkit.learning import modelio
         from invtoolkit_plugins.deconv.network import DeconvModel
 
         if threads:
@@ -187,7 +187,7 @@ class DeconvGenerator(Generator, Fittable, Saveable):
 
     # -- files ---------------------------------------------------------------------
     def save(self, path, extra: dict | None = None) -> None:
-        from invtoolkit import modelio
+        from invtoolkit.learning import modelio
 
         config = {k: v for k, v in self.config.items() if k not in ("format", "format_version", "members")}
         config.update(extra or {})
@@ -219,8 +219,8 @@ class DeconvGenerator(Generator, Fittable, Saveable):
         in the history as ``val_score``.
         """
         torch = _torch()
-        from invtoolkit.progress import progress_bar
-        from invtoolkit.training import flush_denormals, modules_set
+        from invtoolkit.core.progress import progress_bar
+        from invtoolkit.learning.training import flush_denormals, modules_set
 
         flush_denormals()
         diversity_weight, diversity_margin, best_of = self._settings(diversity_weight, diversity_margin, best_of)

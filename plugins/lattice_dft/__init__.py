@@ -7,11 +7,11 @@ from functools import partial
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.io import check_grids
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.pressure import PressurePath, PressureSchedule
-from invtoolkit.progress import progress_bar
-from invtoolkit.roles import Simulator
+from invtoolkit.parsing.io import check_grids
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.pressure import PressurePath, PressureSchedule
+from invtoolkit.core.progress import progress_bar
+from invtoolkit.core.roles import Simulator
 
 KB = 0.0019872041  # kcal/(mol K)
 MU_AT_ZERO = -90.0  # chemical potential used at RH = 0 (ln 0 is -inf)
@@ -22,7 +22,7 @@ class LatticeDFT(Simulator):
 
     ``precision="float32"`` (default, error <= 1e-5) or ``"float64"`` (<= 1e-6).
     ``solver``: "auto" (numba on CPU, torch on CUDA), "numba", "torch", "reference".
-    ``path``: a :class:`~invtoolkit.pressure.PressurePath` to simulate instead of the
+    ``path``: a :class:`~invtoolkit.core.pressure.PressurePath` to simulate instead of the
     uniform schedule (e.g. RH = 0 then the measured pressures); branch values are
     path-independent, so the solver runs exactly at those pressures.
     """

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from invtoolkit.pressure import PressureSchedule
-from invtoolkit.roles import Surrogate
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit.core.roles import Surrogate
 
 KB = 0.0019872041
 MU_AT_ZERO = -90.0

@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.objective import PointErrors
-from invtoolkit.population import Population
-from invtoolkit.pressure import ADSORPTION
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.objective import PointErrors
+from invtoolkit.core.population import Population
+from invtoolkit.core.pressure import ADSORPTION
 from invtoolkit.search import Algorithm, starting_grids
 
 DEFAULT_GENERATIONS = 50  # used only without a time limit

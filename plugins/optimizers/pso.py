@@ -15,8 +15,8 @@ import logging.config
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.population import Population
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.core.population import Population
 from invtoolkit.search import Algorithm, starting_grids
 
 DEFAULT_ITERS = 100

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
+from invtoolkit.hooks.hookspecs import hookimpl
 from invtoolkit.search import Algorithm, MaxEvaluations, any_of, porosity_guess, random_grids, sampled_grids
 
 DEFAULT_EVALS_WITHOUT_DEADLINE = 2000

@@ -3,13 +3,13 @@
 * ``.npy``, plain ``.csv``: model targets (filled fractions), :mod:`.table`;
 * ``.aif`` / ``.cif`` (AIF), ``.json`` (pyGAPS) and pyGAPS ``.csv``: measured
   isotherms in the instrument's units, made fit-ready by
-  :func:`invtoolkit.measured.measured_from_raw` (units, p0, adsorbate, noise).
+  :func:`invtoolkit.parsing.measured.measured_from_raw` (units, p0, adsorbate, noise).
 """
 
 from __future__ import annotations
 
-from invtoolkit.hookspecs import hookimpl
-from invtoolkit.measured import MeasuredIsotherm, measured_from_raw
+from invtoolkit.hooks.hookspecs import hookimpl
+from invtoolkit.parsing.measured import MeasuredIsotherm, measured_from_raw
 
 from .aif import parse_aif
 from .pygaps import looks_like_pygaps_csv, parse_pygaps_csv, parse_pygaps_json

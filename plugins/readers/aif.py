@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.formats import (AIF_ADSORPTIVE_TAGS, AIF_AMOUNT_COLUMNS, AIF_LOADING_UNIT_TAGS, AIF_MATERIAL_TAGS,
+from invtoolkit.parsing.formats import (AIF_ADSORPTIVE_TAGS, AIF_AMOUNT_COLUMNS, AIF_LOADING_UNIT_TAGS, AIF_MATERIAL_TAGS,
                                 RawIsotherm)
-from invtoolkit.io import require_file
-from invtoolkit.measured import RELATIVE_UNITS
-from invtoolkit.pressure import ADSORPTION, DESORPTION
+from invtoolkit.parsing.io import require_file
+from invtoolkit.parsing.measured import RELATIVE_UNITS
+from invtoolkit.core.pressure import ADSORPTION, DESORPTION
 
 
 def parse_aif(path) -> RawIsotherm:
     """Both loops of an AIF file as written: pressure, optional p0 column, amount.
 
     ``_units_pressure`` absent or ``relative`` means p/p0; other units are kept
-    for :func:`invtoolkit.measured.measured_from_raw` to convert.
+    for :func:`invtoolkit.parsing.measured.measured_from_raw` to convert.
     """
     from gemmi import cif
 

@@ -8,10 +8,10 @@ import json
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.formats import RawIsotherm
-from invtoolkit.io import require_file
-from invtoolkit.measured import RELATIVE_UNITS
-from invtoolkit.pressure import ADSORPTION, DESORPTION
+from invtoolkit.parsing.formats import RawIsotherm
+from invtoolkit.parsing.io import require_file
+from invtoolkit.parsing.measured import RELATIVE_UNITS
+from invtoolkit.core.pressure import ADSORPTION, DESORPTION
 
 from .aif import first_line, maybe_float
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.objective import Target
-from invtoolkit.pressure import schedule_for_points
-from invtoolkit.targets import check_amounts, target_from_points
+from invtoolkit.core.objective import Target
+from invtoolkit.core.pressure import schedule_for_points
+from invtoolkit.parsing.targets import check_amounts, target_from_points
 
 
 def read_npy(path: Path, *, steps: int, normalization: str) -> Target:

@@ -13,7 +13,7 @@ import click
 import numpy as np
 
 from invtoolkit.errors import InputError
-from invtoolkit.hookspecs import hookimpl
+from invtoolkit.hooks.hookspecs import hookimpl
 from invtoolkit.search import Algorithm, MaxEvaluations, any_of, starting_grids
 
 

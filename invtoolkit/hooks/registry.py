@@ -1,0 +1,243 @@
+"""Plugin discovery and the registry of named implementations per role.
+
+Plugins come from the ``invtoolkit`` entry-point group (built-ins included, through
+this distribution's own entry points). ``INVTOOLKIT_LOAD_PLUGINS`` (comma-separated
+entry-point names; empty string = none) limits which ones load. A plugin that fails
+to import is recorded in :data:`plugin_infos` and the others keep working.
+
+Registration checks the role: a factory that is a class must subclass the role's
+base class in :mod:`invtoolkit.core.roles` (a plain function factory is trusted). A
+rejected factory is not registered; its plugin is listed as failed and asking for it
+by name raises the same :class:`PluginError`.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Callable
+
+import pluggy
+
+from invtoolkit.hooks import hookspecs
+from invtoolkit.core import roles
+from invtoolkit.errors import PluginError
+from invtoolkit.hooks.options import OptionInfo, declared_options
+
+ENTRY_POINT_GROUP = "invtoolkit"
+ROLES = ("simulator", "surrogate", "generator", "optimizer", "sampler", "target_reader", "objective")
+# Roles whose factories (when classes) must subclass a base class; readers are functions.
+ROLE_BASES = {"simulator": roles.Simulator, "surrogate": roles.Surrogate, "generator": roles.Generator,
+              "optimizer": roles.Optimizer, "sampler": roles.Sampler}
+_HOOK_FOR_ROLE = {role: f"register_{role}s" for role in ROLES}
+
+pm = pluggy.PluginManager("invtoolkit")
+pm.add_hookspecs(hookspecs)
+
+
+@dataclass
+class PluginInfo:
+    """What ``invtoolkit plugins`` shows about one loaded or failed plugin."""
+
+    name: str
+    package: str
+    error: str | None = None
+
+
+@dataclass
+class Entry:
+    """One registered implementation."""
+
+    role: str
+    name: str
+    factory: Callable[..., Any]
+    plugin: str
+    description: str = ""
+
+
+def check_role(role: str, name: str, factory, plugin: str) -> None:
+    """PluginError unless a class ``factory`` subclasses the base class of ``role``."""
+    base = ROLE_BASES.get(role)
+    if base is not None and isinstance(factory, type) and not issubclass(factory, base):
+        raise PluginError(f"plugin '{plugin}' registers {role} '{name}' as {factory.__qualname__}, "
+                          f"which does not subclass invtoolkit.core.roles.{base.__name__}")
+
+
+@dataclass
+class Registry:
+    """Named implementations per role, and the ones refused at registration."""
+
+    entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
+    rejected: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def names(self, role: str) -> list[str]:
+        return sorted(name for (r, name) in self.entries if r == role)
+
+    def entry(self, role: str, name: str) -> Entry:
+        try:
+            return self.entries[(role, name)]
+        except KeyError:
+            if (role, name) in self.rejected:
+                raise PluginError(self.rejected[(role, name)]) from None
+            known = ", ".join(self.names(role)) or "none"
+            raise PluginError(f"unknown {role} '{name}' (available: {known})") from None
+
+    def add(self, role: str, name: str, factory, plugin: str, description: str = "") -> None:
+        """Register ``factory`` after the role check; a refused one is recorded in ``rejected``."""
+        try:
+            check_role(role, name, factory, plugin)
+        except PluginError as exc:
+            self.rejected[(role, name)] = str(exc)
+            raise
+        self.entries[(role, name)] = Entry(role, name, factory, plugin, description)
+
+    def options(self, name: str) -> list[tuple[str, list[OptionInfo]]]:
+        """(role, declared options) of every implementation called ``name``."""
+        found = [(role, declared_options(entry.factory)) for (role, n), entry in sorted(self.entries.items())
+                 if n == name]
+        if not found:
+            raise PluginError(f"no registered implementation called '{name}' (see 'invtoolkit plugins')")
+        return found
+
+    def create(self, role: str, name: str, **options):
+        entry = self.entry(role, name)
+        try:
+            return entry.factory(**options)
+        except TypeError as exc:
+            raise PluginError(f"{role} '{name}': bad options {options}: {exc}") from None
+
+
+_loaded = False
+_registry: Registry | None = None
+plugin_infos: dict[str, PluginInfo] = {}
+
+
+def _allowed_names() -> set[str] | None:
+    value = os.environ.get("INVTOOLKIT_LOAD_PLUGINS")
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def load_plugins() -> None:
+    """Import and register every entry point of the group (once)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    allowed = _allowed_names()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if allowed is not None and ep.name not in allowed:
+            continue
+        if pm.get_plugin(ep.name) is not None or ep.name in plugin_infos:
+            continue
+        package = ep.dist.name if ep.dist is not None else "?"
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.name)
+        except Exception as exc:  # a broken plugin must not break the others
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            plugin_infos[ep.name] = PluginInfo(ep.name, package, error=last)
+            continue
+        plugin_infos[ep.name] = PluginInfo(ep.name, package)
+    invalidate()
+
+
+def register_plugin(plugin: object, name: str) -> None:
+    """Register a plugin object directly (tests, notebooks, embedding code)."""
+    load_plugins()
+    pm.register(plugin, name=name)
+    plugin_infos[name] = PluginInfo(name, package=getattr(plugin, "__module__", "?") or "?")
+    invalidate()
+
+
+def unregister_plugin(name: str) -> None:
+    plugin = pm.get_plugin(name)
+    if plugin is not None:
+        pm.unregister(plugin)
+    plugin_infos.pop(name, None)
+    invalidate()
+
+
+def invalidate() -> None:
+    global _registry
+    _registry = None
+
+
+def registry() -> Registry:
+    """The registry built from every registered plugin's hooks."""
+    global _registry
+    load_plugins()
+    if _registry is not None:
+        return _registry
+    reg = Registry()
+    for role, hook_name in _HOOK_FOR_ROLE.items():
+        hook = getattr(pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+
+            def register(name, factory, description="", *, _role=role, _plugin=impl.plugin_name):
+                reg.add(_role, name, factory, _plugin, description)
+
+            try:
+                impl.function(register=register)
+            except PluginError as exc:  # a refused role: the message names plugin and role
+                plugin_infos.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name, "?")).error = str(exc)
+            except Exception as exc:
+                info = plugin_infos.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name, "?"))
+                info.error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
+    _registry = reg
+    return reg
+
+
+def create(role: str, name: str, **options):
+    """Instantiate the implementation ``name`` of ``role`` with ``options``."""
+    return registry().create(role, name, **options)
+
+
+def options(name: str) -> list[tuple[str, list[OptionInfo]]]:
+    """(role, declared options) of every implementation called ``name``."""
+    return registry().options(name)
+
+
+def describe() -> list[dict]:
+    """One row per registered implementation plus one per failed plugin."""
+    reg = registry()
+    rows = []
+    for (role, name), entry in sorted(reg.entries.items()):
+        info = plugin_infos.get(entry.plugin)
+        rows.append(
+            {
+                "name": name,
+                "role": role,
+                "plugin": entry.plugin,
+                "package": info.package if info else "?",
+                "description": entry.description,
+                "error": None,
+            }
+        )
+    for info in plugin_infos.values():
+        if info.error:
+            rows.append(
+                {
+                    "name": info.name,
+                    "role": None,
+                    "plugin": info.name,
+                    "package": info.package,
+                    "description": "",
+                    "error": info.error,
+                }
+            )
+    return rows
+
+
+def add_commands(cli) -> None:
+    """Let every plugin add its CLI commands; a failing one is recorded, not fatal."""
+    load_plugins()
+    for impl in pm.hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:
+            info = plugin_infos.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name, "?"))
+            info.error = f"register_commands failed: {type(exc).__name__}: {exc}"
