@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.roles import Sampler
-from invtoolkit_plugins.samplers import _fraction, _range
+from invtoolkit.plugin import InputError, Sampler, hookimpl
+from invtoolkit_plugins.samplers import fraction_option, range_option
 
 
 def _check_shape(shape) -> tuple[int, ...]:
@@ -119,7 +117,7 @@ class RandomFamily(_Family):
     name = "fam-random"
 
     def __init__(self, porosity=(0.02, 0.99)):
-        self.porosity = _range(porosity, "porosity", 0.0, 1.0)
+        self.porosity = range_option(porosity, "porosity", 0.0, 1.0)
 
     def _draw(self, n, shape, rng):
         return random_grids(n, shape, rng, rng.uniform(*self.porosity, n))
@@ -136,8 +134,8 @@ class SmoothFamily(_Family):
     name = "fam-smooth"
 
     def __init__(self, porosity=(0.02, 0.99), lengths=None):
-        self.porosity = _range(porosity, "porosity", 0.0, 1.0)
-        self.lengths = None if lengths is None else _range(lengths, "lengths", 1e-3, 1e6)
+        self.porosity = range_option(porosity, "porosity", 0.0, 1.0)
+        self.lengths = None if lengths is None else range_option(lengths, "lengths", 1e-3, 1e6)
 
     def _draw(self, n, shape, rng):
         low, high = self.lengths or (0.5, 2.0 * max(shape))
@@ -151,7 +149,7 @@ class SlitFamily(_Family):
     name = "fam-slit"
 
     def __init__(self, rough=0.0):
-        self.rough = _fraction(rough, "rough")
+        self.rough = fraction_option(rough, "rough")
 
     def _draw(self, n, shape, rng):
         rank = len(shape)
@@ -177,7 +175,7 @@ class RectFamily(_Family):
     name = "fam-rect"
 
     def __init__(self, square=0.5):
-        self.square = _fraction(square, "square")
+        self.square = fraction_option(square, "square")
 
     def _draw(self, n, shape, rng):
         dims = np.asarray(shape)
@@ -208,7 +206,7 @@ class PairFamily(_Family):
     name = "fam-pair"
 
     def __init__(self, squares=0.5):
-        self.squares = _fraction(squares, "squares")
+        self.squares = fraction_option(squares, "squares")
 
     def _draw(self, n, shape, rng):
         dims = np.asarray(shape)
@@ -289,8 +287,8 @@ class DenseFamily(_Family):
     name = "fam-dense"
 
     def __init__(self, sparse=(0.01, 0.15), full=0.7):
-        self.sparse = _range(sparse, "sparse", 0.0, 0.5)
-        self.full = _fraction(full, "full")
+        self.sparse = range_option(sparse, "sparse", 0.0, 0.5)
+        self.full = fraction_option(full, "full")
 
     def _draw(self, n, shape, rng):
         kind = rng.integers(0, 4, n)
@@ -364,7 +362,7 @@ class FamiliesMixedSampler(Sampler):
     def __init__(self, families=0.5):
         from invtoolkit_plugins.samplers import MixedSampler
 
-        self.fraction = _fraction(families, "families")
+        self.fraction = fraction_option(families, "families")
         self.parts = [FamiliesSampler(), MixedSampler()]
 
     def sample(self, n, shape, rng):

@@ -15,10 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.objective import mae
-from invtoolkit.core.properties import Property, branch, check_branch, check_rh, uptake_at
+from invtoolkit.plugin import InputError, Property, branch, check_branch, check_rh, hookimpl, mae, uptake_at
 
 
 class Step(Property):
@@ -133,7 +130,7 @@ class Curve(Property):
     option_names = ("target",)
 
     def __init__(self, target=None, **common):
-        from invtoolkit.parsing.targets import read_target
+        from invtoolkit.plugin import read_target
 
         if not isinstance(target, (str, Path)):
             raise InputError("curve needs target = \"FILE\" (an isotherm file)")

@@ -23,10 +23,7 @@ import math
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.roles import Sampler
-from invtoolkit.core.space import as_space
+from invtoolkit.plugin import InputError, Sampler, as_space, hookimpl
 
 
 def plane(space, sampler: str) -> tuple[int, int]:
@@ -67,8 +64,9 @@ def _features_3d(rng, n: int, shape, counts, kinds) -> np.ndarray:
     return grids.astype(np.uint8)
 
 
-def _range(value, name: str, low: float, high: float) -> tuple[float, float]:
-    """A (min, max) option from a pair or a 'a,b' string, checked to lie in [low, high]."""
+def range_option(value, name: str, low: float, high: float) -> tuple[float, float]:
+    """A (min, max) option from a pair or a 'a,b' string, checked to lie in [low, high]
+    (public: the families plugin uses it)."""
     if isinstance(value, str):
         value = value.strip("[]() ").replace(":", ",").split(",")
     try:
@@ -92,7 +90,8 @@ def _probabilities(value, name: str) -> tuple[float, ...]:
     return probs
 
 
-def _fraction(value, name: str) -> float:
+def fraction_option(value, name: str) -> float:
+    """A fraction option, checked to lie in [0, 1] (public: the families plugin uses it)."""
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -141,7 +140,7 @@ class RandomSampler(Sampler):
     name = "random"
 
     def __init__(self, porosity=(0.05, 0.95)):
-        self.porosity = _range(porosity, "porosity", 0.0, 1.0)
+        self.porosity = range_option(porosity, "porosity", 0.0, 1.0)
 
     def sample(self, n, space, rng):
         shape = as_space(space).shape
@@ -163,8 +162,8 @@ class CorrelatedSampler(Sampler):
     name = "correlated"
 
     def __init__(self, lengths=(0.6, 6.0), porosity=(0.1, 0.9), anisotropy=3.0):
-        self.lengths = _range(lengths, "lengths", 1e-3, 1e6)
-        self.porosity = _range(porosity, "porosity", 0.0, 1.0)
+        self.lengths = range_option(lengths, "lengths", 1e-3, 1e6)
+        self.porosity = range_option(porosity, "porosity", 0.0, 1.0)
         self.anisotropy = float(anisotropy)
         if not self.anisotropy >= 1:
             raise InputError(f"sampler option anisotropy: must be >= 1, got {anisotropy}")
@@ -231,7 +230,7 @@ class SlitSampler(Sampler):
 
     def __init__(self, counts=(0.55, 0.3, 0.15), rough=0.3):
         self.counts = _probabilities(counts, "counts")
-        self.rough = _fraction(rough, "rough")
+        self.rough = fraction_option(rough, "rough")
 
     def sample(self, n, space, rng):
         if as_space(space).rank == 3:
@@ -285,7 +284,7 @@ class RectSampler(Sampler):
 
     def __init__(self, counts=(0.4, 0.3, 0.2, 0.1), inverted=0.15):
         self.counts = _probabilities(counts, "counts")
-        self.inverted = _fraction(inverted, "inverted")
+        self.inverted = fraction_option(inverted, "inverted")
 
     def sample(self, n, space, rng):
         if as_space(space).rank == 3:

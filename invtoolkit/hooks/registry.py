@@ -8,7 +8,9 @@ to import is recorded in :data:`plugin_infos` and the others keep working.
 Registration checks the role: a factory that is a class must subclass the role's
 base class in :mod:`invtoolkit.core.roles` (a plain function factory is trusted). A
 rejected factory is not registered; its plugin is listed as failed and asking for it
-by name raises the same :class:`PluginError`.
+by name raises the same :class:`PluginError`. A simulator's declared options are
+checked against their typed contract (:mod:`invtoolkit.hooks.contracts`). Two plugins
+registering one name for one role are both refused, with an error naming both.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from typing import Any, Callable
 
 import pluggy
 
-from invtoolkit.hooks import hookspecs
 from invtoolkit.core import roles
 from invtoolkit.errors import PluginError
+from invtoolkit.hooks import contracts, hookspecs
 from invtoolkit.hooks.options import OptionInfo, declared_options
 
 ENTRY_POINT_GROUP = "invtoolkit"
@@ -85,13 +87,28 @@ class Registry:
             raise PluginError(f"unknown {role} '{name}' (available: {known})") from None
 
     def add(self, role: str, name: str, factory, plugin: str, description: str = "") -> None:
-        """Register ``factory`` after the role check; a refused one is recorded in ``rejected``."""
+        """Register ``factory`` after the role and contract checks; a refused one is recorded
+        in ``rejected``. A name a plugin already registered for ``role`` is refused for both."""
         try:
+            self._check_duplicate(role, name, plugin)
             check_role(role, name, factory, plugin)
+            contracts.check_declared(role, name, factory, plugin)
         except PluginError as exc:
             self.rejected[(role, name)] = str(exc)
             raise
         self.entries[(role, name)] = Entry(role, name, factory, plugin, description)
+
+    def _check_duplicate(self, role: str, name: str, plugin: str) -> None:
+        first = self.entries.get((role, name))
+        if first is None and (role, name) in self.rejected and "registered by both" in self.rejected[(role, name)]:
+            raise PluginError(self.rejected[(role, name)])  # a third provider: keep the first message
+        if first is not None:
+            del self.entries[(role, name)]  # refused for both: which one wins would depend on load order
+            message = (f"{role} '{name}' is registered by both plugin '{first.plugin}' "
+                       f"({_package(first.plugin)}) and plugin '{plugin}' ({_package(plugin)}); "
+                       "uninstall or disable one (INVTOOLKIT_LOAD_PLUGINS)")
+            plugin_infos.setdefault(first.plugin, PluginInfo(first.plugin, "?")).error = message
+            raise PluginError(message)
 
     def options(self, name: str) -> list[tuple[str, list[OptionInfo]]]:
         """(role, declared options) of every implementation called ``name``."""
@@ -103,6 +120,7 @@ class Registry:
 
     def create(self, role: str, name: str, **options):
         entry = self.entry(role, name)
+        contracts.check_given(role, name, entry.factory, options)
         try:
             return entry.factory(**options)
         except TypeError as exc:
@@ -112,6 +130,12 @@ class Registry:
 _loaded = False
 _registry: Registry | None = None
 plugin_infos: dict[str, PluginInfo] = {}
+
+
+def _package(plugin: str) -> str:
+    """The distribution (or module) that provides ``plugin``, for error messages."""
+    info = plugin_infos.get(plugin)
+    return f"from {info.package}" if info else "not loaded through an entry point"
 
 
 def _allowed_names() -> set[str] | None:

@@ -16,10 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.pressure import PressureSchedule
-from invtoolkit.core.roles import Generator
+from invtoolkit.plugin import Generator, InputError, PressureSchedule, hookimpl
 from invtoolkit_plugins.bank.lookup import nearest
 from invtoolkit_plugins.bank.store import load_bank, unpack_grids
 
@@ -63,7 +60,7 @@ class BankGenerator(Generator):
         for i, target in enumerate(t):
             grids = unpack_grids(self.packed[nearest(self.curves, target, n)], self.grid_shape)
             if self.symmetry:
-                from invtoolkit.core.symmetry import random_transform
+                from invtoolkit.plugin import random_transform
 
                 grids = random_transform(grids, rng)
             out[i] = grids

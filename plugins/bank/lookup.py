@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.core.objective import mae
+from invtoolkit.plugin import mae
 
 
 def nearest(curves: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.errors import InputError
+from invtoolkit.plugin import InputError
 
 CONFIG_NAME = "config.json"
 DATA_NAME = "bank.npz"

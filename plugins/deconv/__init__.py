@@ -36,11 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.pressure import PressureSchedule
-from invtoolkit.core.fileio import torch_save
-from invtoolkit.core.roles import Fittable, Generator, Saveable
+from invtoolkit.plugin import (Fittable, Generator, InputError, PressureSchedule, Saveable, hookimpl,
+                               torch_save)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "deconv"  # package data of invtoolkit_plugins
 CONFIG_NAME = "config.json"
@@ -82,7 +79,7 @@ class DeconvGenerator(Generator, Fittable, Saveable):
                  simulator_params: dict | None = None, seed: int = 0, threads: int | None = None,
                  batch: int = 2048, **ignored):
         torch = _torch()
-        from invtoolkit.learning import modelio
+        from invtoolkit.plugin import modelio
         from invtoolkit_plugins.deconv.network import DeconvModel
 
         if threads:
@@ -187,7 +184,7 @@ class DeconvGenerator(Generator, Fittable, Saveable):
 
     # -- files ---------------------------------------------------------------------
     def save(self, path, extra: dict | None = None) -> None:
-        from invtoolkit.learning import modelio
+        from invtoolkit.plugin import modelio
 
         config = {k: v for k, v in self.config.items() if k not in ("format", "format_version", "members")}
         config.update(extra or {})
@@ -219,8 +216,7 @@ class DeconvGenerator(Generator, Fittable, Saveable):
         in the history as ``val_score``.
         """
         torch = _torch()
-        from invtoolkit.core.progress import progress_bar
-        from invtoolkit.learning.training import flush_denormals, modules_set
+        from invtoolkit.plugin import flush_denormals, modules_set, progress_bar
 
         flush_denormals()
         diversity_weight, diversity_margin, best_of = self._settings(diversity_weight, diversity_margin, best_of)

@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from invtoolkit.core.binary import binary_sigmoid
+from invtoolkit.plugin import binary_sigmoid
 
 
 def curve_features(curves: torch.Tensor) -> torch.Tensor:

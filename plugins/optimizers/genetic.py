@@ -20,12 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.objective import PointErrors
-from invtoolkit.core.population import Population
-from invtoolkit.core.pressure import ADSORPTION
-from invtoolkit.search import Algorithm, starting_grids
+from invtoolkit.plugin import (ADSORPTION, Algorithm, InputError, PointErrors, Population, hookimpl,
+                               starting_grids)
 
 DEFAULT_GENERATIONS = 50  # used only without a time limit
 EXACT = 1e-12  # a perfect match: stop searching

@@ -14,10 +14,7 @@ import logging.config
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.population import Population
-from invtoolkit.search import Algorithm, starting_grids
+from invtoolkit.plugin import Algorithm, InputError, Population, hookimpl, starting_grids
 
 DEFAULT_ITERS = 100
 

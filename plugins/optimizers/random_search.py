@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.search import Algorithm, MaxEvaluations, any_of, porosity_guess, random_grids, sampled_grids
+from invtoolkit.plugin import (Algorithm, InputError, MaxEvaluations, any_of, hookimpl, porosity_guess,
+                               random_grids, sampled_grids)
 
 DEFAULT_EVALS_WITHOUT_DEADLINE = 2000
 

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.population import Population
-from invtoolkit.core.roles import Surrogate
-from invtoolkit.search import Algorithm, starting_grids
-from invtoolkit.core.space import GridSpace
+from invtoolkit.plugin import (Algorithm, GridSpace, InputError, Population, Surrogate, hookimpl,
+                               starting_grids)
 
 IMPROVEMENT = 1e-12  # smaller changes are rounding, not progress (stops cycling)
 
@@ -157,7 +153,7 @@ class FlipRanker:
     """Ranks single flips of a grid with a (surrogate) model, best first."""
 
     def __init__(self, name: str, problem, rank_by: str):
-        from invtoolkit.search.chain import make_evaluator
+        from invtoolkit.plugin import make_evaluator
 
         if problem.target is None:
             raise InputError("steepest: rank= needs a model-isotherm target")
@@ -183,7 +179,7 @@ class FlipRanker:
         return (grad * (1.0 - 2.0 * grid)).reshape(-1)  # 0->1 adds +grad, 1->0 adds -grad
 
     def error_scores(self, grid: np.ndarray) -> np.ndarray:
-        from invtoolkit.core.objective import mae
+        from invtoolkit.plugin import mae
 
         flips = single_flips(grid)
         scores = np.full(len(flips), np.inf)
