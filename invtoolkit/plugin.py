@@ -5,7 +5,7 @@ nothing else from ``invtoolkit`` (``invtoolkit.errors`` and ``invtoolkit.testing
 aside), so the packages behind it can move without breaking plugins. In the spirit of
 simonw/llm's ``llm.hookimpl``:
 
-* **hooks**: :data:`hookimpl`; each ``register_*`` hook gets ``register(name, factory,
+* **hooks**: :data:`hookimpl`, :func:`create` and :func:`registered_names`; each ``register_*`` hook gets ``register(name, factory,
   description)`` (see :mod:`invtoolkit.hooks.hookspecs`);
 * **roles and capabilities**: the base classes a factory subclasses (``Simulator``,
   ``Surrogate``, ``Generator``, ``Optimizer``, ``Sampler``) and the capabilities it
@@ -19,6 +19,7 @@ simonw/llm's ``llm.hookimpl``:
   :func:`measured_from_raw`, :func:`target_from_points`;
 * **learning helpers**: model files (:mod:`modelio <invtoolkit.learning.modelio>`),
   checkpoints, schedules, learning curves, the torch augmentation, datasets;
+* **the defaults and chains** an evaluation plugin runs (``Chain``, ``DEFAULT_CHAIN``...);
 * **errors**: :class:`InputError` (bad input: one line, exit code 2) and :class:`PluginError`.
 
 The conformance kit a plugin's own tests call is :mod:`invtoolkit.testing`.
@@ -26,6 +27,7 @@ The conformance kit a plugin's own tests call is :mod:`invtoolkit.testing`.
 
 from __future__ import annotations
 
+from invtoolkit.core.defaults import DEFAULT_CHAIN, DEFAULT_GRID_SHAPE, DEFAULT_SIMULATOR
 from invtoolkit.core.fileio import torch_save, write_json, write_text
 from invtoolkit.core.objective import CurveMAE, Objective, PointErrors, Target, mae
 from invtoolkit.core.population import Population
@@ -38,11 +40,12 @@ from invtoolkit.core.roles import (Fittable, FineTunable, Generator, Optimizer, 
 from invtoolkit.core.space import GridSpace, as_space
 from invtoolkit.core.symmetry import augment_torch, canonical, random_transform
 from invtoolkit.datasets.dataset import Dataset
-from invtoolkit.errors import InputError, PluginError
+from invtoolkit.errors import InputError, InvToolkitError, PluginError
 from invtoolkit.hooks.contracts import SimulatorOptions, accepts
 from invtoolkit.hooks.hookspecs import hookimpl
 from invtoolkit.hooks.options import option
 from invtoolkit.hooks.registry import create
+from invtoolkit.hooks.registry import names as registered_names
 from invtoolkit.learning import modelio
 from invtoolkit.learning.training import (EarlyStopping, History, flush_denormals, load_checkpoint, modules_set,
                                           plot_learning_curve, plot_lines, save_checkpoint, split_indices,
@@ -55,7 +58,7 @@ from invtoolkit.parsing.targets import check_amounts, read_target, target_from_p
 from invtoolkit.search import (INVALID, Algorithm, Evaluator, MaxEvaluations, NoTermination, Termination, TimeLimit,
                                any_of, as_termination, porosity_guess, random_grids, sampled_grids, search_space,
                                starting_grids)
-from invtoolkit.search.chain import make_evaluator
+from invtoolkit.search.chain import Chain, make_evaluator
 
 # Names whose modules import torch: loaded on first use, so that listing plugins stays fast.
 _LAZY = {"binary_sigmoid": "invtoolkit.core.binary"}
@@ -73,7 +76,7 @@ __all__ = [
     # hooks, roles, capabilities, options, errors
     "hookimpl", "Simulator", "Surrogate", "Generator", "Optimizer", "Sampler", "Trainable", "Fittable",
     "FineTunable", "WithUncertainty", "Saveable", "option", "SimulatorOptions", "accepts", "create",
-    "InputError", "PluginError",
+    "registered_names", "InputError", "InvToolkitError", "PluginError",
     # grid space, pressures, populations, objectives, properties
     "GridSpace", "as_space", "PressurePath", "PressureSchedule", "ADSORPTION", "DESORPTION",
     "schedule_for_points", "Population", "Problem", "Target", "Objective", "PointErrors", "CurveMAE", "mae",
@@ -81,7 +84,7 @@ __all__ = [
     # search toolkit
     "Algorithm", "Evaluator", "INVALID", "MaxEvaluations", "NoTermination", "Termination", "TimeLimit",
     "any_of", "as_termination", "porosity_guess", "random_grids", "sampled_grids", "search_space",
-    "starting_grids", "make_evaluator",
+    "starting_grids", "make_evaluator", "Chain", "DEFAULT_CHAIN", "DEFAULT_SIMULATOR", "DEFAULT_GRID_SHAPE",
     # readers
     "RawIsotherm", "AIF_ADSORPTIVE_TAGS", "AIF_AMOUNT_COLUMNS", "AIF_LOADING_UNIT_TAGS", "AIF_MATERIAL_TAGS",
     "MeasuredIsotherm", "measured_from_raw", "RELATIVE_UNITS", "read_target", "target_from_points",

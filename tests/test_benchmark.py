@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from invtoolkit import benchmark as bm
+from invtoolkit_plugins.benchmarking import inversion as bm
 from invtoolkit.hooks import registry
 from invtoolkit.errors import InputError
 from invtoolkit.core.pressure import PressureSchedule
@@ -148,7 +148,7 @@ def test_bad_settings_are_one_line_errors(tmp_path):
 
 
 def test_porosity_of_found_grids_is_compared_with_the_truth():
-    from invtoolkit.benchmark import _porosity_stats
+    from invtoolkit_plugins.benchmarking.inversion import _porosity_stats
 
     truth = np.zeros((4, 4), np.uint8)
     truth[:2] = 1  # porosity 0.5

@@ -12,9 +12,12 @@ import re
 MARKER = "<!-- api-reference -->"
 # Core modules a user or plugin author calls; commands and internals are left out.
 MODULES = [
+    "invtoolkit.plugin",
+    "invtoolkit.testing",
     "invtoolkit.core.roles",
     "invtoolkit.hooks.hookspecs",
     "invtoolkit.hooks.registry",
+    "invtoolkit.hooks.contracts",
     "invtoolkit.core.pressure",
     "invtoolkit.core.problem",
     "invtoolkit.core.population",
@@ -29,7 +32,6 @@ MODULES = [
     "invtoolkit.parsing.formats",
     "invtoolkit.datasets.dataset",
     "invtoolkit.core.symmetry",
-    "invtoolkit.benchmark",
     "invtoolkit.errors",
 ]
 

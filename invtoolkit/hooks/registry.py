@@ -220,6 +220,11 @@ def create(role: str, name: str, **options):
     return registry().create(role, name, **options)
 
 
+def names(role: str) -> list[str]:
+    """The registered names of ``role``, sorted."""
+    return registry().names(role)
+
+
 def options(name: str) -> list[tuple[str, list[OptionInfo]]]:
     """(role, declared options) of every implementation called ``name``."""
     return registry().options(name)

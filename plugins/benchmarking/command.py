@@ -1,4 +1,6 @@
-"""``invtoolkit benchmark inversion``: every chain on the same held-out targets, equal time."""
+"""``invtoolkit benchmark inversion``: every chain on the same held-out targets, equal time.
+
+Added to the CLI by the benchmarking plugin's ``register_commands`` hook."""
 
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def inversion_command(targets, time_limit, chains, seed, normalization, loop, te
     """
     from pathlib import Path
 
-    from invtoolkit import benchmark as bm
+    from invtoolkit_plugins.benchmarking import inversion as bm
 
     chain_list = [c.strip() for text in chains for c in text.split(";") if c.strip()] or bm.default_chains()
     config = bm.BenchmarkConfig(targets=targets, time_limit=time_limit, seed=seed, normalization=normalization,

@@ -24,13 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.hooks import registry
-from invtoolkit.core.defaults import DEFAULT_CHAIN, DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
-from invtoolkit.core.fileio import write_text
-from invtoolkit.core.objective import mae
-from invtoolkit.errors import InputError, InvToolkitError
-from invtoolkit.core.pressure import PressureSchedule
-from invtoolkit.core.roles import Simulator
+from invtoolkit.plugin import (DEFAULT_CHAIN, DEFAULT_GRID_SHAPE, DEFAULT_SIMULATOR, InputError, InvToolkitError,
+                               PressureSchedule, Simulator, create, mae, registered_names, write_text)
 
 SINGLE_STAGE_CHAINS = ("random", "ga", "pso", "steepest", "deconv")
 THRESHOLDS = (0.005, 0.01, 0.02)
@@ -85,7 +80,7 @@ def default_chains() -> list[str]:
 
 def available(chain_text: str) -> str | None:
     """None if every stage of the chain is registered, else the reason it is not."""
-    from invtoolkit.search.chain import Chain
+    from invtoolkit.plugin import Chain
 
     try:
         Chain.parse(chain_text).validate()
@@ -103,7 +98,7 @@ def make_targets(config: BenchmarkConfig, simulator: Simulator | None = None) ->
     out = []
     if config.targets > 0:
         grids, sources = sample_grids(config)
-        sim = simulator or registry.create(
+        sim = simulator or create(
             "simulator", DEFAULT_SIMULATOR, normalization=config.normalization, steps=config.steps,
             adsorption_only=not config.loop,
         )
@@ -119,15 +114,15 @@ def make_targets(config: BenchmarkConfig, simulator: Simulator | None = None) ->
 
 def sample_grids(config: BenchmarkConfig) -> tuple[np.ndarray, list[str]]:
     """One grid per target; target i comes from sampler i mod (number of samplers)."""
-    names = registry.registry().names("sampler")
+    names = registered_names("sampler")
     grids, sources = [], []
     for i in range(config.targets):
         rng = np.random.default_rng([TARGET_SEED_OFFSET, config.seed, i])
         if names:
             name = names[i % len(names)]
-            grid = registry.create("sampler", name).sample(1, tuple(config.grid_size), rng)[0]
+            grid = create("sampler", name).sample(1, tuple(config.grid_size), rng)[0]
         else:  # no sampler plugin installed: independent random cells
-            from invtoolkit.core.population import Population
+            from invtoolkit.plugin import Population
 
             name = "uniform"
             grid = Population.random(1, tuple(config.grid_size), rng).grids[0]
@@ -228,9 +223,9 @@ class TracedSimulator(Simulator):
 
 def run_cell(chain_text: str, target: BenchTarget, config: BenchmarkConfig, seed: int) -> dict:
     """Run one chain on one target with the benchmark's time limit; a JSON-ready record."""
-    from invtoolkit.search.chain import Chain, make_evaluator
-    from invtoolkit.core.population import Population
-    from invtoolkit.core.problem import Target
+    from invtoolkit.plugin import Chain, make_evaluator
+    from invtoolkit.plugin import Population
+    from invtoolkit.plugin import Target
 
     tgt = Target(target.values, target_schedule(config), config.normalization)
     full = make_evaluator(DEFAULT_SIMULATOR, tgt, full=True)
@@ -306,7 +301,7 @@ def run_benchmark(
     Returns the summary (also written as ``benchmark.json``). A chain whose stages
     are not installed is reported as unavailable, not run.
     """
-    from invtoolkit.core.progress import progress_bar
+    from invtoolkit.plugin import progress_bar
 
     if config.time_limit <= 0:
         raise InputError(f"--time-limit must be > 0, got {config.time_limit:g}")
