@@ -1,6 +1,7 @@
-"""The house rules of issue 15, checked on the source: short functions, thin CLI modules,
-no import cycle in the core, no concrete plugin imported by the core, the default
-simulator named in one place."""
+"""The house rules of issues 15 and 28, checked on the source: short functions, thin CLI
+modules, no import cycle in the core, no concrete plugin imported by the core, the default
+simulator named in one place; the core as layered packages importing one way (the map in
+docs/architecture.md), and built-in plugins that use only the plugin surface."""
 
 from __future__ import annotations
 
@@ -163,3 +164,148 @@ def test_the_default_simulator_is_named_only_in_defaults():
              for node in ast.walk(parse(p))
              if isinstance(node, ast.Constant) and node.value == DEFAULT_SIMULATOR_NAME]
     assert not found, f"'{DEFAULT_SIMULATOR_NAME}' written outside invtoolkit/core/defaults.py: " + ", ".join(found)
+
+
+# ------------------------------------------------------------ issue 28: packages and layers
+MAX_TOP_MODULES = 6
+PACKAGES_MIN, PACKAGES_MAX, MAX_PACKAGE_MODULES = 5, 12, 16
+# What each first-level unit of invtoolkit/ may import (besides itself); docs/architecture.md
+# draws the same table. Function-level and TYPE_CHECKING imports count.
+ALLOWED = {
+    "errors": set(),
+    "core": {"errors"},
+    "hooks": {"core", "errors"},
+    "results": {"core", "errors"},
+    "search": {"core", "hooks", "errors"},
+    "parsing": {"core", "hooks", "errors"},
+    "datasets": {"core", "hooks", "errors"},
+    "learning": {"core", "hooks", "datasets", "parsing", "errors"},
+    "fitting": {"core", "hooks", "search", "parsing", "results", "errors"},
+    "design": {"core", "hooks", "search", "parsing", "results", "errors"},
+    "workflows": {"core", "hooks", "search", "parsing", "datasets", "results", "learning", "fitting", "design",
+                  "errors"},
+    "plugin": {"core", "hooks", "search", "parsing", "datasets", "results", "learning", "errors"},
+    "commands": {"core", "hooks", "search", "parsing", "datasets", "results", "learning", "fitting", "design",
+                 "workflows", "errors"},
+    "testing": {"plugin", "errors"},
+    "cli": {"commands", "hooks", "errors"},
+}
+# What a built-in plugin may import from the core: the surface, the errors, the kit.
+PLUGIN_API = {"invtoolkit.plugin", "invtoolkit.errors", "invtoolkit.testing"}
+# Plugin files other people were editing while the packages moved (issue 28): they still
+# import other core names, or another plugin's private names; the lead moves them over
+# (xfail, not strict: each passes as soon as it is moved).
+SURFACE_PENDING = {"cnn/__init__.py", "cnn/training.py", "cnn_fast/__init__.py", "cnn_fast/training.py",
+                   "lattice_dft/__init__.py", "lattice_dft/_dft_implicit.py", "readers/__init__.py", "readers/aif.py",
+                   "readers/pygaps.py", "readers/table.py"}
+PRIVATE_PENDING = {"dft3d/numba3d.py",  # lattice_dft._lanes
+                   "deconv/__init__.py"}  # lattice_dft._dft_implicit (lattice-dft should register dft-implicit)
+
+
+def unit_of(module: str) -> str | None:
+    """'invtoolkit.core.space' -> 'core'; 'invtoolkit' (the root package) -> None."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "invtoolkit" and len(parts) > 1 else None
+
+
+def all_imports(path: Path) -> set[str]:
+    """Every module imported anywhere in the file (functions and TYPE_CHECKING included),
+    relative imports resolved; ``from pkg import name`` gives ``pkg.name``."""
+    package = module_name(path)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(parse(path)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def unit_graph() -> dict[str, set[str]]:
+    """First-level unit of invtoolkit/ -> the units it imports (not itself, not the root)."""
+    graph: dict[str, set[str]] = {}
+    for path in sources(CORE):
+        unit = unit_of(module_name(path))
+        if unit is None:
+            continue
+        targets = {unit_of(m) for m in all_imports(path)} - {None, unit}
+        graph.setdefault(unit, set()).update(targets)
+    return graph
+
+
+def subpackages() -> list[Path]:
+    return sorted(p for p in CORE.iterdir() if (p / "__init__.py").exists())
+
+
+def test_the_layer_scanner_sees_function_and_type_only_imports(tmp_path):
+    src = CORE / "core" / "roles.py"  # imports core.problem under TYPE_CHECKING only
+    assert "invtoolkit.core.problem.Problem" in all_imports(src)
+    assert "hooks" in unit_graph()["search"]  # search.seeding and search.chain use the registry
+    assert "core" in unit_graph()["workflows"]
+
+
+def test_few_modules_directly_in_the_core_package():
+    top = sorted(p.name for p in CORE.glob("*.py"))
+    assert len(top) <= MAX_TOP_MODULES, f"{len(top)} modules directly in invtoolkit/: {', '.join(top)}"
+
+
+def test_subpackages_are_few_small_and_say_what_they_hold():
+    packages = subpackages()
+    assert PACKAGES_MIN <= len(packages) <= PACKAGES_MAX, [p.name for p in packages]
+    for package in packages:
+        modules = list(package.rglob("*.py"))
+        assert len(modules) <= MAX_PACKAGE_MODULES, f"invtoolkit/{package.name}: {len(modules)} modules"
+        assert ast.get_docstring(parse(package / "__init__.py")), f"invtoolkit/{package.name}/__init__.py: no docstring"
+
+
+def test_every_unit_is_in_the_layer_table():
+    units = {unit_of(module_name(p)) for p in sources(CORE)} - {None}
+    assert units == set(ALLOWED), f"not in ALLOWED: {sorted(units - set(ALLOWED))}; gone: {sorted(set(ALLOWED) - units)}"
+
+
+def test_packages_import_only_downwards():
+    wrong = [f"invtoolkit.{unit} imports invtoolkit.{{{', '.join(sorted(targets - ALLOWED.get(unit, set())))}}}"
+             for unit, targets in sorted(unit_graph().items()) if targets - ALLOWED.get(unit, set())]
+    assert not wrong, "imports against the layers (docs/architecture.md):\n" + "\n".join(wrong)
+
+
+def test_no_import_cycle_between_packages():
+    cycle = find_cycle(unit_graph())
+    assert cycle is None, "import cycle between packages: " + " -> ".join(cycle or [])
+    assert find_cycle({unit: set(allowed) for unit, allowed in ALLOWED.items()}) is None
+
+
+def plugin_params(pending: set[str]):
+    params = []
+    for path in sources(PLUGINS):
+        rel = path.relative_to(PLUGINS).as_posix()
+        marks = [pytest.mark.xfail(reason="edited elsewhere during issue 28; the lead moves it", strict=False)] \
+            if rel in pending else []
+        params.append(pytest.param(path, marks=marks, id=rel))
+    return params
+
+
+@pytest.mark.parametrize("path", plugin_params(SURFACE_PENDING))
+def test_built_in_plugins_use_only_the_plugin_surface(path):
+    used = {".".join(m.split(".")[:2]) for m in all_imports(path) if m.split(".")[0] == "invtoolkit"}
+    assert used <= PLUGIN_API, f"{path.relative_to(ROOT)} imports {sorted(used - PLUGIN_API)}"
+
+
+@pytest.mark.parametrize("path", plugin_params(PRIVATE_PENDING))
+def test_no_plugin_imports_another_plugins_private_name(path):
+    own = path.relative_to(PLUGINS).parts[0].removesuffix(".py")
+    private = sorted(m for m in all_imports(path) if m.split(".")[0] == "invtoolkit_plugins" and len(m.split(".")) > 1
+                     and m.split(".")[1] != own and any(part.startswith("_") for part in m.split(".")[2:]))
+    assert not private, f"{path.relative_to(ROOT)} imports private names of other plugins: {private}"
+
+
+def test_the_built_in_plugins_reach_the_core_through_at_most_three_names():
+    used = {".".join(m.split(".")[:2]) for p in sources(PLUGINS) for m in all_imports(p)
+            if m.split(".")[0] == "invtoolkit" and p.relative_to(PLUGINS).as_posix() not in SURFACE_PENDING}
+    assert len(used) <= 3 and used <= PLUGIN_API, sorted(used)
