@@ -1,4 +1,8 @@
-"""Core CLI commands: every module here defines ``register(cli)``; found automatically."""
+"""Core CLI commands: every module here defines ``register(cli)``; found automatically.
+Plugins add theirs through the ``register_commands`` hook (e.g. ``benchmark``).
+
+May import every package of the core (it sits on top; only ``invtoolkit.cli`` imports it).
+"""
 
 from __future__ import annotations
 

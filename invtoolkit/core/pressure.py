@@ -1,7 +1,7 @@
 """Pressure paths: the relative pressures (p/p0) at which isotherms are simulated.
 
 A path rises (adsorption) and then may fall (desorption). Branch values are
-path-independent (DESIGN.md §1), so any such list can be simulated exactly: the
+path-independent (docs/physics.md, "Real fluids and measured isotherms"), so any such list can be simulated exactly: the
 uniform schedule of the learned models, or the pressures an instrument measured.
 """
 

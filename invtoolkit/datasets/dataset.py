@@ -1,6 +1,6 @@
 """Labelled grid datasets in zarr stores: create, open, append, resumable generation.
 
-Layout (DESIGN.md section 4): a zarr group with arrays ``grids`` (N,H,W) uint8,
+Layout (docs/guide.md, "Datasets"): a zarr group with arrays ``grids`` (N,H,W) uint8,
 ``curves`` (N,P) float32, ``pressures`` (P,) float64 and attributes recording the
 simulator, its parameters, the sampler, the seed and the grid shape.
 

@@ -1,7 +1,7 @@
 """Adsorbates: names -> critical temperature TC and saturation pressure p0(T).
 
 The lattice model describes any subcritical fluid through T and TC alone
-(DESIGN.md §1: ``mu_sat = -2 KB TC``, ``w_ff = -2 mu_sat / c``); the readers need
+(docs/physics.md, "Model": ``mu_sat = -2 KB TC``, ``w_ff = -2 mu_sat / c``); the readers need
 p0(T) to turn absolute pressures into p/p0 when a file has no p0 column. Both come
 from the ``chemicals`` property library (critical constants; vapour-pressure
 correlations: IAPWS for water, then Wagner and Antoine fits of the tables it ships,
