@@ -12,9 +12,7 @@ import math
 import click
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.search import Algorithm, MaxEvaluations, any_of, starting_grids
+from invtoolkit.plugin import Algorithm, InputError, MaxEvaluations, any_of, hookimpl, starting_grids
 
 
 class Annealing(Algorithm):
