@@ -1,4 +1,4 @@
-"""The lattice DFT plugin against independent facts (DESIGN.md §1)."""
+"""The lattice DFT plugin against independent facts (docs/physics.md)."""
 
 import math
 

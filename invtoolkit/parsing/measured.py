@@ -73,7 +73,7 @@ class MeasuredIsotherm:
         """RH = 0 (empty pores), then every measured point: what the simulator runs.
 
         Adsorption starts from the empty state, so the first measured point lies on
-        the least fixed point above it (path independence, DESIGN.md §1).
+        the least fixed point above it (path independence, docs/physics.md).
         """
         return PressurePath(np.concatenate([[0.0], self.pressures]), self.n_adsorption + 1)
 

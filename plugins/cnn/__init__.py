@@ -27,13 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.learning import modelio
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.parsing.io import check_grids
-from invtoolkit.hooks.options import option
-from invtoolkit.core.pressure import PressureSchedule
-from invtoolkit.core.roles import Surrogate, Trainable, WithUncertainty
+from invtoolkit.plugin import (InputError, PressureSchedule, Surrogate, Trainable, WithUncertainty,
+                               check_grids, hookimpl, modelio, option)
 from invtoolkit_plugins.cnn.training import DEFAULT_ARCH, PLUGIN, read_model, train_cnn  # noqa: F401 (public here)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "cnn"  # package data of invtoolkit_plugins
@@ -163,11 +158,11 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
         if self.net.anchor is None:
             return None
         if self._anchor_sim is None:
-            from invtoolkit.hooks import registry
-            from invtoolkit.core.pressure import PressurePath
+            from invtoolkit.plugin import create
+            from invtoolkit.plugin import PressurePath
 
             p = self.config["simulator_params"]
-            self._anchor_sim = registry.create("simulator", self.config.get("simulator", "lattice-dft"),
+            self._anchor_sim = create("simulator", self.config.get("simulator", "lattice-dft"),
                                                T=p["T"], TC=p["TC"], y=p["y"], threads=self.threads,
                                                path=PressurePath([0.0, 1.0]))
         tops = self._anchor_sim.simulate(grids, progress=progress)[:, -1]
@@ -175,7 +170,7 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
 
     def _batches(self, grids, fn, progress: bool):
         torch = _torch()
-        from invtoolkit.core.progress import progress_bar
+        from invtoolkit.plugin import progress_bar
 
         grids = check_grids(grids)
         self._check_shape(grids.shape)

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.learning import modelio
-from invtoolkit.errors import InputError
-from invtoolkit.core.pressure import PressureSchedule
-from invtoolkit.learning.training import (EarlyStopping, History, flush_denormals, load_checkpoint, plot_learning_curve,
-                                 plot_lines, save_checkpoint, split_indices, warmup_cosine)
+from invtoolkit.plugin import (EarlyStopping, History, InputError, PressureSchedule, flush_denormals,
+                               load_checkpoint, modelio, plot_learning_curve, plot_lines, save_checkpoint,
+                               split_indices, warmup_cosine)
 
 PLUGIN = "cnn"
 # Chosen by measurement (docs/surrogate-notes.md): exact symmetry at one pass, ~2 MMAC/grid.
@@ -42,7 +40,7 @@ def read_model(path, *, params: dict, grid_shape=None) -> tuple[dict, list[dict]
 
 def load_training_data(path):
     """(grids uint8, pore-normalized curves float32, attrs, simulator params, steps) of a dataset store."""
-    from invtoolkit.datasets.dataset import Dataset
+    from invtoolkit.plugin import Dataset
 
     ds = Dataset.open(path)
     grids, curves = ds.load()
@@ -229,8 +227,8 @@ def _run_epoch(run: Run, net, opt, gen, step: int, t_start: float, early, member
     """One pass over the shuffled training grids: (step count, mean loss, grids seen)."""
     import torch
 
-    from invtoolkit.core.progress import progress_bar
-    from invtoolkit.core.symmetry import augment_torch
+    from invtoolkit.plugin import progress_bar
+    from invtoolkit.plugin import augment_torch
     from invtoolkit_plugins.cnn.network import anchor_inputs
 
     order = torch.randperm(len(run.g_tr), generator=gen)

@@ -20,13 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.learning import modelio
-from invtoolkit.errors import InputError
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.parsing.io import check_grids
-from invtoolkit.hooks.options import option
-from invtoolkit.core.pressure import PressureSchedule
-from invtoolkit.core.roles import Surrogate
+from invtoolkit.plugin import InputError, PressureSchedule, Surrogate, check_grids, hookimpl, modelio, option
 from invtoolkit_plugins.cnn_fast.training import PLUGIN
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "cnn-fast"
@@ -123,11 +117,11 @@ class CNNFastSurrogate(Surrogate):
         """float32 (N,) exact pore-normalized adsorption at p/p0 = 1 (lattice DFT on the
         path RH 0 -> 1; branch values are path-independent); 0 for all-wall grids."""
         if self._anchor_sim is None:
-            from invtoolkit.hooks import registry
-            from invtoolkit.core.pressure import PressurePath
+            from invtoolkit.plugin import create
+            from invtoolkit.plugin import PressurePath
 
             p = self.config["simulator_params"]
-            self._anchor_sim = registry.create("simulator", self.config.get("simulator", "lattice-dft"),
+            self._anchor_sim = create("simulator", self.config.get("simulator", "lattice-dft"),
                                                T=p["T"], TC=p["TC"], y=p["y"], threads=self.threads,
                                                path=PressurePath([0.0, 1.0]))
         return np.nan_to_num(self._anchor_sim.simulate(grids, progress=progress)[:, -1]).astype(np.float32)

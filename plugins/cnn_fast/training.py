@@ -14,11 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.learning import modelio
-from invtoolkit.errors import InputError
-from invtoolkit.core.pressure import PressureSchedule
-from invtoolkit.learning.training import (History, flush_denormals, load_checkpoint, plot_learning_curve, save_checkpoint,
-                                 split_indices, warmup_cosine)
+from invtoolkit.plugin import (History, InputError, PressureSchedule, flush_denormals, load_checkpoint,
+                               modelio, plot_learning_curve, save_checkpoint, split_indices, warmup_cosine)
 
 PLUGIN = "cnn-fast"
 # Chosen by measurement (docs/surrogate-notes.md, "cnn-fast"): ~0.35 MMAC/grid.

@@ -1,4 +1,4 @@
-"""Lattice DFT solvers for rank-3 grids and for the reservoir boundary (DESIGN.md section 1).
+"""Lattice DFT solvers for rank-3 grids and for the reservoir boundary (docs/physics.md).
 
 * ``reference``: plain numpy float64 Jacobi for rank 2 and 3, periodic or reservoir
   boundary: slow, simple, the independent check.

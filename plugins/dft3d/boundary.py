@@ -1,6 +1,6 @@
 """Boundaries of a lattice: periodic, or one axis open to layers of bulk fluid (reservoir).
 
-``Boundary(kind="periodic")``: every axis periodic (the default of DESIGN.md section 1).
+``Boundary(kind="periodic")``: every axis periodic (the default of docs/physics.md).
 
 ``Boundary(kind="reservoir", layers=R, axis=0, far="reflect")``: axis ``axis`` of the
 grid is not periodic.  Beyond its last face lie ``R`` layers of bulk fluid cells (s = 1,

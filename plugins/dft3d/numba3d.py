@@ -1,4 +1,4 @@
-"""Fast CPU solver of the lattice mean-field DFT for rank-3 grids (DESIGN.md section 1).
+"""Fast CPU solver of the lattice mean-field DFT for rank-3 grids (docs/physics.md).
 
 For every grid ``s`` (1 = pore) and chemical potential ``mu`` of a schedule, find
 

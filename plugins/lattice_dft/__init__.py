@@ -1,4 +1,4 @@
-"""Simulator plugin ``lattice-dft``: the lattice mean-field DFT of DESIGN.md §1."""
+"""Simulator plugin ``lattice-dft``: the lattice mean-field DFT of docs/physics.md."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ from functools import partial
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.parsing.io import check_grids
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.core.pressure import PressurePath, PressureSchedule
-from invtoolkit.core.progress import progress_bar
-from invtoolkit.core.roles import Simulator
+from invtoolkit.plugin import (InputError, PressurePath, PressureSchedule, Simulator, check_grids, hookimpl,
+                               progress_bar)
 
 KB = 0.0019872041  # kcal/(mol K)
 MU_AT_ZERO = -90.0  # chemical potential used at RH = 0 (ln 0 is -inf)

@@ -1,7 +1,7 @@
 """Differentiable lattice DFT (adsorption branch) by implicit differentiation.
 
 Forward: for every grid ``s`` walk up the adsorption schedule with red-black
-Gauss-Seidel from the previous state (the physics' branch rule, DESIGN.md section 1),
+Gauss-Seidel from the previous state (the physics' branch rule, docs/physics.md),
 keeping the converged density ``rho_k`` of every point. Nothing of the iterations
 is recorded for autograd.
 
@@ -21,8 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from invtoolkit.core.pressure import PressureSchedule
-from invtoolkit.core.roles import Surrogate
+from invtoolkit.plugin import PressureSchedule, Surrogate
 
 KB = 0.0019872041
 MU_AT_ZERO = -90.0

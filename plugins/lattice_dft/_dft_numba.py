@@ -1,4 +1,4 @@
-"""Fast CPU solver for the lattice mean-field DFT of rank-2 grids (DESIGN.md section 1).
+"""Fast CPU solver for the lattice mean-field DFT of rank-2 grids (docs/physics.md).
 
 For every grid ``s`` (periodic, 1 = pore) and every chemical potential ``mu`` of a
 schedule, find the fixed point

@@ -1,4 +1,4 @@
-"""Torch solver for the lattice mean-field DFT (DESIGN.md section 1), for GPUs.
+"""Torch solver for the lattice mean-field DFT (docs/physics.md), for GPUs.
 
 Same contract and answers as ``_dft_numba.solve``; runs on any torch device (CPU
 for testing).  All grids of a batch walk through the schedule together; at every

@@ -1,4 +1,4 @@
-"""The lane worker shared by the 2-D and 3-D lattice-DFT kernels (DESIGN.md section 1).
+"""The lane worker shared by the 2-D and 3-D lattice-DFT kernels (docs/physics.md).
 
 For every grid ``s`` (1 = pore) and chemical potential ``mu`` of a schedule, find
 

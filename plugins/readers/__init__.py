@@ -8,8 +8,7 @@
 
 from __future__ import annotations
 
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.parsing.measured import MeasuredIsotherm, measured_from_raw
+from invtoolkit.plugin import MeasuredIsotherm, hookimpl, measured_from_raw
 
 from .aif import parse_aif
 from .pygaps import looks_like_pygaps_csv, parse_pygaps_csv, parse_pygaps_json
@@ -38,7 +37,7 @@ def read_any_csv(path, *, steps: int = 40, normalization: str = "pore", tc: floa
         return read_pygaps_csv(path, steps=steps, normalization=normalization, tc=tc, p0=p0,
                                loading_unit=loading_unit)
     if tc is not None or p0 is not None or loading_unit is not None:
-        from invtoolkit.errors import InputError
+        from invtoolkit.plugin import InputError
 
         raise InputError(f"{path}: --tc, --p0 and --loading-unit apply to measured files (AIF, pyGAPS), "
                          "not to a plain table")

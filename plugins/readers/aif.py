@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.parsing.formats import (AIF_ADSORPTIVE_TAGS, AIF_AMOUNT_COLUMNS, AIF_LOADING_UNIT_TAGS, AIF_MATERIAL_TAGS,
-                                RawIsotherm)
-from invtoolkit.parsing.io import require_file
-from invtoolkit.parsing.measured import RELATIVE_UNITS
-from invtoolkit.core.pressure import ADSORPTION, DESORPTION
+from invtoolkit.plugin import (ADSORPTION, AIF_ADSORPTIVE_TAGS, AIF_AMOUNT_COLUMNS, AIF_LOADING_UNIT_TAGS,
+                               AIF_MATERIAL_TAGS, DESORPTION, InputError, RawIsotherm, RELATIVE_UNITS,
+                               require_file)
 
 
 def parse_aif(path) -> RawIsotherm:

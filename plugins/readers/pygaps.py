@@ -7,11 +7,7 @@ import json
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.parsing.formats import RawIsotherm
-from invtoolkit.parsing.io import require_file
-from invtoolkit.parsing.measured import RELATIVE_UNITS
-from invtoolkit.core.pressure import ADSORPTION, DESORPTION
+from invtoolkit.plugin import ADSORPTION, DESORPTION, InputError, RawIsotherm, RELATIVE_UNITS, require_file
 
 from .aif import first_line, maybe_float
 

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.errors import InputError
-from invtoolkit.core.objective import Target
-from invtoolkit.core.pressure import schedule_for_points
-from invtoolkit.parsing.targets import check_amounts, target_from_points
+from invtoolkit.plugin import InputError, Target, check_amounts, schedule_for_points, target_from_points
 
 
 def read_npy(path: Path, *, steps: int, normalization: str) -> Target:
