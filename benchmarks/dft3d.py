@@ -6,7 +6,7 @@ loop, its max error per pore cell against the plain float64 reference
 (``dft3d.reference``, on a few grids), and the cost per cell-sweep (CPU time / (grids x
 lane-sweeps x cells)) against the 2-D kernel on random 20x20 grids measured in the same
 process.  CPU seconds make the per-cell cost robust on a shared machine.  Both kernels
-run the one lane worker of ``lattice_dft/_lanes.py``; the last line checks issue 21's
+run the one lane worker of ``lattice_dft/lanes.py``; the last line checks issue 21's
 done-when (16^3 float32 >= 600 grids/s on this machine's threads).
 
 Then, with ``--baseline PATH`` (a git worktree or pinned copy of the previous release),

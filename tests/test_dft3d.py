@@ -219,11 +219,11 @@ def test_ink_bottle_empties_through_the_open_face_only_with_a_reservoir():
 
 def test_chunks_polished_in_one_pass_match_the_reference(mixed, monkeypatch):
     """Several internal chunks whose hard points are all polished at the end (issue 30)."""
-    from invtoolkit_plugins.lattice_dft import _lanes
+    from invtoolkit_plugins.lattice_dft import lanes
 
     g, ref = mixed
-    monkeypatch.setattr(_lanes, "CHUNK", 2)                # 3 chunks of the 6 grids
-    monkeypatch.setattr(_lanes, "R_HARD", 0.6)             # many points to polish
+    monkeypatch.setattr(lanes, "CHUNK", 2)                # 3 chunks of the 6 grids
+    monkeypatch.setattr(lanes, "R_HARD", 0.6)             # many points to polish
     done = []
     fast = numba3d.solve(g, MUS, BETA, W3, Y, progress=done.append)
     assert done == [2, 2, 2]

@@ -307,7 +307,7 @@ def test_many_chunks_polish_in_one_pass_and_report_progress(monkeypatch):
     whole = _dft_numba.solve(g, MUS, **KW)
     done = []
     monkeypatch.setattr(_dft_numba, "CHUNK_CELLS", 400)    # chunks of 256 grids (the minimum)
-    monkeypatch.setattr(_dft_numba._lanes, "R_HARD", 0.6)  # many points to polish
+    monkeypatch.setattr(_dft_numba.lanes, "R_HARD", 0.6)  # many points to polish
     small = np.concatenate([g] * 40)                          # 560 grids: 3 chunks
     got = _dft_numba.solve(small, MUS, **KW, progress=done.append)
     assert sum(done) == len(small) and len(done) == 3

@@ -21,7 +21,7 @@ inversion uses the generator.
 
 This module also registers the surrogate ``dft-implicit``: the exact lattice DFT's
 adsorption branch made differentiable by implicit differentiation of its fixed
-points (``_dft_implicit.py``), so a generator can be trained or fine-tuned against
+points (``implicit.py``), so a generator can be trained or fine-tuned against
 the physics itself (``invtoolkit train generator --surrogate dft-implicit``).
 Model files follow :mod:`invtoolkit.learning.modelio` (config.json + tensors-only weights.pt).
 """
@@ -450,7 +450,7 @@ def register_generators(register):
 
 
 def _implicit_dft(**options):
-    from invtoolkit_plugins.lattice_dft._dft_implicit import ImplicitDFT
+    from invtoolkit_plugins.lattice_dft.implicit import ImplicitDFT
 
     return ImplicitDFT(**options)
 

@@ -10,7 +10,7 @@ and return ``sum(rho)`` over the grid's own cells per grid and point.  Rank-2 gr
 too (two neighbour slots then read a block of zeros); the 2-D plugin has its own layout.
 
 This module only lays the lattice out; the worker loop (lanes, stopping rule, float32
-with a float64 polish) is the 2-D kernel's, ``lattice_dft/_lanes.py``, and the sweeps
+with a float64 polish) is the 2-D kernel's, ``lattice_dft/lanes.py``, and the sweeps
 are ``lattice_dft/_sweeps.py`` (6-neighbour stencil).
 
 Layouts
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtoolkit_plugins.lattice_dft import _lanes
+from invtoolkit_plugins.lattice_dft import lanes
 from .boundary import PERIODIC, Boundary, cell_coordinates, cell_order, neighbour_table
 
 __all__ = ["solve", "last_stats", "lane_count"]
@@ -203,14 +203,14 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None,
         raise ValueError(f"grids must be (N,D,H,W) or (N,H,W), got shape {g.shape}")
     if min(g.shape[1:], default=0) < 3:
         raise ValueError(f"every grid axis must be at least 3, got {g.shape[1:]}")
-    _lanes.precision(dtype, np.zeros(1), 0.0, 0.0, NB)   # a bad dtype fails before any work
+    lanes.precision(dtype, np.zeros(1), 0.0, 0.0, NB)   # a bad dtype fails before any work
     lay = (*_program(g.shape[1:], boundary), int(np.prod(g.shape[1:])))
-    chunks = ((c0, cell_order(g[c0:c0 + _lanes.CHUNK], boundary))
-              for c0 in range(0, len(g), _lanes.CHUNK))
+    chunks = ((c0, cell_order(g[c0:c0 + lanes.CHUNK], boundary))
+              for c0 in range(0, len(g), lanes.CHUNK))
     single = dtype in ("float32", np.float32)
     if tol is None and single:
         tol = TOL32
-    out, stats = _lanes.solve_cells(chunks, len(g), mus, beta, w_ff, y, lay, dtype=dtype,
+    out, stats = lanes.solve_cells(chunks, len(g), mus, beta, w_ff, y, lay, dtype=dtype,
                                     tol=tol, threads=threads, maxlanes=lane_count(lay[-1], 4 if single else 8),
                                     label="lattice DFT 3-D", progress=progress)
     _last_stats.clear()

@@ -10,7 +10,7 @@ previous point's converged state, and return ``sum(rho)`` per grid and point.
 
 This module lays the H x W torus out (``_layout``); the worker loop -- red-black
 Gauss-Seidel over lanes of interleaved grids, the stopping rule, float32 sweeps with a
-float64 polish of the ill-conditioned points -- is ``_lanes.py``, shared with the 3-D
+float64 polish of the ill-conditioned points -- is ``lanes.py``, shared with the 3-D
 kernel (``dft3d/numba3d.py``), and the sweeps are ``_sweeps.py`` (4-neighbour stencil).
 
 Layout: for even H and W the two colours are stored apart, row by row with periodic
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import _lanes
+from . import lanes
 from ._checks import grids_2d
 
 __all__ = ["solve", "last_stats", "LANES"]
@@ -179,7 +179,7 @@ def last_stats() -> dict:
 
     lane_sweeps: lane-sweeps of the main pass (cost = lane_sweeps * H*W cell updates,
     idle lanes included); polish_lane_sweeps: same for the float64 polish pass;
-    polished: points re-converged in float64; stalled, capped: see ``_lanes``;
+    polished: points re-converged in float64; stalled, capped: see ``lanes``;
     sweeps_per_point: mean lane-sweeps per grid at each point (active lanes only).
     """
     return dict(_last_stats)
@@ -200,14 +200,14 @@ def solve(grids, mus, beta, w_ff, y, *, dtype="float32", tol=None, threads=None,
     """
     g = grids_2d(grids)
     N, H, W = g.shape
-    _lanes.precision(dtype, np.zeros(1), 0.0, 0.0, 4)   # a bad dtype fails before any work
+    lanes.precision(dtype, np.zeros(1), 0.0, 0.0, 4)   # a bad dtype fails before any work
     nbr, cslot, prog, seg, prow = _layout(H, W)
     lay = (nbr, cslot, prog, int((prog[:, 1] + prog[:, 6]).max()), seg, H * W, prow)
     packed, order, region = _pack(g, seg if seg > 1 else 0)
     step = int(min(16384, max(256, CHUNK_CELLS // (H * W))))
     chunks = ((c0, packed[c0:c0 + step].reshape(-1, H * W), region[c0:c0 + step])
               for c0 in range(0, N, step))
-    sums, stats = _lanes.solve_cells(chunks, N, mus, beta, w_ff, y, lay, dtype=dtype, tol=tol,
+    sums, stats = lanes.solve_cells(chunks, N, mus, beta, w_ff, y, lay, dtype=dtype, tol=tol,
                                      threads=threads, maxlanes=LANES, label="lattice DFT",
                                      progress=progress)
     out = np.empty_like(sums)

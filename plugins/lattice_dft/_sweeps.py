@@ -1,7 +1,7 @@
 """Red-black Gauss-Seidel sweeps of the lane-interleaved state, 4- and 6-neighbour stencils.
 
 Shared by the 2-D kernel (``_dft_numba``) and the 3-D one (``dft3d.numba3d``) through
-the worker of ``_lanes``.  The state of ``L`` grids is stored interleaved, (slots, L),
+the worker of ``lanes``.  The state of ``L`` grids is stored interleaved, (slots, L),
 so the lanes of one cell are contiguous; a sweep program (one row per run, offsets in
 units of lanes) says what to do:
 
