@@ -198,3 +198,19 @@ def test_a_pygaps_point_isotherm_is_fitted_like_its_file():
     a = fit_isotherms(isotherm, budget=600, grid_size="8", seed=1)
     b = fit_isotherms(path, budget=600, grid_size="8", seed=1)
     assert a.files[0].y == b.files[0].y and a.files[0].capacity == pytest.approx(b.files[0].capacity, rel=1e-9)
+
+
+def test_per_site_amounts_count_the_pore_volume_of_the_pores_only():
+    """Per-site amounts: capacity fills every cell, so the pore volume is capacity x porosity."""
+    from invtoolkit.fitting.answer import FileFit
+
+    m = replace(synthetic("water", 298.0, 2.0, 5.0), normalization="site")
+    grids = np.stack([truth_grid(), np.ones(SHAPE, np.uint8)])
+    share = MaterialObjective([m]).pore_share(grids)
+    assert share == pytest.approx([truth_grid().mean(), 1.0])
+    scale = FileScale(0.3, "given", 18.0, "test", mmol_g_per_unit=1.0)
+    fit = FileFit(m, scale, 2.0, (2.0, 2.0), capacity=10.0, mae=0.3, gurvich_volume=None, plateau_reached=False,
+                  plateau_reason="", pore_share=0.25)
+    assert fit.pore_volume == pytest.approx(10.0 * 0.25 * 18.0 / 1000)
+    assert fit.relative_mae == pytest.approx(0.3 / 2.5)  # over the amount at complete pore filling
+    assert MaterialObjective([m]).bounds == (0.0, np.inf)  # the plateau bound is for pore-normalised amounts

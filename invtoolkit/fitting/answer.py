@@ -36,14 +36,17 @@ class FileFit:
     gurvich_volume: float | None
     plateau_reached: bool
     plateau_reason: str
+    pore_share: float = 1.0  # per-site amounts: the best grid's porosity (pore volume = capacity x it)
 
     @property
     def relative_mae(self) -> float:
-        return self.mae / self.capacity if self.capacity > 0 else float("inf")
+        """MAE over the amount at complete pore filling (per-site amounts: capacity x porosity)."""
+        full = self.capacity * self.pore_share
+        return self.mae / full if full > 0 else float("inf")
 
     @property
     def pore_volume(self) -> float | None:
-        return self.scale.pore_volume(self.capacity)
+        return self.scale.pore_volume(self.capacity * self.pore_share)
 
 
 @dataclass
@@ -61,7 +64,9 @@ class MaterialAnswer:
     @property
     def pore_volume(self) -> float | None:
         """The material's pore volume (cm3/g) of the best grid, None when units do not allow it."""
-        return self.scales[0].pore_volume(float(self.volumes[0]) * float(self.fit.objective.ratios[0]))
+        objective = self.fit.objective
+        share = float(objective.pore_share(self.population.grids[:1])[0])
+        return self.scales[0].pore_volume(float(self.volumes[0]) * float(objective.ratios[0]) * share)
 
 
 def make_answer(fit, scales: list[FileScale], keep: int) -> MaterialAnswer:
@@ -73,7 +78,8 @@ def make_answer(fit, scales: list[FileScale], keep: int) -> MaterialAnswer:
     population = Population(grids[rows], sol.grid_scores[rows])
     curves = np.asarray(objective.simulator(fit.file_ys()).simulate(population.grids))
     volumes, caps, maes = objective.file_errors(curves)
-    files = [_file_fit(fit, k, scales[k], caps[0, k], maes[0, k]) for k in range(len(scales))]
+    share = float(objective.pore_share(population.grids[:1])[0])
+    files = [_file_fit(fit, k, scales[k], caps[0, k], maes[0, k], share) for k in range(len(scales))]
     summary = ensemble.summary(rows)
     summary.update({"tolerance": sol.tolerance, "best_error": sol.best, "noise": sol.noise,
                     "y_intervals": [list(i) for i in sol.y_intervals]})
@@ -83,11 +89,11 @@ def make_answer(fit, scales: list[FileScale], keep: int) -> MaterialAnswer:
     return MaterialAnswer(fit, scales, files, population, ensemble, summary, curves, caps, volumes)
 
 
-def _file_fit(fit, k: int, scale: FileScale, capacity: float, mae: float) -> FileFit:
+def _file_fit(fit, k: int, scale: FileScale, capacity: float, mae: float, share: float) -> FileFit:
     group = next(g for g, members in enumerate(fit.groups) if k in members)
     m, plateau = fit.objective.files[k], fit.objective.plateaus[k]
     return FileFit(m, scale, fit.solutions.ys[group], fit.solutions.y_intervals[group], float(capacity), float(mae),
-                   scale.pore_volume(plateau.gurvich_amount), plateau.reached, plateau.reason())
+                   scale.pore_volume(plateau.gurvich_amount), plateau.reached, plateau.reason(), share)
 
 
 def _physical_ranges(ensemble, scales, objective, sol, shape) -> dict:

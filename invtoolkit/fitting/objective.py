@@ -75,7 +75,8 @@ class MaterialObjective(Objective):
         self.scales = np.array([float(np.abs(a).max()) or 1.0 for a in self.amounts])
         self.plateaus = [plateau(m.pressures, m.amounts, m.n_adsorption) for m in self.files]
         self.fixed_volume = fixed_volume
-        self.bounds = self._volume_bounds() if bounded else (0.0, np.inf)
+        # the plateau bound is about pore-normalised filling; per-site amounts never reach 1
+        self.bounds = self._volume_bounds() if bounded and self.files[0].normalization == "pore" else (0.0, np.inf)
         paths = [m.simulation_path for m in self.files]
         self.path = paths[0] if len(paths) == 1 else JointPath(paths)
         self.cuts = np.cumsum([0] + [len(p) for p in paths])
@@ -86,6 +87,14 @@ class MaterialObjective(Objective):
         """The tightest upper bound of the files whose plateau is reached (capacity / ratio)."""
         highs = [p.capacity_bounds[1] / r for p, r in zip(self.plateaus, self.ratios) if p.reached]
         return (0.0, min(highs)) if highs else (0.0, np.inf)
+
+    def pore_share(self, grids: np.ndarray) -> np.ndarray:
+        """Fraction of a grid's cells that hold the pore volume at complete filling: 1 for
+        pore-normalised amounts, the porosity for per-site ones (capacity counts every cell)."""
+        grids = np.asarray(grids)
+        if self.normalization != "site":
+            return np.ones(len(grids))
+        return grids.reshape(len(grids), -1).mean(axis=1)
 
     def simulator(self, ys, name: str = DEFAULT_SIMULATOR):
         """The evaluator of the whole objective, file k at wall affinity ``ys[k]``."""
@@ -120,7 +129,8 @@ class MaterialObjective(Objective):
         caps = volume[:, None] * self.ratios[None]
         if len(self.files) > 1 and self.fixed_volume is None:
             for k, (f, a, p) in enumerate(zip(parts, self.amounts, self.plateaus)):
-                own = shared_capacity([f], [a], [1.0], [1.0], p.capacity_bounds)
+                own = shared_capacity([f], [a], [1.0], [1.0], p.capacity_bounds if self.bounds[1] < np.inf else
+                                      (0.0, np.inf))
                 caps[:, k] = np.clip(own, caps[:, k] * (1 - GURVICH_SPREAD), caps[:, k] * (1 + GURVICH_SPREAD))
         maes = np.stack([capacity_mae(f, a, caps[:, k]) for k, (f, a) in enumerate(zip(parts, self.amounts))], axis=1)
         return volume, caps, maes

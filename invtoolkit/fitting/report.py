@@ -67,8 +67,10 @@ def grid_rows(answer: MaterialAnswer) -> list[dict]:
     volumes, caps, maes = objective.file_errors(answer.curves)
     for i, grid in enumerate(answer.population.grids):
         d = grid_descriptors(grid)
-        volume = answer.scales[0].pore_volume(caps[i, 0])
-        relative = [float(maes[i, k] / caps[i, k]) if caps[i, k] > 0 else float("inf") for k in range(caps.shape[1])]
+        share = objective.pore_share(grid[None])[0]
+        volume = answer.scales[0].pore_volume(caps[i, 0] * share)
+        full = caps[i] * share  # the amount at complete pore filling, per file
+        relative = [float(maes[i, k] / full[k]) if full[k] > 0 else float("inf") for k in range(caps.shape[1])]
         rows.append({"rank": i + 1, "score": float(answer.population.errors[i]), "relative_mae": max(relative),
                      "relative_mae_per_file": relative, "mae_per_file": maes[i].tolist(),
                      "capacity": caps[i].tolist(), "pore_volume_cm3_g": volume, "porosity": float(grid.mean()),

@@ -76,12 +76,12 @@ def solutions(table, ys: list[float], y_values: list[np.ndarray], noise: float,
     best = float(min(scores.min() for scores, _ in profiles))
     tol = tolerance(best, noise) if given is None else float(given)
     grid_best = np.min([scores.min(axis=0) for scores, _ in profiles], axis=0)
-    intervals, volumes = [], []
+    intervals, volumes, share = [], [], table.objective.pore_share(table.grids)
     for (scores, vols), values in zip(profiles, y_values):
         allowed = scores <= best + tol
         ys_ok = values[allowed.any(axis=1)]
         intervals.append((float(ys_ok.min()), float(ys_ok.max())))
-        volumes.append(vols[allowed])
+        volumes.append((vols * share[None])[allowed])
     volumes = np.concatenate(volumes)
     rows = np.flatnonzero(grid_best <= best + tol)
     rows = rows[np.argsort(grid_best[rows], kind="stable")]
