@@ -7,24 +7,12 @@ of best.npy and ``ensemble`` the allowed solutions with their ranges in cells an
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
+from invtoolkit.results.report import json_safe
+
 from .answer import FileFit, MaterialAnswer, grid_physical
-
-
-def _finite(value):
-    """JSON has no inf/NaN: null instead (recursively)."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def file_object(ff: FileFit, target_file) -> dict:
@@ -87,7 +75,7 @@ def build_material_report(answer: MaterialAnswer, *, target_files, chain: str, s
               "branches": "loop" if first.has_desorption else "adsorption", "normalization": first.normalization,
               "steps": None, "kind": "measured", "material": first.material,
               "notes": [n for ff in answer.files for n in ff.measured.notes]}
-    return _finite({"target": target, "fit": material_fit(answer, fits), "fits": fits, "chain": chain,
+    return json_safe({"target": target, "fit": material_fit(answer, fits), "fits": fits, "chain": chain,
                     "chain_note": note, "seed": int(seed), "time_limit": time_limit, "budget": answer.fit.budget,
                     "evaluations": answer.fit.evaluations, "time_capped": answer.fit.time_capped,
                     "total_seconds": answer.fit.seconds, "grids": grid_rows(answer), "ensemble": answer.summary})

@@ -111,12 +111,10 @@ def adsorbate_groups(files) -> list[list[int]]:
 
 
 def _distinct(grids: np.ndarray) -> np.ndarray:
+    """The first grid of every torus-symmetry class, in pool order."""
     from invtoolkit.core.symmetry import dedupe
 
-    if not len(grids):
-        return grids
-    _, first = dedupe(grids, return_index=True)
-    return grids[np.sort(np.asarray(first, np.int64))]
+    return dedupe(grids) if len(grids) else grids
 
 
 @dataclass

@@ -60,13 +60,21 @@ def run_fields(result, *, chain: str, seed: int, time_limit) -> dict:
         "total_seconds": float(result.seconds),
         "startup_seconds": float(result.startup_seconds),
         "verified_by": result.verified_by,
-        "stages": [_finite(asdict(s)) for s in result.stages],
+        "stages": [json_safe(asdict(s)) for s in result.stages],
     }
 
 
-def _finite(d: dict) -> dict:
-    """JSON has no inf/NaN: write null instead."""
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+def json_safe(value):
+    """JSON has no inf/NaN: null instead, in nested dicts and lists too; numpy scalars as Python's."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def plot_isotherms(path, result, *, show: int = 3) -> None:
