@@ -8,45 +8,26 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from invtoolkit.errors import InputError
 from invtoolkit.core.fileio import write_json
 
-from .answer import make_answer
-from .physical import file_scale
-from .search import MEASURED_BUDGET, FitSettings, fit_material
+from .api import answer_files
+from .search import MEASURED_BUDGET, FitSettings
 
 MEASURED_NOTE = ("DFT-only chain: the learned stages (deconv, cnn) were trained for water at 298 K, y = 1.5 "
                  "on the 41/81-point axis, not for this fluid, T, y and these pressures")
 
 
-def capacity_ratios(scales, files) -> list[float] | None:
-    """File-unit capacity per cm3/g of shared pore volume; None for one file (its capacity
-    is then fitted in its own unit). A joint fit needs every file's loading per mass."""
-    if len(scales) == 1:
-        return None
-    bad = [f"{m.source} ('{m.unit}')" for m, s in zip(files, scales) if s.capacity_per_volume is None]
-    if bad:
-        raise InputError(f"a joint fit shares one pore volume (cm3/g), so every loading unit must be an amount per "
-                         f"mass; not: {', '.join(bad)}")
-    return [s.capacity_per_volume for s in scales]
-
-
 def invert_measured(files, chain, out: Path, *, target_files, seed, settings, echo) -> dict:
     """Fit, answer, write: the whole measured inversion of one material."""
     s = settings
-    if len(files) > 1 and s.capacity is not None:
-        raise InputError("--capacity applies to a single file; a joint fit shares one pore volume")
     for m in files:
         for note in m.notes:
             echo(f"  note: {m.source}: {note}", err=True)
-    scales = [file_scale(m, s.lattice_spacing) for m in files]
     fit_settings = FitSettings(budget=s.budget or MEASURED_BUDGET, time_limit=s.time_limit, seed=seed, y=s.y,
                                y_range=tuple(s.y_range) if s.y_range else None, tolerance=s.ensemble_tolerance,
-                               progress=s.progress,
-                               log=lambda line: echo(f"  {line}", err=True))
-    fit = fit_material(files, chain, fit_settings, space=s.space(), ratios=capacity_ratios(scales, files),
-                       capacity=s.capacity)
-    answer = make_answer(fit, scales, s.keep)
+                               progress=s.progress, log=lambda line: echo(f"  {line}", err=True))
+    answer = answer_files(files, chain, fit_settings, space=s.space(), lattice_spacing=s.lattice_spacing,
+                          capacity=s.capacity, keep=s.keep)
     return write_outputs(answer, out, target_files=target_files, chain=chain, seed=seed, settings=s, echo=echo)
 
 
