@@ -3,8 +3,11 @@
 :mod:`.capacity` (closed-form capacity and pore volume, the plateau test),
 :mod:`.objective` (one material, several files, one structure), :mod:`.table` (pooled
 grids scored on a fine y grid), :mod:`.solutions` (the tolerance and every pair the data
-allow), :mod:`.search` (the procedure on a budget of evaluations) and :mod:`.physical`
-(nm, cm3/g, m2/g). It imports the core (chain, registry, measured data), never a plugin.
+allow), :mod:`.search` (the procedure on a budget of evaluations), :mod:`.physical`
+(nm, cm3/g, m2/g), :mod:`.answer` (the allowed solutions as an answer), :mod:`.api`
+(files or pyGAPS objects in, an answer out), :mod:`.report`, :mod:`.figures` and
+:mod:`.outputs` (what ``invert`` writes). It may import core, hooks, search, parsing and
+results, never a plugin.
 """
 
 from .api import as_measured, fit_isotherms
