@@ -51,13 +51,30 @@ def long_functions(path: Path, root: Path = ROOT) -> list[str]:
     return found
 
 
+def package_of(path: Path) -> str:
+    """The package relative imports in ``path`` are resolved against."""
+    package = module_name(path)
+    return package if path.name == "__init__.py" else package.rpartition(".")[0]
+
+
+def imported_names(node, package: str, with_package: bool) -> set[str]:
+    """What one Import/ImportFrom node names: ``import a.b`` gives a.b; ``from pkg import
+    name`` gives pkg.name, and pkg itself when ``with_package`` (relative imports resolved
+    against ``package``)."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    base = node.module or ""
+    if node.level:
+        parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+        base = ".".join(parent + ([base] if base else []))
+    return {f"{base}.{alias.name}" for alias in node.names} | ({base} if with_package else set())
+
+
 def top_level_imports(path: Path) -> set[str]:
     """Modules imported at module level (not inside functions, not under TYPE_CHECKING);
     ``from pkg import name`` counts as ``pkg.name`` and ``pkg``, and the graph below keeps
     the one that is a module."""
-    tree, package = parse(path), module_name(path)
-    if path.name != "__init__.py":
-        package = package.rpartition(".")[0]
+    tree, package = parse(path), package_of(path)
     found = set()
 
     def visit(body):
@@ -68,15 +85,8 @@ def top_level_imports(path: Path) -> set[str]:
                 visit(node.body + node.orelse + getattr(node, "finalbody", []))
                 for handler in getattr(node, "handlers", []):
                     visit(handler.body)
-            elif isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join(parent + ([base] if base else []))
-                found.add(base)
-                found.update(f"{base}.{alias.name}" for alias in node.names)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                found.update(imported_names(node, package, with_package=True))
 
     visit(tree.body)
     return found
@@ -208,19 +218,11 @@ def unit_of(module: str) -> str | None:
 def all_imports(path: Path) -> set[str]:
     """Every module imported anywhere in the file (functions and TYPE_CHECKING included),
     relative imports resolved; ``from pkg import name`` gives ``pkg.name``."""
-    package = module_name(path)
-    if path.name != "__init__.py":
-        package = package.rpartition(".")[0]
+    package = package_of(path)
     found = set()
     for node in ast.walk(parse(path)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(parent + ([base] if base else []))
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update(imported_names(node, package, with_package=False))
     return found
 
 
