@@ -214,3 +214,15 @@ def test_per_site_amounts_count_the_pore_volume_of_the_pores_only():
     assert fit.pore_volume == pytest.approx(10.0 * 0.25 * 18.0 / 1000)
     assert fit.relative_mae == pytest.approx(0.3 / 2.5)  # over the amount at complete pore filling
     assert MaterialObjective([m]).bounds == (0.0, np.inf)  # the plateau bound is for pore-normalised amounts
+
+
+def test_joint_point_errors_average_to_the_score_with_each_file_counted_once():
+    a, b = synthetic("water", 298.0, 2.0, 5.0), synthetic("methanol", 298.0, 1.5, 3.0)
+    b = replace(b, pressures=b.pressures[:9], amounts=b.amounts[:9] * 1.1, n_adsorption=9)  # fewer points, off
+    joint = MaterialObjective([a, b], ratios=[1.0, 0.6])
+    grids = np.stack([truth_grid(), np.roll(1 - truth_grid(), 2, axis=0)])
+    curves = joint.simulator([2.0, 1.5]).simulate(grids)
+    errors = joint.point_errors(curves)
+    assert errors.shape == (2, len(a.amounts) + 9)
+    np.testing.assert_allclose(errors.mean(axis=1), joint.scores(curves), rtol=1e-12)
+    np.testing.assert_array_equal(joint.point_pressures, np.concatenate([a.pressures, b.pressures]))

@@ -59,7 +59,7 @@ class JointSimulator(Simulator):
         return np.hstack([np.asarray(s.simulate(grids)) for s in self.simulators])
 
 
-class MaterialObjective(Objective):
+class MaterialObjective(Objective, PointErrors):
     """Files of one material (K >= 1): shared structure and pore volume, y per file.
 
     ``ratios[k]``: file k's capacity per unit of the shared pore volume (1.0 for a
@@ -142,12 +142,26 @@ class MaterialObjective(Objective):
     def scores(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
         return self.volumes_and_scores(curves)[1]
 
+    @property
+    def point_pressures(self) -> np.ndarray:
+        """Every file's measured pressures, in file order (the RH = 0 starts are not points)."""
+        return np.concatenate([m.pressures for m in self.files])
+
+    def point_errors(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
+        """|capacity x curve - amount| per point over its file's scale, weighted so that the row
+        means are the scores (each file counts once, whatever its number of points)."""
+        _, caps, _ = self.file_errors(curves)
+        sizes = np.array([a.size for a in self.amounts])
+        weights = sizes.sum() / (len(self.files) * sizes * self.scales)
+        return np.hstack([np.abs(caps[:, [k]] * f - a[None]) * w for k, (f, a, w) in
+                          enumerate(zip(self.split(curves), self.amounts, weights))])
+
     def describe(self) -> dict:
         return {"name": self.name, "files": len(self.files), "points": int(sum(a.size for a in self.amounts)),
                 "normalization": self.normalization, "score": "mean over files of MAE / max measured amount"}
 
 
-class MeasuredObjective(MaterialObjective, PointErrors):
+class MeasuredObjective(MaterialObjective):
     """One measured file with its capacity fitted per candidate (or fixed)."""
 
     def __init__(self, measured, capacity: float | None = None, *, bounded: bool = False):
@@ -155,19 +169,8 @@ class MeasuredObjective(MaterialObjective, PointErrors):
             raise InputError(f"--capacity must be positive, got {capacity:g}")
         super().__init__([measured], fixed_volume=capacity, bounded=bounded)
         self.measured = measured
-        self.amounts_flat = self.amounts[0]
-        self.fixed_capacity = capacity
-        self.scale = float(self.scales[0])
 
     def fit(self, curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(capacities, MAEs in the file's unit) of curves on ``self.path``."""
         _, caps, maes = self.file_errors(curves)
         return caps[:, 0], maes[:, 0]
-
-    @property
-    def point_pressures(self) -> np.ndarray:
-        return self.measured.pressures  # the path's RH = 0 start is not a measured point
-
-    def point_errors(self, curves: np.ndarray, grids: np.ndarray | None = None) -> np.ndarray:
-        capacity = self.fit(curves)[0]
-        return np.abs(capacity[:, None] * np.atleast_2d(curves)[:, 1:] - self.amounts_flat[None]) / self.scale
