@@ -31,10 +31,22 @@ def cli():
     """
 
 
-def build_cli() -> click.Group:
+# core commands that stand alone: when one is named first on the command line, only its
+# module is imported (`simulate` starts ~0.4 s sooner; issue 30)
+_STANDALONE = {"simulate": "invtoolkit.commands.simulate_cmd"}
+
+
+def build_cli(args=None) -> click.Group:
+    """The CLI group; ``args`` (the command line) may let it import one command only."""
+    import importlib
+
     from invtoolkit import commands
 
-    commands.add_core_commands(cli)
+    name = args[0] if args else None
+    if name in _STANDALONE and name not in cli.commands:
+        importlib.import_module(_STANDALONE[name]).register(cli)
+    elif name not in _STANDALONE:
+        commands.add_core_commands(cli)
     registry.add_commands(cli)
     return cli
 
@@ -42,8 +54,9 @@ def build_cli() -> click.Group:
 def main(argv=None) -> None:
     debug = bool(os.environ.get("INVTOOLKIT_DEBUG"))
     try:
-        group = build_cli()
-        group.main(args=argv, prog_name="invtoolkit", standalone_mode=False)
+        args = sys.argv[1:] if argv is None else list(argv)
+        group = build_cli(args)
+        group.main(args=args, prog_name="invtoolkit", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
