@@ -162,3 +162,39 @@ def test_isotropic_conv_is_one_matrix_product_of_centre_edge_and_corner_sums():
     for d in (1, 2, 4):
         conv = F.conv2d(F.pad(h.permute(0, 3, 1, 2), (d, d, d, d), mode="circular"), iso_kernel(w), b, dilation=d)
         assert torch.allclose(iso_sums(h, d) @ w + b, conv.permute(0, 2, 3, 1), atol=1e-4)
+
+
+def test_widening_keeps_the_function_and_the_new_units_learn(tmp_path):
+    from invtoolkit_plugins.cnn_fast.network import widen_state
+
+    torch.manual_seed(7)
+    narrow = FastCNN({**TINY, "steps": 40})
+    with torch.no_grad():
+        narrow.mlp[-1].weight.mul_(30.0)
+    wide_arch = {**TINY, "channels": 6, "embed": 12, "hidden": 24, "steps": 40}
+    wide = FastCNN(wide_arch)
+    wide.load_state_dict(widen_state(narrow.state_dict(), TINY, wide))
+    g, top = torch.from_numpy(random_grids(8, seed=9)).float(), torch.rand(8)
+    assert torch.equal(narrow(g, top), wide(g, top))  # zeros on every new -> old path: exact
+    opt, target = torch.optim.SGD(wide.parameters(), lr=0.1), torch.rand(8, 81)
+    for _ in range(2):  # step 1 opens the zero output columns, then gradients reach the trunk
+        opt.zero_grad()
+        (wide(g, top) - target).abs().mean().backward()
+        assert wide.mlp[4].weight.grad[:, 16:].abs().sum() > 0  # new hidden units learn
+        opt.step()
+    assert wide.block_w.grad[:, :, 4:].abs().sum() > 0  # new channels are not dead
+    with pytest.raises(ValueError, match="widen"):
+        widen_state(wide.state_dict(), wide_arch, narrow)
+
+
+def test_training_from_a_narrower_model_starts_at_its_function(tmp_path):
+    data = tmp_path / "d.zarr"
+    synthetic_dataset(data, n=240, seed=3)
+    kw = {"seed": 5, "batch_size": 32, "val_n": 40, "log": lambda m: None}
+    train_fast([data], tmp_path / "a", epochs=1, arch=TINY, **kw)
+    wide = {**TINY, "channels": 6, "hidden": 24}
+    summary = train_fast([data], tmp_path / "b", epochs=1, arch=wide, init=tmp_path / "a", **kw)
+    assert summary["init"] == str(tmp_path / "a")
+    assert registry.create("surrogate", "cnn-fast", model=tmp_path / "b").net.arch["channels"] == 6
+    with pytest.raises(InputError, match="widen"):
+        train_fast([data], tmp_path / "c", epochs=1, arch={**TINY, "channels": 2}, init=tmp_path / "a", **kw)

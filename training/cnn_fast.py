@@ -25,6 +25,7 @@ def main(argv=None) -> None:
     ap.add_argument("--val-n", type=int, default=10_000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--arch", default=None, help="JSON object of architecture keys over the default")
+    ap.add_argument("--init", default=None, help="cnn-fast model directory to start from (widened to --arch)")
     ap.add_argument("--max-epochs-now", type=int, default=None)
     args = ap.parse_args(argv)
     from invtoolkit_plugins.cnn_fast.training import train_fast
@@ -32,7 +33,7 @@ def main(argv=None) -> None:
     command = "python training/cnn_fast.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     summary = train_fast(args.stores, args.output, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
                          lr=args.lr, val_n=args.val_n, threads=args.threads, max_epochs_now=args.max_epochs_now,
-                         arch=json.loads(args.arch) if args.arch else None, command=command)
+                         arch=json.loads(args.arch) if args.arch else None, command=command, init=args.init)
     if summary is not None:
         print(f"saved {args.output}: val MAE {summary['val_mae']:.5f}")
 

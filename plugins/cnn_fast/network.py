@@ -121,3 +121,39 @@ def conv_as_table(weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     conv layer with weight (C,1,3,3) on 0/1 grids, as a lookup (bit 3*i+j = weight[:, 0, i, j])."""
     bits = ((torch.arange(512)[:, None] >> torch.arange(9)) & 1).to(weight.dtype)
     return F.relu(bits @ weight.reshape(len(weight), 9).T + bias)
+
+
+def widen_state(old: dict, old_arch: dict, net: FastCNN) -> dict:
+    """State dict for ``net`` (wider: channels, embed, hidden >= ``old_arch``'s, same
+    dilations) computing exactly the old network's function: old weights in the leading
+    slices, zeros on every path from a new unit into an old one, ``net``'s own random
+    initialisation elsewhere (so the new units are alive and learn). A warm start that
+    spends more capacity without losing the trained model."""
+    import torch
+
+    new = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    c0, e0, h0 = (int(old_arch[k]) for k in ("channels", "embed", "hidden"))
+    c, e, h = (int(net.arch[k]) for k in ("channels", "embed", "hidden"))
+    same = all([int(d) for d in old_arch[k]] == getattr(net, k) for k in ("stem_dilations", "dilations"))
+    if not (same and c >= c0 and e >= e0 and h >= h0):
+        raise ValueError(f"cannot widen {old_arch} into {net.arch}: same dilations and no narrower layer")
+    new["tables"][:, :, :c0] = old["tables"]
+    new["stem_bias"][:c0], new["stem_bias"][c0:] = old["stem_bias"], 0.0
+    for k in range(3):  # (centre, edge, corner) row blocks of the (3C, C) block weights
+        new["block_w"][:, k * c:(k + 1) * c, :c0] = 0.0
+        new["block_w"][:, k * c:k * c + c0, :c0] = old["block_w"][:, k * c0:(k + 1) * c0]
+    new["block_b"][:, :c0], new["block_b"][:, c0:] = old["block_b"], 0.0
+    new["embed.weight"][:e0] = 0.0
+    new["embed.weight"][:e0, :c0] = old["embed.weight"]
+    new["embed.bias"][:e0] = old["embed.bias"]
+    cols = torch.cat([torch.arange(e0), e + torch.arange(e0), torch.tensor([2 * e, 2 * e + 1])])
+    new["mlp.0.weight"][:h0] = 0.0
+    new["mlp.0.weight"][:h0, cols] = old["mlp.0.weight"]
+    new["mlp.0.bias"][:h0] = old["mlp.0.bias"]
+    new["mlp.2.weight"][:h0] = 0.0
+    new["mlp.2.weight"][:h0, :h0] = old["mlp.2.weight"]
+    new["mlp.2.bias"][:h0] = old["mlp.2.bias"]
+    new["mlp.4.weight"][:] = 0.0
+    new["mlp.4.weight"][:, :h0] = old["mlp.4.weight"]
+    new["mlp.4.bias"] = old["mlp.4.bias"].clone()
+    return new

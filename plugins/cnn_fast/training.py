@@ -70,9 +70,12 @@ def _epoch(net, opt, g, c, order, batch_size, step, total_steps, lr):
 
 def train_fast(stores, output, *, epochs: int = 20, seed: int = 0, batch_size: int = 256, lr: float = 3e-3,
                weight_decay: float = 1e-4, val_n: int = 10_000, arch: dict | None = None, threads: int = 1,
-               max_epochs_now: int | None = None, log=None, command: str | None = None) -> dict | None:
+               max_epochs_now: int | None = None, log=None, command: str | None = None,
+               init=None) -> dict | None:
     """Train into ``output`` (checkpoint.pt every epoch; resumes from it). ``max_epochs_now``
-    stops this call early (the checkpoint stays resumable). Returns the summary when done."""
+    stops this call early (the checkpoint stays resumable). ``init``: a cnn-fast model
+    directory to start from, widened to ``arch`` (``widen_state``: the same function at
+    step 0). Returns the summary when done."""
     import torch
 
     from invtoolkit_plugins.cnn_fast.network import FastCNN
@@ -89,6 +92,8 @@ def train_fast(stores, output, *, epochs: int = 20, seed: int = 0, batch_size: i
     g_tr, c_tr, g_va, c_va = g[tr], c[tr], g[va], c[va]
     torch.manual_seed(seed)
     net = FastCNN(arch)
+    if init is not None:
+        net.load_state_dict(warm_state(init, net, params, steps))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     history, best, best_state, start, step = History(), np.inf, None, 0, 0
     ckpt = output / "checkpoint.pt"
@@ -121,10 +126,26 @@ def train_fast(stores, output, *, epochs: int = 20, seed: int = 0, batch_size: i
     recipe = {"stores": [str(s) for s in stores], "rows": int(len(grids_np)), "seed": seed, "epochs": epochs,
               "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "n_val": int(len(va)),
               "val_mae": best, "history": history.rows, "loss": "L1 over the 2*steps+1 loop points (pore)",
-              "command": command, "torch": torch.__version__}
+              "command": command, "torch": torch.__version__,
+              **({"init": str(init)} if init is not None else {})}
     save_fast(output, arch, params, steps, grids_np.shape[1:], recipe, best_state)
     plot_learning_curve(history, output / "learning_curve.png", title="cnn-fast surrogate")
     return recipe
+
+
+def warm_state(init, net, params: dict, steps: int) -> dict:
+    """The state dict of the model in ``init`` widened to ``net``'s architecture; InputError
+    if it is not a cnn-fast model of these simulator parameters or cannot be widened."""
+    from invtoolkit_plugins.cnn_fast.network import widen_state
+
+    config, states = modelio.load_model(init)
+    if config.get("plugin") != PLUGIN:
+        raise InputError(f"{init}: a '{config.get('plugin')}' model, not a cnn-fast model")
+    modelio.check_compatible(config, init, params={**{k: params.get(k) for k in ("T", "TC", "y")}, "steps": steps})
+    try:
+        return widen_state(states[0], config["architecture"], net)
+    except ValueError as exc:
+        raise InputError(f"{init}: {exc}") from None
 
 
 def save_fast(output, arch, params, steps, grid_shape, recipe, state) -> None:
