@@ -56,8 +56,8 @@ from invtoolkit.parsing.io import check_grids, require_file
 from invtoolkit.parsing.measured import RELATIVE_UNITS, MeasuredIsotherm, measured_from_raw
 from invtoolkit.parsing.targets import check_amounts, read_target, target_from_points
 from invtoolkit.search import (INVALID, Algorithm, Evaluator, MaxEvaluations, NoTermination, Termination, TimeLimit,
-                               any_of, as_termination, porosity_guess, random_grids, sampled_grids, search_space,
-                               starting_grids)
+                               any_of, as_termination, constrained, porosity_guess, random_grids, sampled_grids,
+                               search_space, starting_grids)
 from invtoolkit.search.chain import Chain, make_evaluator
 
 # Names whose modules import torch: loaded on first use, so that listing plugins stays fast.
@@ -83,8 +83,8 @@ __all__ = [
     "Property", "branch", "check_branch", "check_rh", "uptake_at", "canonical", "random_transform",
     # search toolkit
     "Algorithm", "Evaluator", "INVALID", "MaxEvaluations", "NoTermination", "Termination", "TimeLimit",
-    "any_of", "as_termination", "porosity_guess", "random_grids", "sampled_grids", "search_space",
-    "starting_grids", "make_evaluator", "Chain", "DEFAULT_CHAIN", "DEFAULT_SIMULATOR", "DEFAULT_GRID_SHAPE",
+    "any_of", "as_termination", "constrained", "porosity_guess", "random_grids", "sampled_grids",
+    "search_space", "starting_grids", "make_evaluator", "Chain", "DEFAULT_CHAIN", "DEFAULT_SIMULATOR", "DEFAULT_GRID_SHAPE",
     # readers
     "RawIsotherm", "AIF_ADSORPTIVE_TAGS", "AIF_AMOUNT_COLUMNS", "AIF_LOADING_UNIT_TAGS", "AIF_MATERIAL_TAGS",
     "MeasuredIsotherm", "measured_from_raw", "RELATIVE_UNITS", "read_target", "target_from_points",

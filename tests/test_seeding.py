@@ -10,7 +10,7 @@ from invtoolkit.core.pressure import PressureSchedule
 from invtoolkit.core.problem import Problem, Target
 from invtoolkit.search import MaxEvaluations
 from invtoolkit.search.seeding import scored_seeds, starting_grids
-from invtoolkit.search.structures import coarse_sizes, structured_grids
+from invtoolkit.search.seeding import coarse_sizes, structured_grids
 from invtoolkit.search.evaluator import Evaluator
 from invtoolkit.core.symmetry import canonical_keys
 

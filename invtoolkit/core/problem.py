@@ -34,6 +34,11 @@ class Problem:
     def target(self) -> Target | None:
         return self.objective.target
 
+    @property
+    def path(self):
+        """The pressure path the objective reads (a prefix of the evaluator's schedule)."""
+        return self.objective.path
+
     def _batch(self, grids) -> np.ndarray:
         """uint8 (N, *shape); one grid of the problem's space becomes a batch of one."""
         grids = np.asarray(grids, dtype=np.uint8)

@@ -1,9 +1,9 @@
 """Design by properties: constraints and objectives on isotherm properties -> grids.
 
 ``design(spec)`` reads a spec (a TOML file, see :mod:`invtoolkit.design.spec`),
-searches with the exact simulator (pymoo GA or NSGA-II, feasibility first),
-verifies the best designs and the front again with the exact simulator in
-float64, and returns a :class:`~invtoolkit.design.results.DesignResult`;
+searches with the exact simulator (the optimizer plugins ``ga`` or ``nsga2`` from the
+registry, feasibility first: :mod:`invtoolkit.design.search`), verifies the best designs
+and the front again with the exact simulator in float64 (the chain's verify), and returns a :class:`~invtoolkit.design.results.DesignResult`;
 :func:`~invtoolkit.design.results.write_results` writes it to a directory.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from invtoolkit.hooks import registry
 from invtoolkit.core.defaults import DEFAULT_SIMULATOR, DEFAULT_GRID_SHAPE
 from invtoolkit.design.problem import DesignProblem
-from invtoolkit.design.results import DesignResult, candidates, front_only, verify, write_results
+from invtoolkit.design.results import MAX_FRONT, DesignResult, candidates, front_only, verify, write_results
 from invtoolkit.design.search import DEFAULT_POP, run_search
 from invtoolkit.design.spec import DesignSpec, read_spec
 from invtoolkit.errors import InputError
@@ -56,11 +56,12 @@ def design(spec, *, budget: int = DEFAULT_BUDGET, time_limit: float | None = Non
     surrogate = _screen(screen, spec.normalization, tuple(shape))
     stats = run_search(problem, budget=int(budget), seconds=cap, seed=seed, pop_size=pop_size, screen=surrogate,
                        algorithm=algorithm, progress=progress)
-    best_grids, front_grids = candidates(problem, keep)
-    best = verify(problem, best_grids, exact)
-    pareto = front_only(verify(problem, front_grids, exact))
-    curves = exact.simulate(best.grids) if len(best) else None
-    return DesignResult(spec, best, pareto, search=stats, curves=curves, pressures=exact.pressures)
+    seen, front = candidates(problem, keep)
+    checker = DesignProblem(spec, exact, shape)
+    best, curves = verify(checker, seen, keep)
+    pareto = front_only(verify(checker, front, MAX_FRONT)[0])
+    return DesignResult(spec, best, pareto, search=stats, curves=curves if len(best) else None,
+                        pressures=exact.pressures)
 
 
 def _screen(name: str | None, normalization: str, shape: tuple):

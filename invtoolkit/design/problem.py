@@ -1,10 +1,14 @@
 """The constrained design problem: grids -> property values, objectives F and constraints G.
 
-pymoo's convention: every objective column of F is minimised (a "max" goal is
-negated) and a design is feasible when every column of G is <= 0. One G column per
-constraint: ``max(min - value, value - max)``, the distance outside its bounds.
-Every simulated grid is archived once (keyed by its bytes), so the search never
-simulates a grid twice and the results can be drawn from everything seen.
+pymoo's convention, which the search toolkit's :class:`~invtoolkit.search.evaluator.Evaluator`
+and the optimizer plugins read (``n_obj``, ``n_ieq_constr``, ``evaluate(grids) -> (F, G)``):
+every objective column of F is minimised (a "max" goal is negated) and a design is
+feasible when every column of G is <= 0. One G column per constraint:
+``max(min - value, value - max)``, the distance outside its bounds. Every simulated grid
+is archived once (keyed by its bytes), so the search never simulates a grid twice and
+the results can be drawn from everything seen. ``screen`` (a surrogate, optional) gives
+the cheap ``estimate`` an optimizer may pre-rank offspring with; ``scores`` orders
+grids feasibility first for the chain's verify.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from invtoolkit.core.defaults import DEFAULT_GRID_SHAPE
+from invtoolkit.core.space import GridSpace
 from invtoolkit.design.spec import DesignSpec
+from invtoolkit.search.evaluator import constrained_columns
 
 INFEASIBLE = 1e6  # stands for the violation and objectives of an all-wall grid
 
@@ -20,9 +26,12 @@ INFEASIBLE = 1e6  # stands for the violation and objectives of an all-wall grid
 class DesignProblem:
     """A spec evaluated by one simulator (the exact one unless told otherwise)."""
 
-    def __init__(self, spec: DesignSpec, simulator, shape=DEFAULT_GRID_SHAPE):
+    target = None  # no model isotherm: nothing to generate for, no porosity to guess
+
+    def __init__(self, spec: DesignSpec, simulator, shape=DEFAULT_GRID_SHAPE, screen=None):
         self.spec = spec
         self.simulator = simulator
+        self.screen = screen
         self.shape = tuple(shape)
         self.entries = spec.constraints + spec.objectives
         self.signs = np.array([1.0 if e.goal == "min" else -1.0 for e in spec.objectives])
@@ -40,6 +49,40 @@ class DesignProblem:
     @property
     def n_objectives(self) -> int:
         return len(self.spec.objectives)
+
+    # pymoo's names, read by the search toolkit
+    n_obj = n_objectives
+    n_ieq_constr = n_constraints
+
+    @property
+    def space(self) -> GridSpace:
+        return GridSpace(self.shape)
+
+    @property
+    def evaluator(self):
+        return self.simulator
+
+    @property
+    def path(self):
+        return self.simulator.schedule
+
+    def evaluate(self, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(F, G) of grids, simulated once each (archived)."""
+        return self.split(self.values(grids))
+
+    def estimate(self, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(F, G) by the screen surrogate (not archived, not counted); None without one."""
+        if self.screen is None:
+            return None
+        values = np.full((len(grids), len(self.entries)), np.nan)
+        valid = grids.reshape(len(grids), -1).any(axis=1)
+        if valid.any():
+            values[valid] = property_values(self.entries, self.screen, grids[valid])
+        return self.split(values)
+
+    def scores(self, curves: np.ndarray, grids: np.ndarray) -> np.ndarray:
+        """Order of grids by their curves: feasible first by the first objective, then by violation."""
+        return constrained_columns(*self.split(values_of(self.entries, curves, grids)))[:, 0]
 
     def values(self, grids: np.ndarray) -> np.ndarray:
         """(N, constraints + objectives) property values; simulates only unseen grids."""
@@ -81,10 +124,15 @@ class DesignProblem:
         return np.stack(self._grids), np.stack(self._values)
 
 
+def values_of(entries, curves: np.ndarray, grids: np.ndarray) -> np.ndarray:
+    """(N, len(entries)) values of every entry's property on isotherms already simulated."""
+    curves = np.asarray(curves, dtype=np.float64)
+    return np.stack([e.prop.values(curves[:, : len(e.prop.path)], grids) for e in entries], axis=1)
+
+
 def property_values(entries, simulator, grids: np.ndarray) -> np.ndarray:
     """(N, len(entries)) values of every entry's property on the simulated isotherms."""
-    curves = np.asarray(simulator.simulate(grids), dtype=np.float64)
-    return np.stack([e.prop.values(curves[:, : len(e.prop.path)], grids) for e in entries], axis=1)
+    return values_of(entries, simulator.simulate(grids), grids)
 
 
 def violation(g: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Design results: pick the best and the Pareto front from everything simulated,
-verify them with the exact simulator, and write best.npy, pareto.npy, report.json
-and the plots."""
+verify them with the exact simulator (the chain's verify), and write best.npy,
+pareto.npy, report.json and the plots."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.design.problem import DesignProblem, property_values, violation
 from invtoolkit.core.fileio import atomic_path, write_json
+from invtoolkit.core.population import Population
+from invtoolkit.design.problem import DesignProblem, values_of, violation
+from invtoolkit.search.chain import distinct
+from invtoolkit.search.chain import verify as verify_population
+from invtoolkit.search.evaluator import constrained_columns
 
 MAX_FRONT = 64  # distinct designs kept on the front
 
@@ -49,49 +53,35 @@ class DesignResult:
         return float(self.best.values[0, len(self.spec.constraints)])
 
 
-def _distinct(grids: np.ndarray, order: np.ndarray, limit: int) -> np.ndarray:
-    """The first ``limit`` indices of ``order`` whose grids differ up to torus symmetry."""
-    from invtoolkit.core.symmetry import canonical_keys
-
-    seen, out = set(), []
-    for start in range(0, len(order), 4 * limit):
-        chunk = order[start:start + 4 * limit]
-        for i, key in zip(chunk, canonical_keys(grids[chunk])):
-            k = key.tobytes()
-            if k not in seen:
-                seen.add(k)
-                out.append(int(i))
-                if len(out) == limit:
-                    return np.array(out, dtype=np.int64)
-    return np.array(out, dtype=np.int64)
-
-
-def candidates(problem: DesignProblem, keep: int) -> tuple[np.ndarray, np.ndarray]:
-    """(best, front) grids among the archive: feasible first, then the first objective."""
+def candidates(problem: DesignProblem, keep: int) -> tuple[Population, Population]:
+    """(everything seen, the distinct feasible front) of the search's archive, each grid
+    scored by its order (feasible first by the first objective, then by violation)."""
     from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
     grids, values = problem.archive()
     f, g = problem.split(values)
-    cv = violation(g)
-    best = _distinct(grids, np.lexsort((f[:, 0], cv)), keep)
-    feasible = np.flatnonzero(cv <= 0)
+    pool = Population(grids, constrained_columns(f, g)[:, 0]) if len(grids) else Population.empty(problem.space)
+    feasible = np.flatnonzero(violation(g) <= 0)
     if not len(feasible):
-        return grids[best], grids[:0]
+        return pool, pool[:0]
     front = feasible[NonDominatedSorting().do(f[feasible], only_non_dominated_front=True)]
     front = front[np.lexsort(f[front].T[::-1])]
-    return grids[best], grids[_distinct(grids, front, MAX_FRONT)]
+    return pool, distinct(pool[front], MAX_FRONT)
 
 
-def verify(problem: DesignProblem, grids: np.ndarray, exact) -> Designs:
-    """Re-simulate with the exact simulator; sort feasible first, then the first objective."""
-    if not len(grids):
-        k = len(problem.entries)
-        return Designs(grids, np.zeros((0, k)), np.zeros((0, problem.n_objectives)), np.zeros(0))
-    values = property_values(problem.entries, exact, grids)
-    f, g = problem.split(values)
+def verify(exact: DesignProblem, pop: Population, keep: int) -> tuple[Designs, np.ndarray]:
+    """The chain's verify (:func:`invtoolkit.search.chain.verify`) on a design problem whose
+    simulator is the exact one: (designs sorted feasible first, then the first objective;
+    their full curves)."""
+    pop, curves = verify_population(exact, pop, keep)
+    if not len(pop):
+        k = len(exact.entries)
+        return Designs(pop.grids, np.zeros((0, k)), np.zeros((0, exact.n_objectives)), np.zeros(0)), curves
+    values = values_of(exact.entries, curves, pop.grids)
+    f, g = exact.split(values)
     cv = violation(g)
     order = np.lexsort((f[:, 0], cv))
-    return Designs(grids[order], values[order], f[order], cv[order])
+    return Designs(pop.grids[order], values[order], f[order], cv[order]), curves[order]
 
 
 def front_only(designs: Designs) -> Designs:

@@ -4,7 +4,8 @@
   (time, evaluations, any of them);
 * :mod:`~invtoolkit.search.evaluator`: counted, cached, budgeted evaluation with an archive
   of the best grids distinct up to torus symmetry and a progress bar;
-* :mod:`~invtoolkit.search.seeding`: starting grids from the incoming population and samplers;
+* :mod:`~invtoolkit.search.seeding`: starting grids (the incoming population, seed shapes,
+  samplers) and the seed shapes themselves, one module;
 * :mod:`~invtoolkit.search.algorithm`: the template optimizer (start, propose, tell, finish)
   that owns the driver loop. Every built-in optimizer is written on it, and so can any plugin;
 * :mod:`~invtoolkit.search.chain`: stages run left to right on one population, verified
@@ -16,13 +17,15 @@ May import: ``invtoolkit.core``, ``invtoolkit.hooks``, ``invtoolkit.errors``.
 """
 
 from invtoolkit.search.algorithm import Algorithm, search_space
-from invtoolkit.search.evaluator import INVALID, Evaluator
-from invtoolkit.search.seeding import porosity_guess, random_grids, sampled_grids, starting_grids
+from invtoolkit.search.evaluator import INVALID, Evaluator, constrained, constrained_columns
+from invtoolkit.search.seeding import (porosity_guess, random_grids, rect_arrays, sampled_grids, seeded_grids,
+                                      starting_grids, structured_grids)
 from invtoolkit.core.termination import (MaxEvaluations, NoTermination, Termination, TimeLimit, any_of,
                                          as_termination)
 
 __all__ = [
     "Algorithm", "Evaluator", "INVALID", "MaxEvaluations", "NoTermination", "Termination", "TimeLimit",
-    "any_of", "as_termination", "porosity_guess", "random_grids", "sampled_grids", "search_space",
-    "starting_grids",
+    "constrained", "constrained_columns",
+    "any_of", "as_termination", "porosity_guess", "random_grids", "rect_arrays", "sampled_grids", "search_space",
+    "seeded_grids", "starting_grids", "structured_grids",
 ]

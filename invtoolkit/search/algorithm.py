@@ -28,6 +28,7 @@ class Algorithm(Optimizer):
     name = "algorithm"
     keep: int | None = None  # grids returned (None: all)
     archive_size: int = 16  # best distinct grids the evaluator remembers
+    iterations: int = 0  # batches proposed and evaluated by the last run (a GA's generations)
 
     # -- what subclasses write -------------------------------------------------------
     def start(self, evaluator: Evaluator, population: Population, rng: np.random.Generator) -> None:
@@ -55,6 +56,7 @@ class Algorithm(Optimizer):
     # -- the driver --------------------------------------------------------------------
     def run(self, problem, population, *, rng, termination=None, progress=False) -> Population:
         self.space = search_space(problem, population)
+        self.iterations = 0
         score, n_obj = self.scoring(problem)
         with Evaluator(problem, self.budget(as_termination(termination)), progress=progress, desc=self.name,
                        score=score, n_obj=n_obj, archive=self.archive_size) as evaluator:
@@ -65,6 +67,7 @@ class Algorithm(Optimizer):
                 if grids is None or not len(grids) or not evaluator.fits(len(grids)):
                     break
                 self.tell(evaluator, grids, evaluator.evaluate(grids), rng)
+                self.iterations += 1
             return finish(evaluator, *self.result(), population, keep=self.keep, space=self.space)
 
 

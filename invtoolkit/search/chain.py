@@ -22,8 +22,8 @@ from invtoolkit.core.problem import Problem, Target
 from invtoolkit.core.termination import MaxEvaluations, Termination, TimeLimit, any_of
 from invtoolkit.core.space import GridSpace, as_space
 
-__all__ = ["Chain", "ChainResult", "DEFAULT_SIMULATOR", "StageReport", "StageSpec", "make_evaluator",
-           "parse_stages"]
+__all__ = ["Chain", "ChainResult", "DEFAULT_SIMULATOR", "StageReport", "StageSpec", "distinct", "make_evaluator",
+           "parse_stages", "verify"]
 _STAGE_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[(.*)\])?\s*$", re.S)
 # Options the chain itself consumes; the rest go to the stage's factory.
 CHAIN_OPTIONS = ("evaluator", "time")
@@ -328,11 +328,15 @@ def search_space_of(space, population: Population | None, simulator) -> GridSpac
     return simulator.space or GridSpace(DEFAULT_GRID_SHAPE)
 
 
-def verify(problem: Problem, pop: Population, keep: int) -> tuple[Population, np.ndarray]:
+def verify(problem, pop: Population, keep: int) -> tuple[Population, np.ndarray]:
     """The ``keep`` best grids re-scored by the exact simulator (the reported error is
-    always the true one), with its full curves."""
+    always the true one), with its full curves.
+
+    ``problem``: its evaluator is the exact simulator, ``path`` the pressures its scores
+    read and ``scores(curves, grids)`` orders grids (a chain's Problem; a design spec's,
+    feasibility first); ``pop`` is scored by the search's evaluator."""
     final = verification_candidates(pop, keep)
-    n_path = len(problem.objective.path)  # target may be a Target or any Objective (measured points)
+    n_path = len(problem.path)
     if not len(final):
         return final, np.zeros((0, n_path))
     curves = np.asarray(problem.evaluator.simulate(final.grids))
@@ -344,12 +348,28 @@ def verify(problem: Problem, pop: Population, keep: int) -> tuple[Population, np
 def verification_candidates(pop: Population, keep: int) -> Population:
     """The best grids distinct up to torus symmetry by the last stage's error (a few times
     ``keep``, so the exact simulator can reorder them), without all-wall grids."""
-    from invtoolkit.core.symmetry import canonical_keys
-
     if not len(pop):
         return pop
     pop = pop[pop.grids.reshape(len(pop), -1).any(1)].sorted()
-    return pop.unique(canonical_keys)[: max(4 * keep, 32)]
+    return distinct(pop, max(4 * keep, 32))
+
+
+def distinct(pop: Population, limit: int) -> Population:
+    """The first ``limit`` grids of ``pop`` that differ up to torus symmetry (as
+    ``pop.unique(canonical_keys)[:limit]``, in chunks: a design's archive holds 10^4-10^5 grids)."""
+    from invtoolkit.core.symmetry import canonical_keys
+
+    seen, out = set(), []
+    for start in range(0, len(pop), 4 * limit):
+        chunk = np.arange(start, min(start + 4 * limit, len(pop)))
+        for i, key in zip(chunk, canonical_keys(pop.grids[chunk])):
+            k = np.ascontiguousarray(key).tobytes()
+            if k not in seen:
+                seen.add(k)
+                out.append(int(i))
+                if len(out) == limit:
+                    return pop[np.array(out, dtype=np.int64)]
+    return pop[np.array(out, dtype=np.int64)]
 
 
 def make_evaluator(name: str, target: Target, full: bool = False):

@@ -11,6 +11,23 @@ from invtoolkit.core.progress import progress_bar
 from invtoolkit.core.termination import Termination, as_termination
 
 INVALID = np.inf  # score of an all-wall grid (nothing adsorbs: not a structure)
+INFEASIBLE = 1e9  # column 0 of an infeasible grid is this plus its violation: after every feasible one
+
+
+def constrained(problem) -> bool:
+    """A problem in pymoo's convention: ``n_obj`` objectives F to minimise and
+    ``n_ieq_constr`` constraints G (feasible when every column <= 0), from
+    ``evaluate(grids) -> (F, G)`` (a design spec's problem); the rest score one objective."""
+    return hasattr(problem, "n_ieq_constr")
+
+
+def constrained_columns(f: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """(n, 1 + objectives + constraints): column 0 orders feasible grids by the first
+    objective and the infeasible ones after them by their total violation (pymoo's CV,
+    feasibility first), then F, then G."""
+    cv = np.maximum(g, 0.0).sum(axis=1) if g.shape[1] else np.zeros(len(f))
+    key = np.where(cv > 0, INFEASIBLE + cv, f[:, 0])
+    return np.column_stack([key, f, g])
 
 
 class Evaluator:
@@ -25,14 +42,18 @@ class Evaluator:
     ``score(grids, diffs)`` (optional) turns the objective's per-point errors (n, M)
     (:class:`invtoolkit.core.objective.PointErrors`) into objective columns (n, k) with column
     0 the total (multi-objective search); without it the only column is the objective.
+    A :func:`constrained` problem scores its own columns (:func:`constrained_columns`).
     """
 
     def __init__(self, problem, termination: Termination | None = None, *, progress=False, desc="search",
                  score=None, n_obj=1, archive=16):
         self.problem = problem
         self.termination = as_termination(termination)
-        self._single = score is None
-        self.n_obj = 1 if score is None else int(n_obj)
+        self._constrained = constrained(problem)
+        self._single = score is None and not self._constrained
+        self.n_obj = 1 if self._single else int(n_obj)
+        if self._constrained:
+            self.n_obj = 1 + problem.n_obj + problem.n_ieq_constr
         self.score = score
         self.cache: dict[bytes, np.ndarray] = {}
         self.evaluations = 0
@@ -110,11 +131,27 @@ class Evaluator:
         """Column 0 (the problem's objective, or the total MAE) of every grid."""
         return self.evaluate(grids)[:, 0]
 
+    @property
+    def can_estimate(self) -> bool:
+        """True when the problem offers a cheap estimate of its columns (see :meth:`estimate`)."""
+        return self._constrained and getattr(self.problem, "estimate", None) is not None \
+            and getattr(self.problem, "screen", True) is not None
+
+    def estimate(self, grids: np.ndarray) -> np.ndarray | None:
+        """Columns of grids by the problem's cheap estimate (a design's pre-screen
+        surrogate), not counted, cached nor archived; None when the problem has none."""
+        if not self.can_estimate:
+            return None
+        found = self.problem.estimate(np.ascontiguousarray(grids, dtype=np.uint8))
+        return None if found is None else constrained_columns(*found)
+
     def _score_new(self, grids: np.ndarray) -> np.ndarray:
         t0 = time.monotonic()
         valid = grids.reshape(len(grids), -1).any(axis=1)
         out = np.full((len(grids), self.n_obj), INVALID)
-        if valid.any():
+        if valid.any() and self._constrained:
+            out[valid] = constrained_columns(*self.problem.evaluate(grids[valid]))
+        elif valid.any():
             curves = self.problem.curves(grids[valid])
             if self._single:  # the problem's objective (a target's MAE, measured points, ...)
                 out[valid] = self.problem.scores(curves, grids[valid])[:, None]
