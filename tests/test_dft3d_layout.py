@@ -117,12 +117,12 @@ def test_the_shared_worker_runs_both_stencils_against_the_reference():
                            numba3d.solve(g3, MUS10, BETA, W3, Y) / pores(g3), atol=1e-3)
 
 
-def test_lane_groups_hold_about_one_mebibyte_of_state():
-    # 2**20 bytes / (cells x bytes per value), as a power of two within 16..128 lanes
+def test_lane_groups_hold_about_half_a_mebibyte_of_state():
+    # 2**19 bytes / (cells x bytes per value), as a power of two within 16..128 lanes
     from invtoolkit_plugins.dft3d.numba3d import lane_count
 
-    assert lane_count(8 ** 3) == 128           # 2**20 / 2048 = 512 -> capped at 128
-    assert lane_count(16 ** 3) == 64           # 2**20 / 16384 = 64
-    assert lane_count(16 ** 3, 8) == 32        # float64: half
-    assert lane_count(20 * 16 * 16) == 32      # 2**20 / 20480 = 51.2 -> 32
-    assert lane_count(32 ** 3) == 16           # 8 -> raised to 16
+    assert lane_count(8 ** 3) == 128           # 2**19 / 2048 = 256 -> capped at 128
+    assert lane_count(16 ** 3) == 32           # 2**19 / 16384 = 32
+    assert lane_count(16 ** 3, 8) == 16        # float64: half
+    assert lane_count(20 * 16 * 16) == 16      # 2**19 / 20480 = 25.6 -> 16
+    assert lane_count(32 ** 3) == 16           # 4 -> raised to 16

@@ -35,7 +35,11 @@ from .boundary import PERIODIC, Boundary, cell_coordinates, cell_order, neighbou
 
 __all__ = ["solve", "last_stats", "lane_count"]
 
-LANE_BYTES = 2 ** 20  # state bytes per lane group: float32 8^3 -> 128 lanes, 16^3 -> 64, 32^3 -> 16
+# state bytes per array of a lane group: float32 8^3 -> 128 lanes, 16^3 -> 32, 32^3 -> 16.
+# 512 KiB (was 1 MiB): the three state arrays of a 16^3 group then stay nearer the 1 MiB
+# L2; measured 16^3 +7-30% per CPU-second on one thread, +19% on two, float64 +37%
+# (issue 30, docs/measurements.md); 256 KiB was slower again.
+LANE_BYTES = 2 ** 19
 LANES = (16, 128)     # bounds of the lane count (measured: 8^3 +30% at 128, 32^3 best at 16)
 NB = 6                # neighbour columns of the sweep program
 # The float32 pass stops at an estimated mean error of 2e-6 per pore cell (2-D: 1e-6).
