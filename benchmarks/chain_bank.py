@@ -17,18 +17,15 @@ Finished cells are kept in ``--out`` (JSON), so a killed run resumes where it st
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import chain_families  # noqa: E402
-from chain_families import Cells, run_one  # noqa: E402  (one chain runner for both benchmarks)
-
-from invtoolkit.hooks import registry  # noqa: E402
-from invtoolkit.core.pressure import PressureSchedule  # noqa: E402
+from invtoolkit.hooks import registry
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit_plugins.benchmarking.runs import Cells, run_one  # one chain runner for every benchmark
+from invtoolkit_plugins.benchmarking.targets import STRUCTURES, structure_targets
 
 FAMILIES = ("fam-random", "fam-smooth", "fam-slit", "fam-rect", "fam-pair", "fam-union", "fam-dense")
 SHAPE = (20, 20)
@@ -128,9 +125,9 @@ def main(argv=None) -> list[dict]:
         batch_check(args.batch, args.work)
         return []
     if args.issue17_targets:
-        rows = run_setting("3s", chain_families.make_targets(args.per_family, 20261202, False, "cf"), quick, cells,
+        rows = run_setting("3s", structure_targets(args.per_family, 20261202, False, "cf"), quick, cells,
                            args.chain_seed)
-        print(summary_table(rows, list(quick), chain_families.FAMILIES))
+        print(summary_table(rows, list(quick), STRUCTURES))
         return rows
     rows = run_setting("3s", make_targets(args.per_family, args.seed, tag, families), quick, cells, args.chain_seed)
     if args.hard > 0:

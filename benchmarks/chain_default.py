@@ -20,64 +20,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import chain_families  # noqa: E402
-from chain_families import Cells, run_one  # noqa: E402
-
-from invtoolkit.hooks import registry  # noqa: E402
-from invtoolkit.core.defaults import DEFAULT_CHAIN  # noqa: E402
-from invtoolkit.core.pressure import PressureSchedule  # noqa: E402
+from invtoolkit.hooks import registry
+from invtoolkit.core.defaults import DEFAULT_CHAIN
+from invtoolkit.core.pressure import PressureSchedule
+from invtoolkit_plugins.benchmarking.runs import Cells, run_one
+from invtoolkit_plugins.benchmarking.targets import UNSEEN, family_grids, unseen_grid  # noqa: F401
 
 FAMILIES = ("fam-random", "fam-smooth", "fam-slit", "fam-rect", "fam-pair", "fam-union", "fam-dense", "large")
-# Families no model or bank was built from (numpy only): disks, diagonal channels, a
-# periodic array of small pores, channels carved by a random walk.
-UNSEEN = ("disks", "diagonal", "array", "walk")
+# UNSEEN (invtoolkit_plugins.benchmarking.targets): families no model or bank was built from
+# (numpy only): disks, diagonal channels, a periodic array of small pores, random-walk channels.
 SHAPE = (20, 20)
 STEPS = 40
 SETTINGS = {"3s-ads": (3.0, 0.01, False), "20s-ads": (20.0, 0.005, False), "20s-loop": (20.0, 0.01, True)}
-
-
-def unseen_grid(family: str, rng) -> np.ndarray:
-    """One grid of an UNSEEN family (periodic, at a random offset)."""
-    h, w = SHAPE
-    yy, xx = np.mgrid[:h, :w]
-    if family == "disks":                     # 1-3 disks of radius 2-6
-        g = np.zeros(SHAPE, bool)
-        for _ in range(int(rng.integers(1, 4))):
-            cy, cx, r = rng.integers(h), rng.integers(w), rng.uniform(2, 6)
-            dy, dx = np.minimum(abs(yy - cy), h - abs(yy - cy)), np.minimum(abs(xx - cx), w - abs(xx - cx))
-            g |= dy ** 2 + dx ** 2 <= r ** 2
-    elif family == "diagonal":                # channels along a diagonal, width 1-5
-        period, width = int(rng.choice([5, 10, 20])), int(rng.integers(1, 6))
-        g = (yy + xx) % period < min(width, period - 1)
-    elif family == "array":                   # a square array of a x a pores, spacing s
-        s = int(rng.choice([4, 5, 10]))
-        a = int(rng.integers(1, s))
-        g = (yy % s < a) & (xx % s < a)
-    else:                                     # a random walk of 40-200 steps, 1-2 wide
-        g = np.zeros(SHAPE, bool)
-        y, x, width = int(rng.integers(h)), int(rng.integers(w)), int(rng.integers(1, 3))
-        for _ in range(int(rng.integers(40, 201))):
-            g[np.ix_((y + np.arange(width)) % h, (x + np.arange(width)) % w)] = True
-            dy, dx = [(0, 1), (0, -1), (1, 0), (-1, 0)][int(rng.integers(4))]
-            y, x = (y + dy) % h, (x + dx) % w
-    g = np.roll(g.astype(np.uint8), (rng.integers(h), rng.integers(w)), axis=(0, 1))
-    return g if g.any() else np.pad(np.ones((1, 1), np.uint8), ((0, h - 1), (0, w - 1)))
-
-
-def family_grids(family: str, n: int, rng) -> np.ndarray:
-    """``n`` target grids of a family; ``large`` alternates wide slits and large squares."""
-    if family in UNSEEN:
-        return np.stack([unseen_grid(family, rng) for _ in range(n)])
-    if family == "large":
-        return np.stack([chain_families.family_grid("slit" if k % 2 == 0 else "square", 0, rng) for k in range(n)])
-    return registry.create("sampler", family).sample(n, SHAPE, rng)
 
 
 def make_targets(setting: str, n: int, seed: int, families) -> list[dict]:

@@ -12,104 +12,23 @@ change of machine load hits both alike. Success is a DFT-verified MAE <= 0.01 at
     NUMBA_NUM_THREADS=1 python benchmarks/chain_families.py --out bench-families.json [--quick]
 
 Finished cells are kept in ``--out`` (JSON), so a killed run resumes where it stopped.
+The targets, the chain runner and the cells live in ``invtoolkit_plugins.benchmarking``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.hooks import registry
-from invtoolkit.core.defaults import DEFAULT_CHAIN
+from invtoolkit_plugins.benchmarking.runs import Cells, chains, run_one
+from invtoolkit_plugins.benchmarking.targets import SHAPE, STEPS, STRUCTURES, family_grid, structure_targets  # noqa: F401
 
-FAMILIES = ("random", "smooth", "slit", "square", "pair")
-SHAPE = (20, 20)
-STEPS = 40
+FAMILIES = STRUCTURES
 BARS = {"3s-ads": 0.01, "20s-ads": 0.005, "20s-loop": 0.01}
-
-
-def chains() -> dict[str, str]:
-    """Label -> chain text: the default chain with and without structured seeds."""
-    before = DEFAULT_CHAIN.replace("ga[time=2]", "ga[time=2,structured=false]")
-    if before == DEFAULT_CHAIN:
-        raise SystemExit(f"cannot switch the seeds off in the default chain '{DEFAULT_CHAIN}'")
-    return {"before": before, "after": DEFAULT_CHAIN}
-
-
-def _box(side_rows: int, side_cols: int, rng) -> np.ndarray:
-    grid = np.zeros(SHAPE, np.uint8)
-    grid[:side_rows, :side_cols] = 1
-    return np.roll(grid, (rng.integers(SHAPE[0]), rng.integers(SHAPE[1])), axis=(0, 1))
-
-
-def family_grid(family: str, k: int, rng) -> np.ndarray:
-    """Target grid ``k`` of a family (even k: the family's large-pore case where it has one)."""
-    if family == "random":
-        return registry.create("sampler", "fam-random", porosity=(0.3, 0.95)).sample(1, SHAPE, rng)[0]
-    if family == "smooth":
-        return registry.create("sampler", "fam-smooth").sample(1, SHAPE, rng)[0]
-    if family == "slit" and k % 2 == 0:
-        grid = _box(int(rng.integers(6, 11)), SHAPE[1], rng)
-        return grid if rng.random() < 0.5 else np.ascontiguousarray(grid.T)
-    if family == "slit":
-        return registry.create("sampler", "fam-slit").sample(1, SHAPE, rng)[0]
-    if family == "square":
-        side = int(rng.integers(8, 13)) if k % 2 == 0 else int(rng.integers(1, SHAPE[0]))
-        return _box(side, side, rng)
-    return registry.create("sampler", "fam-pair").sample(1, SHAPE, rng)[0]
-
-
-def make_targets(n: int, seed: int, loop: bool, tag: str) -> list[dict]:
-    """``n`` targets per family: id, family, grid and DFT isotherm (seeded, fresh draws)."""
-    from invtoolkit.core.pressure import PressureSchedule
-
-    dft = registry.create("simulator", "lattice-dft", steps=STEPS, adsorption_only=not loop)
-    out = []
-    for f, family in enumerate(FAMILIES):
-        rng = np.random.default_rng([seed, f, int(loop)])
-        for k in range(n):
-            grid = family_grid(family, k, rng)
-            curve = dft.simulate(grid[None])[0]
-            out.append({"id": f"{tag}-{family}-{k}", "family": family, "grid": grid, "curve": curve,
-                        "schedule": PressureSchedule(STEPS, adsorption_only=not loop)})
-    return out
-
-
-def run_one(chain_text: str, target: dict, seconds: float, seed: int) -> dict:
-    """One chain on one target; the DFT-verified MAE of its best grid."""
-    from invtoolkit.search.chain import Chain
-    from invtoolkit.core.population import Population
-    from invtoolkit.core.problem import Target
-
-    tgt = Target(target["curve"], target["schedule"], "pore")
-    result = Chain.parse(chain_text).run(tgt, time_limit=seconds, seed=seed, population=Population.empty(SHAPE),
-                                         keep=1)
-    best = result.population
-    return {"mae": float(best.errors[0]) if len(best) else float("inf"), "seconds": round(result.seconds, 2),
-            "ga_evaluations": next((s.evaluations for s in result.stages if s.stage.startswith("ga")), None)}
-
-
-class Cells:
-    """Finished cells, keyed by setting, chain label and target id, kept in a JSON file."""
-
-    def __init__(self, path: Path | None):
-        self.path = path
-        self.data = json.loads(path.read_text()) if path is not None and path.exists() else {}
-
-    def get(self, key: str):
-        return self.data.get(key)
-
-    def put(self, key: str, record: dict) -> None:
-        self.data[key] = record
-        if self.path is not None:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.data, indent=1))
-            os.replace(tmp, self.path)
+make_targets = structure_targets  # chain_bank.py --quick reads these targets
 
 
 def run_setting(setting: str, targets: list[dict], seconds: float, cells: Cells, seed: int) -> list[dict]:

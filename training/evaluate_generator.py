@@ -14,7 +14,7 @@ distance between them modulo symmetry.
 
 ``--targets unseen`` draws the targets instead from the four families no model, store or
 bank was built from (disks, diagonal channels, pore arrays, random walks; defined in
-benchmarks/chain_default.py): the held-out-family measure of issue 17.
+invtoolkit_plugins.benchmarking.targets): the held-out-family measure of issue 17.
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ import time
 
 import numpy as np
 
-import eval_families  # training/ is on the path when this script runs
 from invtoolkit.hooks import registry
 from invtoolkit.learning.generation import mean_symmetric_hamming
 from invtoolkit.core.symmetry import distinct_up_to_symmetry
+from invtoolkit_plugins.benchmarking.families import UNSEEN, draw
 
 
 def labelled_targets(names, per_name: int, seed: int, shape=(20, 20)):
@@ -35,7 +35,7 @@ def labelled_targets(names, per_name: int, seed: int, shape=(20, 20)):
     dft = registry.create("simulator", "lattice-dft")
     rows = []
     for k, name in enumerate(names):
-        grids = eval_families.draw(name, per_name, shape, np.random.default_rng([seed, k]))
+        grids = draw(name, per_name, shape, np.random.default_rng([seed, k]))
         rows.append((name, grids, dft.simulate(grids)))
     return rows
 
@@ -45,8 +45,8 @@ def held_out_targets(per_sampler: int, seed: int, shape=(20, 20)):
 
 
 def unseen_targets(per_family: int, seed: int):
-    """Targets of the UNSEEN families of benchmarks/chain_default.py (numpy-only grids)."""
-    return labelled_targets(eval_families.unseen_module().UNSEEN, per_family, seed)
+    """Targets of the UNSEEN families (numpy-only grids)."""
+    return labelled_targets(UNSEEN, per_family, seed)
 
 
 def main():

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from invtoolkit_plugins.benchmarking.families import FAMILIES, error_summary
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from eval_families import FAMILIES, error_summary  # noqa: E402
 
 LABEL_SEED = 3131
 TRAIN_SEED = 3131
