@@ -223,6 +223,27 @@ def test_float32_range_guard_falls_back_to_float64():
     np.testing.assert_array_equal(out, _dft_numba.solve(g, mus, **kw, dtype="float64"))
 
 
+
+@pytest.mark.parametrize("y", [0.37, 2.9])
+def test_float32_wall_term_lo_part_at_other_wall_affinities(y):
+    # the float32 wall constant is Bhi * (solid neighbours) plus Kb * that (Kb = Blo/Bhi):
+    # any y must give the float64 answer within the float32 bound, loop included
+    g = random_grids(12, 10, 10, 5, p=0.6)
+    kw = dict(beta=BETA, w_ff=W_FF, y=y)
+    ref = _dft_numba.solve(g, MUS, **kw, dtype="float64")
+    out = _dft_numba.solve(g, MUS, **kw, dtype="float32")
+    assert _dft_numba.last_stats()["dtype"] == "float32"
+    assert (np.abs(out - ref) / g.reshape(len(g), -1).sum(1)[:, None]).max() <= 1e-5
+
+
+def test_wall_affinity_below_the_float32_grid_falls_back_to_float64():
+    # B = beta w_ff y under 2**-11 has no hi part on the 2**-10 grid to carry its lo part
+    g = random_grids(4, 6, 6, 3)
+    kw = dict(beta=BETA, w_ff=W_FF, y=1e-4)
+    out = _dft_numba.solve(g, MUS, **kw, dtype="float32")
+    assert _dft_numba.last_stats()["dtype"] == "float64"
+    np.testing.assert_array_equal(out, _dft_numba.solve(g, MUS, **kw, dtype="float64"))
+
 # ---------------------------------------------------------------- box packing (issue 30)
 def slit(size, width, offset=0, vertical=False):
     g = np.zeros((size, size), dtype=np.uint8)

@@ -14,8 +14,11 @@ program's width picks the stencil.  Runs are whole rows of one colour, so the in
 loop is long and contiguous (the vectoriser's alias checks are paid per row, not per
 cell).  Unsigned indices: no wrap-around code.  float32 constants are hi + lo pairs, the
 hi parts on a 2**-10 grid, so ``whi + mhi`` is exact (a rounding of beta*mu shared by
-all cells would be a bias amplified near condensation).  ``acc`` gets the steps
-(new - old): their sum per lane is all the stopping rule and the output need.
+all cells would be a bias amplified near condensation): ``whi = Bhi * (solid
+neighbours)`` and its lo part ``Blo * (solid neighbours) = Kb * whi`` with ``Kb =
+Blo / Bhi`` (one array less to load than a per-cell lo array: 7% per update, issue 30).
+``acc`` gets the steps (new - old): their sum per lane is all the stopping rule and the
+output need.
 """
 from __future__ import annotations
 
@@ -48,12 +51,13 @@ def _copy(rho, c, a, n):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _run4_32(rho, whi, wlo, mhi, mlo, acc, c, a, b, u, v, n, K, Klo):
+def _run4_32(rho, whi, mhi, mlo, acc, c, a, b, u, v, n, K, Klo, Kb):
     """Update the run c..c+n from its 4 neighbour runs (2-D), float32."""
     for m in range(n):
         m = np.uint64(m)
         S = (rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])
-        x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
+        w = whi[c + m]
+        x = ((w + mhi[m]) + K * S) + ((Kb * w + mlo[m]) + Klo * S)
         new = sigmoid32(x)
         acc[m] += new - rho[c + m]
         rho[c + m] = new
@@ -71,12 +75,13 @@ def _run4_64(rho, whi, mhi, acc, c, a, b, u, v, n, K):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def _run6_32(rho, whi, wlo, mhi, mlo, acc, c, a, b, u, v, e, f, n, K, Klo):
+def _run6_32(rho, whi, mhi, mlo, acc, c, a, b, u, v, e, f, n, K, Klo, Kb):
     """Update the run c..c+n from its 6 neighbour runs (3-D), float32."""
     for m in range(n):
         m = np.uint64(m)
         S = ((rho[a + m] + rho[b + m]) + (rho[u + m] + rho[v + m])) + (rho[e + m] + rho[f + m])
-        x = ((whi[c + m] + mhi[m]) + K * S) + ((wlo[c + m] + mlo[m]) + Klo * S)
+        w = whi[c + m]
+        x = ((w + mhi[m]) + K * S) + ((Kb * w + mlo[m]) + Klo * S)
         new = sigmoid32(x)
         acc[m] += new - rho[c + m]
         rho[c + m] = new
@@ -94,9 +99,9 @@ def _run6_64(rho, whi, mhi, acc, c, a, b, u, v, e, f, n, K):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
-def sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo, prow, rmax, nmax):
+def sweep(rho, whi, prog, mhi, mlo, acc, sums, K, Klo, Kb, prow, rmax, nmax):
     """One sweep of the program: the stencil from its width (7: 2-D, 9: 3-D), the
-    precision from the state's dtype (float64: the lo parts are not used).
+    precision from the state's dtype (float64: the lo parts Klo, Kb, mlo are not used).
 
     prow: the row index of each update run (-1: always run); runs of rows >= rmax are
     skipped and every run is cut to its first nmax values (2-D: the pores of every
@@ -119,14 +124,14 @@ def sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo, prow, rmax, nmax):
             continue
         n = min(n, nmax)
         if six and single:
-            _run6_32(rho, whi, wlo, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5],
-                     prog[q, 6], prog[q, 7], n, K, Klo)
+            _run6_32(rho, whi, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5],
+                     prog[q, 6], prog[q, 7], n, K, Klo, Kb)
         elif six:
             _run6_64(rho, whi, mhi, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5], prog[q, 6],
                      prog[q, 7], n, K)
         elif single:
-            _run4_32(rho, whi, wlo, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5], n,
-                     K, Klo)
+            _run4_32(rho, whi, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5], n,
+                     K, Klo, Kb)
         else:
             _run4_64(rho, whi, mhi, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5], n, K)
     reduce_acc(acc, sums)

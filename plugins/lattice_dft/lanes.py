@@ -106,8 +106,9 @@ def _split(v):
 
 
 @njit(cache=True)
-def _load_lane(whi, wlo, rho, grid, nbr, cslot, B, l, L, reset):
-    """Set one lane's per-cell constant (B * solid neighbours, or the wall bias)."""
+def _load_lane(whi, rho, grid, nbr, cslot, B, l, L, reset):
+    """Set one lane's per-cell constant (B * solid neighbours, or the wall bias); float32:
+    Bhi * solid neighbours (Bhi = B on the 2**-10 grid; the sweep adds Blo's share)."""
     for c in range(grid.shape[0]):
         i = cslot[c] * L + l
         if grid[c]:
@@ -115,14 +116,13 @@ def _load_lane(whi, wlo, rho, grid, nbr, cslot, B, l, L, reset):
             for q in range(nbr.shape[1]):
                 ns += 1 - grid[nbr[c, q]]
             if whi.itemsize == 4:
-                whi[i], wlo[i] = _split(B * ns)
+                whi[i] = _split(B)[0] * ns
             else:
                 whi[i] = B * ns
             if reset:
                 rho[i] = 1.0
         else:
             whi[i] = _WALL_BIAS
-            wlo[i] = 0.0
             if reset:
                 rho[i] = 0.0
 
@@ -139,11 +139,11 @@ def _set_mu(mhi, mlo, l, L, beta_mu):
 
 
 @njit(cache=True)
-def _start_job(jobs, states, j, grids, nbr, cslot, bmus, B, whi, wlo, mhi, mlo, rho, l, L):
+def _start_job(jobs, states, j, grids, nbr, cslot, bmus, B, whi, mhi, mlo, rho, l, L):
     g = jobs[j, 0]
     p0 = jobs[j, 1]
     srow = jobs[j, 3]
-    _load_lane(whi, wlo, rho, grids[g], nbr, cslot, B, l, L, srow < 0)
+    _load_lane(whi, rho, grids[g], nbr, cslot, B, l, L, srow < 0)
     _set_mu(mhi, mlo, l, L, bmus[p0])
     if srow >= 0:
         for c in range(grids.shape[1]):
@@ -177,9 +177,9 @@ def _extent(job, gid, region, L):
 
 # ---------------------------------------------------------------- worker
 @njit(cache=True)
-def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, prow, region, L,
-            tol, stall_d, dclean, r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st,
-            nhard, rho, whi, wlo, mhi, mlo, acc):
+def _worker(grids, jobs, states, bmus, K, Klo, Kb, B, nbr, cslot, nown, prog, prow, region,
+            L, tol, stall_d, dclean, r_hard, t, nworkers, out, stats, ptsweeps, hard_gp, hard_st,
+            nhard, rho, whi, mhi, mlo, acc):
     """Worker t: runs jobs t, t+nworkers, ... in L lanes (see the module doc).
 
     region[g] = (rows, run length in slots) holding all of grid g's pores: a sweep only
@@ -209,13 +209,12 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, prow, 
     active = 0
     for c in range(whi.shape[0]):          # idle lanes: all wall, rho = 0
         whi[c] = _WALL_BIAS
-        wlo[c] = 0.0
         rho[c] = 0.0
     for l in range(L):
         if nxt < J:
             job[l] = nxt
             gid[l], pt[l], lsum[l] = _start_job(jobs, states, nxt, grids, nbr, cslot, bmus,
-                                                B, whi, wlo, mhi, mlo, rho, l, L)
+                                                B, whi, mhi, mlo, rho, l, L)
             inv_np[l] = 1.0 / max(1, grids[gid[l], :nown].astype(np.int64).sum())
             nxt += nw
             active += 1
@@ -223,7 +222,7 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, prow, 
     while active > 0:
         for l in range(L):
             sums[l] = 0.0
-        sweep(rho, whi, wlo, prog, mhi, mlo, acc, sums, K, Klo, prow, rmax, nmax)
+        sweep(rho, whi, prog, mhi, mlo, acc, sums, K, Klo, Kb, prow, rmax, nmax)
         nsweeps += 1
         for l in range(L):
             j = job[l]
@@ -287,7 +286,7 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, prow, 
             if nxt < J:
                 job[l] = nxt
                 gid[l], pt[l], lsum[l] = _start_job(jobs, states, nxt, grids, nbr, cslot,
-                                                    bmus, B, whi, wlo, mhi, mlo, rho, l, L)
+                                                    bmus, B, whi, mhi, mlo, rho, l, L)
                 inv_np[l] = 1.0 / max(1, grids[gid[l], :nown].astype(np.int64).sum())
                 nxt += nw
             else:
@@ -296,7 +295,6 @@ def _worker(grids, jobs, states, bmus, K, Klo, B, nbr, cslot, nown, prog, prow, 
                 for c in range(NC):
                     i = cslot[c] * L + l
                     whi[i] = _WALL_BIAS
-                    wlo[i] = 0.0
                     rho[i] = 0.0
             rmax, nmax = _extent(job, gid, region, L)
     stats[t, 0] += nsweeps * L
@@ -323,17 +321,18 @@ def _solve_all(grids, jobs, states, bmus, K, B, nbr, cslot, nown, prog, prow, re
         if single:
             K32 = np.float32(K)
             f32 = np.float32
-            _worker(grids, jobs, states, bmus, K32, f32(K - np.float64(K32)), B, nbr, cslot,
-                    nown, progL, prow, region, L, tol, stall_d, dclean, r_hard, t, nworkers,
-                    out, stats, ptsweeps, hard_gp, hard_st, nhard,
-                    np.zeros(nslots * L, dtype=f32), np.zeros(nslots * L, dtype=f32),
+            bhi, blo = _split(B)             # whi = bhi * solid neighbours; lo = Kb * whi
+            Kb = blo / bhi if bhi != 0.0 else 0.0
+            _worker(grids, jobs, states, bmus, K32, f32(K - np.float64(K32)), f32(Kb), B, nbr,
+                    cslot, nown, progL, prow, region, L, tol, stall_d, dclean, r_hard, t, nworkers, out, stats, ptsweeps,
+                    hard_gp, hard_st, nhard, np.zeros(nslots * L, dtype=f32),
                     np.zeros(nslots * L, dtype=f32), np.zeros(seg * L, dtype=f32),
                     np.zeros(seg * L, dtype=f32), np.zeros(seg * L, dtype=f32))
         else:
-            _worker(grids, jobs, states, bmus, K, 0.0, B, nbr, cslot, nown, progL, prow, region,
-                    L, tol, stall_d, dclean, r_hard, t, nworkers, out, stats, ptsweeps,
+            _worker(grids, jobs, states, bmus, K, 0.0, 0.0, B, nbr, cslot, nown, progL, prow,
+                    region, L, tol, stall_d, dclean, r_hard, t, nworkers, out, stats, ptsweeps,
                     hard_gp, hard_st, nhard, np.zeros(nslots * L), np.zeros(nslots * L),
-                    np.zeros(nslots * L), np.zeros(seg * L), np.zeros(seg * L), np.zeros(seg * L))
+                    np.zeros(seg * L), np.zeros(seg * L), np.zeros(seg * L))
     return 0
 
 
@@ -435,9 +434,11 @@ def _polish_all(hard, consts, lay, nthreads, out, acc):
 
 def precision(dtype, bmus, K, B, nb) -> bool:
     """True for float32 sweeps; float64 when asked, or when x = beta*mu + K*(neighbours)
-    + B*(solid neighbours) could leave the float32 sigmoid's range (``X_MAX32``)."""
+    + B*(solid neighbours) could leave the float32 sigmoid's range (``X_MAX32``), or
+    when B is too small for its hi part on the 2**-10 grid (the lo part is Kb * hi)."""
     if dtype in ("float32", np.float32):
-        return bool(bmus.max() + nb * max(K, B, 0.0) <= X_MAX32)
+        tiny = B != 0.0 and abs(B) * 1024.0 <= 0.5
+        return bool(bmus.max() + nb * max(K, B, 0.0) <= X_MAX32) and not tiny
     if dtype in ("float64", np.float64):
         return False
     raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
