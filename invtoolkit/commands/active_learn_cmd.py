@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import click
 
+from invtoolkit.hooks import registry
+
 @click.command("active-learn")
 @click.option("--data", required=True, type=click.Path(file_okay=False), help="Labelled dataset (zarr).")
-@click.option("--surrogate-model", default="cnn", show_default=True,
+@click.option("--surrogate-model", default=registry.RoleDefault("surrogate"), type=str, show_default=True,
               help="Surrogate model directory or plugin name (its default model).")
 @click.option("--generator-model", default="default", show_default=True,
               help="Generator model directory ('default': the shipped one).")
-@click.option("--generator", default="deconv", show_default=True, help="Generator plugin.")
+@click.option("--generator", default=registry.RoleDefault("generator"), type=str, show_default=True,
+              help="Generator plugin.")
 @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True)
 @click.option("--targets", "n_targets", type=click.IntRange(1), default=64, show_default=True,
               help="Training targets per round (fresh dataset curves, verified by DFT and appended).")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from invtoolkit.errors import InputError
+from invtoolkit.hooks import registry
 
 
 @click.command("generate")
@@ -14,10 +15,12 @@ from invtoolkit.errors import InputError
 @click.option("-n", "n", type=int, default=16, show_default=True, help="Grids (latent codes) per target.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latent codes.")
-@click.option("--generator", default="deconv", show_default=True, help="Generator plugin.")
+@click.option("--generator", default=registry.RoleDefault("generator"), type=str, show_default=True,
+              help="Generator plugin.")
 @click.option("--model", type=click.Path(file_okay=False), default=None,
               help="Generator model directory (default: the shipped model).")
-@click.option("--surrogate", "surrogate_spec", default="cnn", show_default=True,
+@click.option("--surrogate", "surrogate_spec", default=registry.RoleDefault("surrogate"), type=str,
+              show_default=True,
               help="Surrogate for the predicted isotherms: plugin name or model directory ('none' to skip).")
 def generate_command(target_file, n, output, seed, generator, model, surrogate_spec):
     """Generate N grids for a target isotherm and check them with the lattice DFT.

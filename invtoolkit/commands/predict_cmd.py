@@ -13,7 +13,8 @@ from invtoolkit.core.roles import WithUncertainty
 @click.argument("grids", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Output .npy (N,P) or .csv (header row of pressures).")
-@click.option("--surrogate", default="cnn", show_default=True, help="Surrogate plugin name.")
+@click.option("--surrogate", default=registry.RoleDefault("surrogate"), type=str, show_default=True,
+              help="Surrogate plugin name.")
 @click.option("--model", type=click.Path(), default=None,
               help="Model directory (config.json + weights.pt); default: the one shipped with the plugin.")
 @click.option("--normalization", type=click.Choice(["pore", "site"]), default="pore", show_default=True,

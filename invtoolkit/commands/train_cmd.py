@@ -26,7 +26,8 @@ def train_group():
 @click.argument("data", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Model directory to write (config.json, weights.pt, learning_curve.png, checkpoint.pt).")
-@click.option("--surrogate", default="cnn", show_default=True, help="Surrogate plugin to train.")
+@click.option("--surrogate", default=registry.RoleDefault("surrogate"), type=str, show_default=True,
+              help="Surrogate plugin to train (default: the one a plugin declares).")
 @click.option("--epochs", type=int, default=40, show_default=True, help="Maximum epochs per member.")
 @click.option("--time-limit", type=float, default=None, help="Minutes for the whole run (all members).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Split, initialisation and shuffling seed.")

@@ -7,18 +7,22 @@ from pathlib import Path
 
 import click
 
+from invtoolkit.hooks import registry
+
 from invtoolkit.core.defaults import DEFAULT_GRID_SHAPE
 
 # ------------------------------------------------------------------ command
 @click.command("generator")
-@click.option("--surrogate", "surrogate_spec", default="cnn", show_default=True,
+@click.option("--surrogate", "surrogate_spec", default=registry.RoleDefault("surrogate"), type=str,
+              show_default=True,
               help="Surrogate plugin name (its default model) or a surrogate model directory.")
 @click.option("--targets", required=True, type=click.Path(),
               help="Dataset (zarr) whose curves are the training targets (or a .npy (N,P) of curves).")
 @click.option("--val-targets", type=click.Path(), default=None,
               help="Held-out targets for validation (default: 10% of --targets).")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
-@click.option("--generator", default="deconv", show_default=True, help="Generator plugin to train.")
+@click.option("--generator", default=registry.RoleDefault("generator"), type=str, show_default=True,
+              help="Generator plugin to train.")
 @click.option("--init", type=click.Path(file_okay=False), default=None,
               help="Start from this generator model (fine-tuning) instead of fresh weights.")
 @click.option("--epochs", type=click.IntRange(1), default=50, show_default=True)

@@ -1,8 +1,9 @@
 """Plugin hooks. A plugin module implements any subset of these.
 
-Each ``register_*`` hook receives a ``register(name, factory, description="")``
+Each ``register_*`` hook receives a ``register(name, factory, description="", *, default=False)``
 callback. ``factory(**options)`` must return an object of the role's interface
-(see :mod:`invtoolkit.core.roles`).
+(see :mod:`invtoolkit.core.roles`). ``default=True`` declares the implementation the
+role's default (what commands use when the user names none: ``registry.default(role)``).
 """
 
 import pluggy

@@ -11,6 +11,12 @@ rejected factory is not registered; its plugin is listed as failed and asking fo
 by name raises the same :class:`PluginError`. A simulator's declared options are
 checked against their typed contract (:mod:`invtoolkit.hooks.contracts`). Two plugins
 registering one name for one role are both refused, with an error naming both.
+
+A plugin may declare its implementation the default of its role
+(``register(name, factory, description, default=True)``): the core asks
+:func:`default` (``invtoolkit predict`` without ``--surrogate``, ...) instead of
+writing a concrete plugin's name. Two plugins declaring different defaults for one
+role make that role's default an error naming both.
 """
 
 from __future__ import annotations
@@ -73,9 +79,33 @@ class Registry:
 
     entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
     rejected: dict[tuple[str, str], str] = field(default_factory=dict)
+    defaults: dict[str, Entry] = field(default_factory=dict)  # role -> the entry declared its default
+    default_clash: dict[str, str] = field(default_factory=dict)  # role -> why it has no default
 
     def names(self, role: str) -> list[str]:
         return sorted(name for (r, name) in self.entries if r == role)
+
+    def default(self, role: str) -> str:
+        """The name a plugin declared the default of ``role`` (the only one registered when
+        none is declared); PluginError when two plugins declare different ones or none fits."""
+        if role in self.default_clash:
+            raise PluginError(self.default_clash[role])
+        declared = self.defaults.get(role)
+        if declared is not None and (role, declared.name) in self.entries:
+            return declared.name
+        names = self.names(role)
+        if len(names) == 1:
+            return names[0]
+        raise PluginError(f"no default {role}: no plugin declares one (available: {', '.join(names) or 'none'}); "
+                          f"name one")
+
+    def _declare_default(self, entry: Entry) -> None:
+        first = self.defaults.get(entry.role)
+        if first is not None and first.name != entry.name:
+            self.default_clash[entry.role] = (
+                f"two defaults for {entry.role}: '{first.name}' (plugin '{first.plugin}') and '{entry.name}' "
+                f"(plugin '{entry.plugin}'); name one, or disable a plugin (INVTOOLKIT_LOAD_PLUGINS)")
+        self.defaults.setdefault(entry.role, entry)
 
     def entry(self, role: str, name: str) -> Entry:
         try:
@@ -86,9 +116,10 @@ class Registry:
             known = ", ".join(self.names(role)) or "none"
             raise PluginError(f"unknown {role} '{name}' (available: {known})") from None
 
-    def add(self, role: str, name: str, factory, plugin: str, description: str = "") -> None:
+    def add(self, role: str, name: str, factory, plugin: str, description: str = "", default: bool = False) -> None:
         """Register ``factory`` after the role and contract checks; a refused one is recorded
-        in ``rejected``. A name a plugin already registered for ``role`` is refused for both."""
+        in ``rejected``. A name a plugin already registered for ``role`` is refused for both.
+        ``default``: the plugin declares it the default of ``role``."""
         try:
             self._check_duplicate(role, name, plugin)
             check_role(role, name, factory, plugin)
@@ -97,6 +128,8 @@ class Registry:
             self.rejected[(role, name)] = str(exc)
             raise
         self.entries[(role, name)] = Entry(role, name, factory, plugin, description)
+        if default:
+            self._declare_default(self.entries[(role, name)])
 
     def _check_duplicate(self, role: str, name: str, plugin: str) -> None:
         first = self.entries.get((role, name))
@@ -201,8 +234,8 @@ def registry() -> Registry:
         hook = getattr(pm.hook, hook_name)
         for impl in hook.get_hookimpls():
 
-            def register(name, factory, description="", *, _role=role, _plugin=impl.plugin_name):
-                reg.add(_role, name, factory, _plugin, description)
+            def register(name, factory, description="", *, default=False, _role=role, _plugin=impl.plugin_name):
+                reg.add(_role, name, factory, _plugin, description, default=bool(default))
 
             try:
                 impl.function(register=register)
@@ -223,6 +256,31 @@ def create(role: str, name: str, **options):
 def names(role: str) -> list[str]:
     """The registered names of ``role``, sorted."""
     return registry().names(role)
+
+
+def default(role: str) -> str:
+    """The default implementation of ``role`` that the plugins declare (see :meth:`Registry.default`)."""
+    return registry().default(role)
+
+
+class RoleDefault:
+    """The default of a role, looked up when asked: a CLI option's default (``type=str``)
+    that ``--help`` shows by name, without loading the plugins at import."""
+
+    def __init__(self, role: str):
+        self.role = role
+
+    def __call__(self) -> str:
+        return default(self.role)
+
+    def __str__(self) -> str:
+        try:
+            return default(self.role)
+        except PluginError:
+            return f"none: no default {self.role} is declared"
+
+    def __repr__(self) -> str:
+        return f"RoleDefault({self.role!r})"
 
 
 def options(name: str) -> list[tuple[str, list[OptionInfo]]]:

@@ -131,7 +131,7 @@ def _surrogate_epoch(surrogate, opt, x_all, y_all, batch_size: int, gen) -> floa
 class ActiveLearningSettings:
     """How a run learns; see the module docstring (defaults as in ``invtoolkit active-learn``)."""
 
-    generator: str = "deconv"
+    generator: str | None = None  # None: the default generator a plugin declares
     n: int = 16
     targets: int = 64
     eval_targets: str | None = None
@@ -169,7 +169,7 @@ class ActiveLearner:
         self.fit_options = {} if st.generator_best_of is None else {"best_of": int(st.generator_best_of)}
         self.surrogate_lr, self.generator_lr, self.replay = (float(st.surrogate_lr), float(st.generator_lr),
                                                              float(st.replay))
-        self.generator_name = st.generator
+        self.generator_name = st.generator or registry.default("generator")
         self.progress, self.log = st.progress, log
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.data_path = self._working_copy(Path(data), st.in_place)

@@ -272,4 +272,5 @@ class CNNSurrogate(Surrogate, Trainable, WithUncertainty):
 
 @hookimpl
 def register_surrogates(register):
-    register(PLUGIN, CNNSurrogate, "CNN surrogate of lattice-dft: full loop, exact torus symmetry, ensembles")
+    register(PLUGIN, CNNSurrogate, "CNN surrogate of lattice-dft: full loop, exact torus symmetry, ensembles",
+             default=True)

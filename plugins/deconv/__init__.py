@@ -446,7 +446,7 @@ class DeconvGenerator(Generator, Fittable, Saveable):
 @hookimpl
 def register_generators(register):
     register("deconv", DeconvGenerator,
-             "Deconvolutional generator: isotherm x latent code -> 0/1 grid (binary sigmoid)")
+             "Deconvolutional generator: isotherm x latent code -> 0/1 grid (binary sigmoid)", default=True)
 
 
 def _implicit_dft(**options):
