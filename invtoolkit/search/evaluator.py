@@ -24,7 +24,7 @@ def constrained(problem) -> bool:
 def constrained_columns(f: np.ndarray, g: np.ndarray) -> np.ndarray:
     """(n, 1 + objectives + constraints): column 0 orders feasible grids by the first
     objective and the infeasible ones after them by their total violation (pymoo's CV,
-    feasibility first), then F, then G."""
+    feasibility first; violations below ~1e-7 tie), then F, then G."""
     cv = np.maximum(g, 0.0).sum(axis=1) if g.shape[1] else np.zeros(len(f))
     key = np.where(cv > 0, INFEASIBLE + cv, f[:, 0])
     return np.column_stack([key, f, g])
