@@ -123,6 +123,25 @@ def single_curves(m, y, grids):
     return measured_simulator(m, y).simulate(grids)
 
 
+
+def test_volume_slack_never_lets_the_score_rise_by_more_than_the_gap(rng=np.random.default_rng(5)):
+    """Moving the volume by volume_slack(gap) either way raises a grid's score by at most gap:
+    checked by re-scoring at the moved volume (fixed_volume) on random grids."""
+    m = synthetic("water", 298.0, 2.0, 5.0)
+    grids = (rng.random((12, *SHAPE)) < 0.5).astype(np.uint8)
+    free = MaterialObjective([m], bounded=False)
+    curves = free.simulator([2.0]).simulate(grids)
+    volumes, scores = free.volumes_and_scores(curves)
+    for gap in (0.0, 0.003, 0.05):
+        slack = free.volume_slack(np.full(len(grids), gap))
+        assert np.all(slack >= 0) and (gap > 0) == bool(slack.min() > 0)
+        for sign in (-1, 1):
+            for v, s, d, c in zip(volumes, scores, slack, curves):
+                moved = MaterialObjective([m], fixed_volume=max(v + sign * d, 1e-9), bounded=False)
+                assert moved.scores(c[None])[0] <= s + gap + 1e-12
+    joint = MaterialObjective([m, m], ratios=[1.0, 1.0])
+    assert joint.volume_slack(0.01) < free.volume_slack(0.01)  # the band makes a joint bound tighter
+
 # -- the fit -----------------------------------------------------------------------------------
 
 

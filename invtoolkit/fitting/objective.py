@@ -135,6 +135,17 @@ class MaterialObjective(Objective, PointErrors):
         maes = np.stack([capacity_mae(f, a, caps[:, k]) for k, (f, a) in enumerate(zip(parts, self.amounts))], axis=1)
         return volume, caps, maes
 
+    def volume_slack(self, gap) -> np.ndarray:
+        """How far the shared volume may move from its fitted value while the score rises by
+        at most ``gap``: a conservative bound, exact in sign. File k's capacity moves by at most
+        ratio x (1 + band) per unit of volume, and its MAE by at most that (filled fractions
+        are <= 1), so its score (MAE / scale) by at most ratio x (1 + band) / scale."""
+        if self.fixed_volume is not None:
+            return np.zeros_like(np.asarray(gap, float))
+        band = GURVICH_SPREAD if len(self.files) > 1 else 0.0
+        rise = float(np.mean(self.ratios * (1 + band) / self.scales))
+        return np.clip(np.asarray(gap, float), 0.0, None) / rise
+
     def volumes_and_scores(self, curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         volume, _, maes = self.file_errors(curves)
         return volume, (maes / self.scales[None]).mean(axis=1)

@@ -15,7 +15,9 @@ at the first run's y (DUT-67 methanol, seeds 0-2: best scores 0.0047-0.0053, bes
 2.0-2.5; with a slack of 0.5 x best one seed's y interval missed another's best y;
 benchmarks/dut67.py measures it on all five files). The y interval, the pore-volume interval and the
 descriptor ranges are taken over all allowed pairs, so they describe the solutions
-found from every start, not one basin.
+found from every start, not one basin. A pair's volume is not one value either: every
+volume that keeps its score within the tolerance is allowed too (:func:`volume_range`),
+so the pore-volume interval is never narrower than the data's own leeway.
 """
 
 from __future__ import annotations
@@ -76,15 +78,29 @@ def solutions(table, ys: list[float], y_values: list[np.ndarray], noise: float,
     best = float(min(scores.min() for scores, _ in profiles))
     tol = tolerance(best, noise) if given is None else float(given)
     grid_best = np.min([scores.min(axis=0) for scores, _ in profiles], axis=0)
-    intervals, volumes, share = [], [], table.objective.pore_share(table.grids)
+    intervals, lows, highs = [], [], []
     for (scores, vols), values in zip(profiles, y_values):
         allowed = scores <= best + tol
         ys_ok = values[allowed.any(axis=1)]
         intervals.append((float(ys_ok.min()), float(ys_ok.max())))
-        volumes.append((vols * share[None])[allowed])
-    volumes = np.concatenate(volumes)
+        low, high = volume_range(table, vols, scores, best + tol)
+        lows.append(low[allowed])
+        highs.append(high[allowed])
     rows = np.flatnonzero(grid_best <= best + tol)
     rows = rows[np.argsort(grid_best[rows], kind="stable")]
     return Solutions(list(ys), best, tol, noise, rows, grid_best[rows], intervals,
-                     (float(volumes.min()), float(volumes.max())),
+                     (float(np.concatenate(lows).min()), float(np.concatenate(highs).max())),
                      [(float(v.min()), float(v.max())) for v in y_values])
+
+
+def volume_range(table, vols: np.ndarray, scores: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """The pore volumes each (y, grid) pair allows: its fitted volume, widened by as much as
+    keeps its score within ``limit`` (MaterialObjective.volume_slack) and capped by the plateau
+    bound; per-site amounts scale by the grid's pore share. Another run whose best grid
+    differs a little lands inside this, not just beside the fitted values."""
+    objective = table.objective
+    slack = objective.volume_slack(limit - scores)
+    share = objective.pore_share(table.grids)[None]
+    low = np.clip(vols - slack, 0.0, None)
+    high = np.maximum(np.minimum(vols + slack, objective.bounds[1]), vols)
+    return low * share, high * share
