@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
 from invtoolkit.hooks import registry
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import eval_families as ef  # noqa: E402
+from invtoolkit_plugins.benchmarking import families as ef
 
 
 def main(argv=None) -> dict:
