@@ -245,3 +245,16 @@ def test_joint_point_errors_average_to_the_score_with_each_file_counted_once():
     assert errors.shape == (2, len(a.amounts) + 9)
     np.testing.assert_allclose(errors.mean(axis=1), joint.scores(curves), rtol=1e-12)
     np.testing.assert_array_equal(joint.point_pressures, np.concatenate([a.pressures, b.pressures]))
+
+
+def test_y_is_undetermined_when_the_allowed_y_cover_most_of_the_searched_range():
+    from invtoolkit.fitting.solutions import Y_UNDETERMINED_SHARE, Solutions
+
+    def sol(interval, searched):
+        return Solutions([2.0], 0.01, 0.01, 0.0, np.array([0]), np.array([0.01]), [interval], (1.0, 1.0), [searched])
+
+    assert sol((1.5, 2.5), (0.5, 3.5)).y_determined == [True]
+    assert sol((1.0, 3.5), (0.5, 3.5)).y_determined == [False]  # 2.5 of 3.0
+    edge = 0.5 + Y_UNDETERMINED_SHARE * 3.0
+    assert sol((0.5, edge), (0.5, 3.5)).y_determined == [False]
+    assert sol((2.0, 2.0), (2.0, 2.0)).y_determined == [True]  # a given y: nothing to determine

@@ -37,6 +37,7 @@ class FileFit:
     plateau_reached: bool
     plateau_reason: str
     pore_share: float = 1.0  # per-site amounts: the best grid's porosity (pore volume = capacity x it)
+    y_determined: bool = True  # False: the allowed y cover most of the searched range (solutions.py)
 
     @property
     def relative_mae(self) -> float:
@@ -93,7 +94,8 @@ def _file_fit(fit, k: int, scale: FileScale, capacity: float, mae: float, share:
     group = next(g for g, members in enumerate(fit.groups) if k in members)
     m, plateau = fit.objective.files[k], fit.objective.plateaus[k]
     return FileFit(m, scale, fit.solutions.ys[group], fit.solutions.y_intervals[group], float(capacity), float(mae),
-                   scale.pore_volume(plateau.gurvich_amount), plateau.reached, plateau.reason(), share)
+                   scale.pore_volume(plateau.gurvich_amount), plateau.reached, plateau.reason(), share,
+                   fit.solutions.y_determined[group])
 
 
 def _physical_ranges(ensemble, scales, objective, sol, shape) -> dict:

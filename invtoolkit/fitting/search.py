@@ -255,9 +255,12 @@ def restart_points(table, ys, y_values, noise: float) -> list[list[float]]:
 
 def _y_notes(found: Solutions, ranges, settings: FitSettings) -> list[str]:
     notes = []
-    for (lo, hi), (a, b), y in zip(ranges, found.y_intervals, found.ys):
+    for (lo, hi), (a, b), y, determined in zip(ranges, found.y_intervals, found.ys, found.y_determined):
         if lo == hi:
             continue
+        if not determined:
+            notes.append(f"y is not determined: the allowed y span {a:g}-{b:g}, most of the searched {lo:g}-{hi:g}; "
+                         "the structure compensates the wall affinity, so the data fit about as well at any of them")
         where = "the best y" if np.isclose(y, lo) or np.isclose(y, hi) else "the allowed y"
         if np.isclose(a, lo) or np.isclose(b, hi):
             notes.append(f"{where} reach the edge of the searched range {lo:g}-{hi:g}: the data may allow y "

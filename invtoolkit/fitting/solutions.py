@@ -29,6 +29,9 @@ import numpy as np
 NOISE_FACTOR = 2.0
 RELATIVE_SLACK = 1.0
 FLOOR = 0.002
+# allowed y covering this share of the searched range say little about y: the structure
+# compensates the wall affinity (wider pores at a stronger wall fill at the same pressure)
+Y_UNDETERMINED_SHARE = 0.75
 
 
 def branch_noise(pressures: np.ndarray, amounts: np.ndarray, n_adsorption: int) -> float:
@@ -68,6 +71,13 @@ class Solutions:
     y_intervals: list[tuple[float, float]]
     volume_interval: tuple[float, float]  # of the shared volume (a single file: its capacity)
     searched: list[tuple[float, float]]  # y range scored per group
+
+    @property
+    def y_determined(self) -> list[bool]:
+        """Per group: False when the allowed y cover most (``Y_UNDETERMINED_SHARE``) of the
+        searched range, i.e. structures fit about as well at nearly any y tried."""
+        return [not (hi - lo > 0 and (b - a) >= Y_UNDETERMINED_SHARE * (hi - lo))
+                for (a, b), (lo, hi) in zip(self.y_intervals, self.searched)]
 
 
 def solutions(table, ys: list[float], y_values: list[np.ndarray], noise: float,
