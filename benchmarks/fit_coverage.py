@@ -67,15 +67,17 @@ def inside(value, interval) -> bool:
 
 
 def check(runs: dict, slack: float) -> dict:
-    misses, wide = 0, {"y": 0, "pv": 0, "w": 0}
-    for seeds in runs.values():
+    misses, wide, named = 0, {"y": 0, "pv": 0, "w": 0}, []
+    for name, seeds in runs.items():
         s = [summary(d, slack) for d in seeds]
-        misses += any(not inside(a[k], b[f"{k}_int"]) for a in s for b in s for k in ("y", "pv", "w"))
+        missed = sorted({k for a in s for b in s for k in ("y", "pv", "w") if not inside(a[k], b[f"{k}_int"])})
+        misses += bool(missed)
+        named += [f"{name}: {', '.join(missed)}"] if missed else []
         for r in s:
             wide["y"] += r["y_int"][1] - r["y_int"][0] > 2 + 1e-9
             wide["pv"] += bool(r["pv_int"][1] > 1.5 * r["pv_int"][0])
             wide["w"] += r["w_int"][1] - r["w_int"][0] > 1.5 + 1e-9
-    return {"files with a miss": misses, "runs": sum(len(v) for v in runs.values()), **{f"{k} too wide": v for k, v in
+    return {"files with a miss": misses, "missed": named, "runs": sum(len(v) for v in runs.values()), **{f"{k} too wide": v for k, v in
                                                                                         wide.items()}}
 
 
@@ -112,12 +114,15 @@ def main() -> None:
             if not out.exists():
                 run_fit(path, seed, out, args.budget or MEASURED_BUDGET)
             runs.setdefault(path.stem, []).append(dict(np.load(out)))
+    missed = []
     print("| tolerance | files with a miss | runs | y > 2 wide | pore volume > 1.5x | width > 1.5 nm |")
     print("|---|---|---|---|---|---|")
     for slack in SLACKS:
         c = check(runs, slack)
         print(f"| max(2 noise, {slack} x best, 0.002) | {c['files with a miss']} of {len(runs)} | {c['runs']} | "
               f"{c['y too wide']} | {c['pv too wide']} | {c['w too wide']} |")
+        missed.append(f"{slack} x best: " + ("; ".join(c["missed"]) or "none"))
+    print("\nmisses (file: the quantity another seed's best fell outside of)\n" + "\n".join(missed))
 
 
 if __name__ == "__main__":
