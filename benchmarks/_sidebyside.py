@@ -59,11 +59,15 @@ def run_worker(trees: Trees, tree: str, threads: int, script: str, args: list[st
 
 
 def run_cli(trees: Trees, tree: str, threads: int, args: list[str]) -> tuple[float, float]:
-    """(wall s, CPU s) of ``invtoolkit ARGS`` (cold interpreter, as a user runs it)."""
+    """(wall s, CPU s) of ``invtoolkit ARGS`` (cold interpreter, as a user runs it).
+
+    Run from a neutral directory: ``python -c`` puts the working directory first on the
+    path, and a checkout's ``invtoolkit/`` there would shadow the baseline's."""
     cmd = [sys.executable, "-c", "import sys; from invtoolkit.cli import main; sys.exit(main())", *args]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, env=trees.env(tree, threads), capture_output=True, text=True)
+    res = subprocess.run(cmd, env=trees.env(tree, threads), capture_output=True, text=True,
+                         cwd=tempfile.gettempdir())
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode:
