@@ -335,3 +335,29 @@ def test_many_chunks_polish_in_one_pass_and_report_progress(monkeypatch):
     assert _dft_numba.last_stats()["polished"] >= 3 * 40     # from every chunk, in one pass
     npore = small.reshape(len(small), -1).sum(1)[:, None]
     assert (np.abs(got - np.concatenate([whole] * 40)) / npore).max() <= 1e-5
+
+
+@pytest.mark.parametrize("dtype,tol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_row_pairs_equal_single_rows(monkeypatch, dtype, tol):
+    # rows i and i + 2 of one colour run in one loop (kinds 3 + 4); the same program run
+    # row by row (kind 0) must give the same sums, also where box skipping cuts a pair
+    # (slits: rmax falls between a pair's rows) and for heights with unpaired rows
+    layout = _dft_numba._layout
+    for shape in ((20, 20), (10, 12), (6, 8)):
+        nbr, cslot, prog, seg, prow = layout(*shape)
+        q = np.flatnonzero(prog[:, 0] == 3)
+        assert len(q) and (prog[q + 1, 0] == 4).all() and (prog[q, 3] == prog[q + 1, 2]).all()
+    slits = np.array([slit(20, 3), slit(20, 5, offset=7)])      # rmax 5: pair (4, 6) cut
+    grids = [mixed_boxes(3), slits] + [random_grids(9, h, w, 4, p=0.6) for h, w in ((10, 12), (6, 8))]
+    pores = [g.reshape(len(g), -1).sum(1)[:, None] for g in grids]
+    paired = [_dft_numba.solve(g, MUS, **KW, dtype=dtype) for g in grids]
+
+    def rows_only(H, W):
+        nbr, cslot, prog, seg, prow = layout(H, W)
+        prog = prog.copy()
+        prog[np.isin(prog[:, 0], (3, 4)), 0] = 0
+        return nbr, cslot, prog, seg, prow
+
+    monkeypatch.setattr(_dft_numba, "_layout", rows_only)
+    for g, n, a in zip(grids, pores, paired):
+        assert (np.abs(_dft_numba.solve(g, MUS, **KW, dtype=dtype) - a) / n).max() <= tol

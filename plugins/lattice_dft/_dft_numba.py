@@ -49,6 +49,20 @@ def _tables(H: int, W: int):
     return np.ascontiguousarray(nbr, dtype=np.int64), np.ascontiguousarray(tab, dtype=np.int64)
 
 
+def _row_pairs(H: int):
+    """Rows of one colour in sweep order, as pairs (i, i + 2) -- the first row's down run
+    is the second's up run -- and single rows where no partner is left: (0, 2), (1, 3),
+    (4, 6), (5, 7), ...; a pair is one loop of ``_sweeps`` (kinds 3 and 4)."""
+    out = []
+    for base in range(0, H, 4):
+        for i in (base, base + 1):
+            if i >= H:
+                continue
+            out.append((i, i + 2) if i + 2 < H else (i,))
+    seen = {r for g in out for r in g}
+    return out + [(i,) for i in range(H) if i not in seen]
+
+
 def _layout(H: int, W: int):
     """State layout and sweep program: (nbr, cslot, prog, seg, prow).
 
@@ -60,7 +74,9 @@ def _layout(H: int, W: int):
     For even H and W the two colours are stored apart, row by row, each row with a
     ghost slot at both ends and each colour with a ghost row above and below (periodic
     copies): then a row of one colour is a contiguous run whose 4 neighbour runs
-    (up, down, left, right) are contiguous too, and one sweep is 2H long loops.  The
+    (up, down, left, right) are contiguous too, and one sweep is 2H long loops, run
+    as pairs of rows i, i + 2 (``_row_pairs``: one loop for both, their shared
+    neighbour run loaded once).  The
     ghosts of a colour are refreshed just before the other colour reads them (so a
     lane loaded between sweeps is picked up); of the two ghost columns of a row only
     the one its reader needs (the reader's row parity decides the side).  kind-2 rows
@@ -97,13 +113,19 @@ def _layout(H: int, W: int):
                 prog.append((1, slot(o, i, -1), slot(o, i, h - 1), 0, 0, 0, 1, -1))
         prog.append((1, slot(o, -1, -1), slot(o, H - 1, -1), 0, 0, 0, rw, -1))
         prog.append((1, slot(o, H, -1), slot(o, 0, -1), 0, 0, 0, rw, -1))
+        rows = []
         for i in range(H):
             # cell (i, j = 2k + p): its left neighbour is the other colour's k + p - 1,
             # its right one k + p, up and down the other colour's k in rows i -+ 1
             p = (i + col) & 1
-            prog.append((0, slot(col, i, 0), slot(o, i - 1, 0), slot(o, i + 1, 0),
+            rows.append((0, slot(col, i, 0), slot(o, i - 1, 0), slot(o, i + 1, 0),
                          slot(o, i, p - 1), slot(o, i, p), h, i))
-            if i % 8 == 7:          # flush the float32 partial sums of the new values
+        done = 0
+        for group in _row_pairs(H):
+            for r, kind in zip(group, (3, 4) if len(group) == 2 else (0,)):
+                prog.append((kind, *rows[r][1:]))
+            done += len(group)
+            if done % 8 == 0:       # flush the float32 partial sums of the new values
                 prog.append((2, 0, 0, 0, 0, 0, 0, -1))
     prog = np.array(prog, dtype=np.int64)
     prog, prow = np.ascontiguousarray(prog[:, :7]), np.ascontiguousarray(prog[:, 7])
