@@ -57,9 +57,12 @@ def test_row_layout_slots_are_distinct_and_every_cell_is_updated_once_per_sweep(
     for shape, bnd in (((4, 6, 8), PERIODIC), ((3, 4, 6), Boundary("reservoir", 2, far="reservoir"))):
         nbr, cslot, prog, nslots, seg = numba3d._row_program(shape, bnd)
         assert len(np.unique(cslot)) == len(cslot) and cslot.max() < nslots
-        upd = prog[prog[:, 0] == 0]
+        upd = prog[np.isin(prog[:, 0], (0, 3, 4))]                  # single rows and pairs
         written = np.concatenate([np.arange(r[1], r[1] + r[8]) for r in upd])
         assert np.array_equal(np.sort(written), np.sort(cslot))      # each cell once, no ghost
+        q = np.flatnonzero(prog[:, 0] == 3)                          # pair: row 2's up run is
+        assert len(q) and (prog[q + 1, 0] == 4).all()                # row 1's down run
+        assert (prog[q + 1, 2] == prog[q, 3]).all()
 
 
 def _general(shape, boundary):
@@ -126,3 +129,24 @@ def test_lane_groups_hold_about_half_a_mebibyte_of_state():
     assert lane_count(16 ** 3, 8) == 16        # float64: half
     assert lane_count(20 * 16 * 16) == 16      # 2**19 / 20480 = 25.6 -> 16
     assert lane_count(32 ** 3) == 16           # 4 -> raised to 16
+
+
+@pytest.mark.parametrize("dtype,tol", [("float32", 1e-6), ("float64", 1e-12)])
+def test_row_pairs_equal_single_rows_in_3d(monkeypatch, dtype, tol):
+    # rows i and i + 2 in one loop (kinds 3 + 4) against the same program row by row
+    g = (np.random.default_rng(7).random((6, 6, 8, 6)) < 0.6).astype(np.uint8)
+    pores = g.reshape(len(g), -1).sum(1)[:, None]
+    paired = numba3d.solve(g, MUS10, BETA, W3, Y, dtype=dtype)
+    program = numba3d._row_program
+
+    def rows_only(shape, boundary):
+        out = program(shape, boundary)
+        if out is None:
+            return None
+        prog = out[2].copy()
+        prog[np.isin(prog[:, 0], (3, 4)), 0] = 0
+        return (out[0], out[1], prog, *out[3:])
+
+    monkeypatch.setattr(numba3d, "_row_program", rows_only)
+    single = numba3d.solve(g, MUS10, BETA, W3, Y, dtype=dtype)
+    assert (np.abs(paired - single) / pores).max() <= tol

@@ -164,14 +164,18 @@ def _row_program(shape, boundary: Boundary):
                     rows.append((1, slot(o, d, i, h), slot(o, d, i, 0), 0, 0, 0, 0, 0, 1))
         n = 0
         for d in range(D):
+            upd = []
             for i in range(H):
                 p = (d + i + col) & 1            # cell j = 2k + p
-                rows.append((0, slot(col, d, i, 0), slot(o, d, (i - 1) % H, 0),
-                             slot(o, d, (i + 1) % H, 0), slot(o, d, i, p - 1), slot(o, d, i, p),
-                             across(col, d, i, -1), across(col, d, i, 1), h))
-                n += 1
-                if n % 8 == 0:                   # flush the float32 partial step sums
-                    rows.append((2, 0, 0, 0, 0, 0, 0, 0, 0))
+                upd.append((0, slot(col, d, i, 0), slot(o, d, (i - 1) % H, 0),
+                            slot(o, d, (i + 1) % H, 0), slot(o, d, i, p - 1), slot(o, d, i, p),
+                            across(col, d, i, -1), across(col, d, i, 1), h))
+            for group in lanes.row_pairs(H):          # rows i, i + 2 in one loop (``_sweeps``)
+                for r, kind in zip(group, (3, 4) if len(group) == 2 else (0,)):
+                    rows.append((kind, *upd[r][1:]))
+                    n += 1
+                    if n % 8 == 0 and kind != 3:  # flush the float32 partial step sums
+                        rows.append((2, 0, 0, 0, 0, 0, 0, 0, 0))
     prog = np.array(rows, dtype=np.int64)
     return (np.ascontiguousarray(nbr), cslot, prog, 2 * per, h)
 

@@ -49,20 +49,6 @@ def _tables(H: int, W: int):
     return np.ascontiguousarray(nbr, dtype=np.int64), np.ascontiguousarray(tab, dtype=np.int64)
 
 
-def _row_pairs(H: int):
-    """Rows of one colour in sweep order, as pairs (i, i + 2) -- the first row's down run
-    is the second's up run -- and single rows where no partner is left: (0, 2), (1, 3),
-    (4, 6), (5, 7), ...; a pair is one loop of ``_sweeps`` (kinds 3 and 4)."""
-    out = []
-    for base in range(0, H, 4):
-        for i in (base, base + 1):
-            if i >= H:
-                continue
-            out.append((i, i + 2) if i + 2 < H else (i,))
-    seen = {r for g in out for r in g}
-    return out + [(i,) for i in range(H) if i not in seen]
-
-
 def _layout(H: int, W: int):
     """State layout and sweep program: (nbr, cslot, prog, seg, prow).
 
@@ -75,7 +61,7 @@ def _layout(H: int, W: int):
     ghost slot at both ends and each colour with a ghost row above and below (periodic
     copies): then a row of one colour is a contiguous run whose 4 neighbour runs
     (up, down, left, right) are contiguous too, and one sweep is 2H long loops, run
-    as pairs of rows i, i + 2 (``_row_pairs``: one loop for both, their shared
+    as pairs of rows i, i + 2 (``lanes.row_pairs``: one loop for both, their shared
     neighbour run loaded once).  The
     ghosts of a colour are refreshed just before the other colour reads them (so a
     lane loaded between sweeps is picked up); of the two ghost columns of a row only
@@ -121,7 +107,7 @@ def _layout(H: int, W: int):
             rows.append((0, slot(col, i, 0), slot(o, i - 1, 0), slot(o, i + 1, 0),
                          slot(o, i, p - 1), slot(o, i, p), h, i))
         done = 0
-        for group in _row_pairs(H):
+        for group in lanes.row_pairs(H):
             for r, kind in zip(group, (3, 4) if len(group) == 2 else (0,)):
                 prog.append((kind, *rows[r][1:]))
             done += len(group)

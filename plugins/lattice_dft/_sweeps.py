@@ -8,10 +8,11 @@ units of lanes) says what to do:
 * kind 0 updates the run ``dst .. dst+len`` from its neighbour runs (4 or 6 of them);
 * kind 1 copies ``a .. a+len`` to ``dst`` (periodic ghost slots);
 * kind 2 flushes the float32 step accumulator into the float64 step sums of the lanes;
-* kind 3 + kind 4 (2-D): a pair of update rows of one colour whose second row's up run
-  is the first's down run (rows i and i+2): one loop updates both, so the shared run,
-  the lane constants and the accumulator are loaded once per two updates (18% less time
-  per update in the loop, same arithmetic: rows of one colour are independent).
+* kind 3 + kind 4: a pair of update rows of one colour whose second row's up run is the
+  first's down run (rows i and i+2): one loop updates both, so the shared run, the lane
+  constants and the accumulator are loaded once per two updates (2-D: 17% less time per
+  update in the loop; same arithmetic: rows of one colour are independent).  3-D pairs
+  have no row skipping (their prow is -1).
 
 2-D rows are (kind, dst, a, b, u, v, len), 3-D rows (kind, dst, n0..n5, len): the
 program's width picks the stencil.  Runs are whole rows of one colour, so the innermost
@@ -111,6 +112,26 @@ def _run6_32(rho, whi, mhi, mlo, acc, c, a, b, u, v, e, f, n, K, Klo, Kb):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
+def _run6x2_32(rho, whi, mhi, mlo, acc, c, a, b, u, v, e, f, c2, b2, u2, v2, e2, f2, n, K, Klo,
+               Kb):
+    """Update the runs c..c+n (up a, down b) and c2..c2+n (up b, down b2), 3-D, float32."""
+    for m in range(n):
+        m = np.uint64(m)
+        mh = mhi[m]
+        ml = mlo[m]
+        mid = rho[b + m]
+        S1 = ((rho[a + m] + mid) + (rho[u + m] + rho[v + m])) + (rho[e + m] + rho[f + m])
+        S2 = ((mid + rho[b2 + m]) + (rho[u2 + m] + rho[v2 + m])) + (rho[e2 + m] + rho[f2 + m])
+        w1 = whi[c + m]
+        w2 = whi[c2 + m]
+        n1 = sigmoid32(((w1 + mh) + K * S1) + ((Kb * w1 + ml) + Klo * S1))
+        n2 = sigmoid32(((w2 + mh) + K * S2) + ((Kb * w2 + ml) + Klo * S2))
+        acc[m] += (n1 - rho[c + m]) + (n2 - rho[c2 + m])
+        rho[c + m] = n1
+        rho[c2 + m] = n2
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
 def _run6_64(rho, whi, mhi, acc, c, a, b, u, v, e, f, n, K):
     """Update the run c..c+n from its 6 neighbour runs (3-D), float64."""
     for m in range(n):
@@ -125,7 +146,14 @@ def _run6_64(rho, whi, mhi, acc, c, a, b, u, v, e, f, n, K):
 def _pair_rows(rho, whi, prog, mhi, mlo, acc, K, Klo, Kb, q, both, n):
     """A pair's rows one at a time: float64, or only its first row below rmax."""
     for r in range(q, q + 2 if both else q + 1):
-        if rho.itemsize == 4:
+        if prog.shape[1] == 9:
+            if rho.itemsize == 4:
+                _run6_32(rho, whi, mhi, mlo, acc, prog[r, 1], prog[r, 2], prog[r, 3],
+                         prog[r, 4], prog[r, 5], prog[r, 6], prog[r, 7], n, K, Klo, Kb)
+            else:
+                _run6_64(rho, whi, mhi, acc, prog[r, 1], prog[r, 2], prog[r, 3], prog[r, 4],
+                         prog[r, 5], prog[r, 6], prog[r, 7], n, K)
+        elif rho.itemsize == 4:
             _run4_32(rho, whi, mhi, mlo, acc, prog[r, 1], prog[r, 2], prog[r, 3], prog[r, 4],
                      prog[r, 5], n, K, Klo, Kb)
         else:
@@ -161,7 +189,13 @@ def sweep(rho, whi, prog, mhi, mlo, acc, sums, K, Klo, Kb, prow, rmax, nmax):
             continue
         n = min(n, nmax)
         if kind == 3:
-            if single and prow[q + 1] < rmax:
+            if six and single:
+                _run6x2_32(rho, whi, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5],
+                           prog[q, 6], prog[q, 7], prog[q + 1, 1], prog[q + 1, 3],
+                           prog[q + 1, 4], prog[q + 1, 5], prog[q + 1, 6], prog[q + 1, 7], n,
+                           K, Klo, Kb)
+                continue
+            if single and not six and prow[q + 1] < rmax:
                 _run4x2_32(rho, whi, mhi, mlo, acc, c, a, prog[q, 3], prog[q, 4], prog[q, 5],
                            prog[q + 1, 1], prog[q + 1, 3], prog[q + 1, 4], prog[q + 1, 5], n,
                            K, Klo, Kb)

@@ -52,7 +52,7 @@ from numba import njit, prange
 from ._sweeps import sweep
 from .sigmoid import X_MAX32
 
-__all__ = ["solve_cells", "precision"]
+__all__ = ["solve_cells", "precision", "row_pairs"]
 
 TOL32 = 1e-6          # float32 pass: bound on the remaining mean error per pore cell
 TOL64 = 1e-10         # float64 mode (same measure)
@@ -335,6 +335,20 @@ def _solve_all(grids, jobs, states, bmus, K, B, nbr, cslot, nown, prog, prow, re
                     np.zeros(seg * L), np.zeros(seg * L), np.zeros(seg * L))
     return 0
 
+
+
+def row_pairs(H: int):
+    """Rows of one colour in sweep order, as pairs (i, i + 2) -- the first row's down run
+    is the second's up run -- and single rows where no partner is left: (0, 2), (1, 3),
+    (4, 6), (5, 7), ...; a pair is one loop of ``_sweeps`` (kinds 3 and 4)."""
+    out = []
+    for base in range(0, H, 4):
+        for i in (base, base + 1):
+            if i >= H:
+                continue
+            out.append((i, i + 2) if i + 2 < H else (i,))
+    seen = {r for g in out for r in g}
+    return out + [(i,) for i in range(H) if i not in seen]
 
 
 def _lanes(njobs: int, nworkers: int, maxlanes: int) -> int:
