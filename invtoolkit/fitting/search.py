@@ -226,8 +226,8 @@ def _restarts(runner, objective, groups, ys, ranges, pool, budget: int) -> np.nd
     for r, point in enumerate(points):
         seeds = None
         if len(pool):
-            order = np.argsort(table.scores(point), kind="stable")
-            seeds = Population(pool[(other_families(pool, order) if r == 1 else order)[:KEEP]])
+            order = np.argsort(table.scores(point), kind="stable")[:KEEP]
+            seeds = Population(pool[order])
         result = runner.run(objective, per_file(point, groups), left // len(points), population=seeds,
                             label=f"search {r + 1}/{len(points)} at y = {', '.join(f'{y:.3g}' for y in point)}")
         found.append(result.population.grids[:RESTART_POOL])
@@ -235,16 +235,6 @@ def _restarts(runner, objective, groups, ys, ranges, pool, budget: int) -> np.nd
     if not len(pool):
         raise InputError("no grid was evaluated: raise --budget (or --time-limit)")
     return pool
-
-
-def other_families(pool: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``order`` with the grids of the best grid's dominant pore width moved last: the second
-    restart at the best y starts from the other structure families, so that a family the
-    first restart's basin hides is optimised too, and reaches the ensemble if it fits."""
-    from invtoolkit.core.descriptors import batch_descriptors
-
-    widths = np.array([d["dominant_width"] for d in batch_descriptors(pool[order])])
-    return np.concatenate([order[widths != widths[0]], order[widths == widths[0]]])
 
 
 def restart_points(table, ys, y_values, noise: float) -> list[list[float]]:
