@@ -5,10 +5,9 @@ record of finished runs (a killed benchmark resumes where it stopped)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from invtoolkit.plugin import DEFAULT_CHAIN, Chain, Population, Target
+from invtoolkit.plugin import DEFAULT_CHAIN, Chain, Population, Target, write_json
 
 from invtoolkit_plugins.benchmarking.targets import SHAPE
 
@@ -44,24 +43,4 @@ class Cells:
     def put(self, key: str, record: dict) -> None:
         self.data[key] = record
         if self.path is not None:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.data, indent=1))
-            os.replace(tmp, self.path)
-
-
-class Cells:
-    """Finished cells, keyed by setting, chain label and target id, kept in a JSON file."""
-
-    def __init__(self, path: Path | None):
-        self.path = path
-        self.data = json.loads(path.read_text()) if path is not None and path.exists() else {}
-
-    def get(self, key: str):
-        return self.data.get(key)
-
-    def put(self, key: str, record: dict) -> None:
-        self.data[key] = record
-        if self.path is not None:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.data, indent=1))
-            os.replace(tmp, self.path)
+            write_json(self.path, self.data, indent=1)  # atomic: a kill keeps the last record
