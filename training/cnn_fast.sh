@@ -8,21 +8,23 @@
 #      unions x2, slits, boxes, smooth x1, random and dense x0.5; seed 3102) WITH duplicates
 #      up to symmetry (the deduplicated store holds only ~570 slits: a slit family has 19
 #      members up to symmetry) -> $DATA/weak.zarr;
-#   4. the shipped model: the base model widened (widen_state: the same function at step
-#      0) to 12 channels, embed 48, hidden 192, fine-tuned on both stores: seed 32,
-#      $EPOCHS2 epochs, peak lr 1e-3, one thread, resumable -> $OUT;
-#   5. held-out families (seed 20261717, 7 x 1000 grids) and the unseen families (seed
+#   4. the base model widened (widen_state: the same function at step 0) to 12 channels,
+#      embed 48, hidden 192, fine-tuned on both stores: seed 32, 4 epochs, peak lr 1e-3,
+#      one thread, resumable -> $DATA/run_c12;
+#   5. 120,000 more family grids weighted towards unions (union x2; pair, smooth x1; the
+#      rest x0.5; seed 3103, duplicates kept) -> $DATA/weak2.zarr; the shipped model:
+#      run_c12 fine-tuned on the three stores, seed 33, 2 epochs, peak lr 5e-4 -> $OUT;
+#   6. held-out families (seed 20261717, 7 x 1000 grids) and the unseen families (seed
 #      20261202, 4 x 500 grids), as training/eval_families.py and the cnn records.
 # Held-out seeds 20261717 / 20261202 and the unseen families are never trained on.
 # Ship with SHIP=1 (copies the model into plugins/models/cnn-fast/).
 #
-# Usage: training/cnn_fast.sh [DATA] [OUT]; environment EPOCHS (6), EPOCHS2 (4), SHIP.
+# Usage: training/cnn_fast.sh [DATA] [OUT]; environment EPOCHS (6), SHIP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-/work/data/cnn_fast}
-OUT=${2:-/work/data/cnn_fast/run_c12}
+OUT=${2:-/work/data/cnn_fast/run_c12b}
 EPOCHS=${EPOCHS:-6}
-EPOCHS2=${EPOCHS2:-4}
 export NUMBA_NUM_THREADS=${NUMBA_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 PY=${PY:-python}
 
@@ -39,8 +41,14 @@ $PY training/cnn_fast.py "$DATA/families.zarr" -o "$DATA/run" --epochs "$EPOCHS"
 invtoolkit dataset generate -o "$DATA/weak.zarr" --n 120000 --sampler families --seed 3102 \
   --sampler-param 'weights={"slit":1,"rect":1,"pair":2,"union":2,"smooth":1,"random":0.5,"dense":0.5}' \
   --chunk-size 20000 --workers 1 --allow-duplicates --no-progress
-$PY training/cnn_fast.py "$DATA/families.zarr" "$DATA/weak.zarr" -o "$OUT" --init "$DATA/run" \
-  --arch '{"channels": 12, "embed": 48, "hidden": 192}' --epochs "$EPOCHS2" --lr 1e-3 --seed 32 --threads 1
+$PY training/cnn_fast.py "$DATA/families.zarr" "$DATA/weak.zarr" -o "$DATA/run_c12" --init "$DATA/run" \
+  --arch '{"channels": 12, "embed": 48, "hidden": 192}' --epochs 4 --lr 1e-3 --seed 32 --threads 1
+invtoolkit dataset generate -o "$DATA/weak2.zarr" --n 120000 --sampler families --seed 3103 \
+  --sampler-param 'weights={"slit":0.5,"rect":0.5,"pair":1,"union":2,"smooth":1,"random":0.5,"dense":0.5}' \
+  --chunk-size 20000 --workers 1 --allow-duplicates --no-progress
+$PY training/cnn_fast.py "$DATA/families.zarr" "$DATA/weak.zarr" "$DATA/weak2.zarr" -o "$OUT" \
+  --init "$DATA/run_c12" --arch '{"channels": 12, "embed": 48, "hidden": 192}' --epochs 2 --lr 5e-4 --seed 33 \
+  --threads 1
 $PY training/cnn_fast_eval.py --model "$OUT" --n 1000 --seed 20261717 --json "$OUT/eval_families.json"
 $PY training/cnn_fast_eval.py --model "$OUT" --n 500 --seed 20261202 --families unseen \
   --json "$OUT/eval_unseen.json"
