@@ -13,8 +13,10 @@
 #      one thread, resumable -> $DATA/run_c12;
 #   5. 120,000 more family grids weighted towards unions (union x2; pair, smooth x1; the
 #      rest x0.5; seed 3103, duplicates kept) -> $DATA/weak2.zarr; the shipped model:
-#      run_c12 fine-tuned on the three stores, seed 33, 2 epochs, peak lr 5e-4 -> $OUT;
-#   6. held-out families (seed 20261717, 7 x 1000 grids) and the unseen families (seed
+#      run_c12 fine-tuned on the three stores, seed 33, 2 epochs, peak lr 5e-4 -> $DATA/run_c12b;
+#   6. 60,000 'fam-union' grids (seed 3104, duplicates kept) -> $DATA/union3.zarr; the shipped
+#      model: run_c12b fine-tuned on the four stores, seed 34, 1 epoch, peak lr 2e-4 -> $OUT;
+#   7. held-out families (seed 20261717, 7 x 1000 grids) and the unseen families (seed
 #      20261202, 4 x 500 grids), as training/eval_families.py and the cnn records.
 # Held-out seeds 20261717 / 20261202 and the unseen families are never trained on.
 # Ship with SHIP=1 (copies the model into plugins/models/cnn-fast/).
@@ -23,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-/work/data/cnn_fast}
-OUT=${2:-/work/data/cnn_fast/run_c12b}
+OUT=${2:-/work/data/cnn_fast/run_c12c}
 EPOCHS=${EPOCHS:-6}
 export NUMBA_NUM_THREADS=${NUMBA_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 PY=${PY:-python}
@@ -46,9 +48,14 @@ $PY training/cnn_fast.py "$DATA/families.zarr" "$DATA/weak.zarr" -o "$DATA/run_c
 invtoolkit dataset generate -o "$DATA/weak2.zarr" --n 120000 --sampler families --seed 3103 \
   --sampler-param 'weights={"slit":0.5,"rect":0.5,"pair":1,"union":2,"smooth":1,"random":0.5,"dense":0.5}' \
   --chunk-size 20000 --workers 1 --allow-duplicates --no-progress
-$PY training/cnn_fast.py "$DATA/families.zarr" "$DATA/weak.zarr" "$DATA/weak2.zarr" -o "$OUT" \
+$PY training/cnn_fast.py "$DATA/families.zarr" "$DATA/weak.zarr" "$DATA/weak2.zarr" -o "$DATA/run_c12b" \
   --init "$DATA/run_c12" --arch '{"channels": 12, "embed": 48, "hidden": 192}' --epochs 2 --lr 5e-4 --seed 33 \
   --threads 1
+invtoolkit dataset generate -o "$DATA/union3.zarr" --n 60000 --sampler fam-union --seed 3104 \
+  --chunk-size 20000 --workers 1 --allow-duplicates --no-progress
+$PY training/cnn_fast.py "$DATA/families.zarr" "$DATA/weak.zarr" "$DATA/weak2.zarr" "$DATA/union3.zarr" \
+  -o "$OUT" --init "$DATA/run_c12b" --arch '{"channels": 12, "embed": 48, "hidden": 192}' --epochs 1 \
+  --lr 2e-4 --seed 34 --threads 1
 $PY training/cnn_fast_eval.py --model "$OUT" --n 1000 --seed 20261717 --json "$OUT/eval_families.json"
 $PY training/cnn_fast_eval.py --model "$OUT" --n 500 --seed 20261202 --families unseen \
   --json "$OUT/eval_unseen.json"
