@@ -199,9 +199,16 @@ def throughput(args, trees, threads_all: int) -> dict:
     return {name: statistics.median(rates[(name, "new", 1)]) for name in SETS}
 
 
+def _bare(path) -> str:
+    """A bare interpreter's script: import the kernel, solve one grid (its cold start)."""
+    return ("import numpy as np; from invtoolkit_plugins.lattice_dft import _dft_numba as k; "
+            f"k.solve(np.load({str(path)!r}), np.array({default_mus().tolist()!r}), "
+            f"{BETA!r}, {W_FF!r}, {Y!r})")
+
+
 def end_to_end(args, trees, threads_all: int) -> None:
     """``invtoolkit simulate`` of args.e2e grids, cold, 1 core vs all, vs the in-process kernel."""
-    from _sidebyside import run_cli, run_worker, span
+    from _sidebyside import run_cli, run_python, run_worker, span
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "grids.npy", Path(tmp) / "curves.npy"
@@ -213,6 +220,9 @@ def end_to_end(args, trees, threads_all: int) -> None:
             for tree in trees.names():   # fixed start-up: imports, numba, one grid
                 one_grid = ["simulate", str(Path(tmp) / "one.npy"), "-o", str(dst)]
                 runs.setdefault(("start", tree), []).append(run_cli(trees, tree, threads_all, one_grid)[0])
+            # the kernel's own cold start: a bare interpreter importing it, one grid
+            runs.setdefault(("bare", "new"), []).append(
+                run_python(trees, "new", threads_all, _bare(Path(tmp) / "one.npy"))[0])
             for tree, th in [(t, threads_all) for t in trees.names()] + [("new", 1)]:
                 wall, cpu = run_cli(trees, tree, th, cli)
                 runs.setdefault(("cli", tree, th), []).append(args.e2e / wall)
@@ -236,6 +246,8 @@ def end_to_end(args, trees, threads_all: int) -> None:
     for tree in trees.names():
         label = "baseline" if tree == "base" else "this tree"
         print(f"{f'{label} start-up (1 grid), s':<34}{span(runs[('start', tree)]):>24}")
+    print(f"{'bare kernel cold start (1 grid), s':<34}{span(runs[('bare', 'new')]):>24}"
+          "   python -c: import the kernel, solve one grid")
     rest = args.e2e / (args.e2e / statistics.median(e2e) - statistics.median(runs[("start", "new")]))
     print(f"{'this tree without its start-up':<34}{rest:>24,.0f}"
           f"   = {rest / statistics.median(kern):.2f} of the in-process kernel")
