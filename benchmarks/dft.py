@@ -1,7 +1,7 @@
 """Benchmark of the exact lattice-DFT kernel: this tree beside the previous release, one core
 beside all, the float64 Jacobi reference, and ``invtoolkit simulate`` end to end.
 
-In one run, side by side (subprocesses, ``_sidebyside.py``):
+In one run, side by side (subprocesses, ``invtoolkit_plugins.benchmarking.sidebyside``):
 
 * kernel throughput, full 81-point adsorption + desorption loop, float32 (the default):
   this tree's ``_dft_numba.solve`` and the baseline's (``--baseline``: a git worktree or a
@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -169,7 +168,7 @@ def accuracy(args, per_core: dict) -> None:
 
 def throughput(args, trees, threads_all: int) -> dict:
     """Kernel grids/s per (set, tree, threads) over interleaved repeats; prints the table."""
-    from _sidebyside import run_worker, span
+    from invtoolkit_plugins.benchmarking.sidebyside import run_worker, span
 
     rates: dict = {}
     for rep in range(args.repeat):
@@ -208,7 +207,7 @@ def _bare(path) -> str:
 
 def end_to_end(args, trees, threads_all: int) -> None:
     """``invtoolkit simulate`` of args.e2e grids, cold, 1 core vs all, vs the in-process kernel."""
-    from _sidebyside import run_cli, run_python, run_worker, span
+    from invtoolkit_plugins.benchmarking.sidebyside import run_cli, run_python, run_worker, span
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "grids.npy", Path(tmp) / "curves.npy"
@@ -268,8 +267,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.worker:
         return worker(args)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _sidebyside import Trees, machine
+    from invtoolkit_plugins.benchmarking.sidebyside import Trees, machine
 
     trees, threads_all = Trees(args.baseline), os.cpu_count() or 1
     print(f"# lattice DFT benchmark, {len(default_mus())} points per grid, seed {args.seed}")
@@ -279,7 +277,7 @@ def main(argv=None):
     accuracy(args, per_core)
     if args.e2e:
         end_to_end(args, trees, threads_all)
-    from _sidebyside import load
+    from invtoolkit_plugins.benchmarking.sidebyside import load
 
     print(f"\n# load average at the end: {load()}")
 

@@ -11,7 +11,7 @@ done-when (16^3 float32 >= 600 grids/s on this machine's threads).
 
 Then, with ``--baseline PATH`` (a git worktree or pinned copy of the previous release),
 16^3 float32 side by side in subprocesses: this tree's 3-D kernel beside the baseline's,
-one core and all, ``--repeat`` times interleaved (``_sidebyside.py``).
+one core and all, ``--repeat`` times interleaved (``invtoolkit_plugins.benchmarking.sidebyside``).
 
     nice python benchmarks/dft3d.py --n 256 --n-ref 3 --baseline ../dft-baseline
 """
@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -84,8 +83,7 @@ def worker(args) -> None:
 
 def side_by_side(args) -> None:
     """16^3 float32, this tree vs the baseline, 1 core vs all, interleaved repeats."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _sidebyside import Trees, machine, run_worker, span
+    from invtoolkit_plugins.benchmarking.sidebyside import Trees, machine, run_worker, span
 
     trees, nall = Trees(args.baseline), os.cpu_count() or 1
     rates: dict = {}
@@ -112,7 +110,7 @@ def end_to_end(args, trees, nall) -> None:
     """``invtoolkit simulate`` of args.e2e 16^3 grids, cold, 1 core vs all, vs the kernel."""
     import tempfile
 
-    from _sidebyside import run_cli, run_worker, span
+    from invtoolkit_plugins.benchmarking.sidebyside import run_cli, run_worker, span
 
     runs: dict = {}
     with tempfile.TemporaryDirectory() as tmp:

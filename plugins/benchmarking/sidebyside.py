@@ -63,14 +63,26 @@ def run_worker(trees: Trees, tree: str, threads: int, script: str, args: list[st
 
 def run_cli(trees: Trees, tree: str, threads: int, args: list[str]) -> tuple[float, float]:
     """(wall s, CPU s) of ``invtoolkit ARGS`` (cold interpreter, as a user runs it)."""
-    cmd = [sys.executable, "-c", "import sys; from invtoolkit.cli import main; sys.exit(main())", *args]
+    return run_python(trees, tree, threads,
+                      "import sys; from invtoolkit.cli import main; sys.exit(main())", args)
+
+
+def run_python(trees: Trees, tree: str, threads: int, code: str,
+               args: list[str] = ()) -> tuple[float, float]:
+    """(wall s, CPU s) of ``python -c CODE ARGS`` in ``tree``, cold.
+
+    Run from a neutral directory: ``python -c`` puts the working directory first on the
+    path, and a checkout's ``invtoolkit/`` there would shadow the baseline's."""
+    cmd = [sys.executable, "-c", code, *args]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, env=trees.env(tree, threads), capture_output=True, text=True)
+    res = subprocess.run(cmd, env=trees.env(tree, threads), capture_output=True, text=True,
+                         cwd=tempfile.gettempdir())
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode:
-        raise SystemExit(f"invtoolkit {' '.join(args)} failed ({tree}): {res.stderr[-2000:]}")
+        raise SystemExit(f"python -c {code[:60]!r} {' '.join(args)} failed ({tree}): "
+                         f"{res.stderr[-2000:]}")
     return wall, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
 
 
