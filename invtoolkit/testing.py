@@ -1,6 +1,6 @@
 """Conformance kit: the checks every plugin of a role must pass, for any plugin author.
 
-Call them from a plugin's own tests (``tests/test_conformance.py`` runs them over every
+Call them from a plugin's own tests (``tests/hooks/test_conformance.py`` runs them over every
 registered plugin of this distribution)::
 
     from invtoolkit.testing import check_simulator, check_optimizer, check_reader, check_sampler

@@ -53,3 +53,11 @@ def _denormals_restored():
 
     if "torch" in sys.modules:
         sys.modules["torch"].set_flush_denormal(False)
+
+
+# -- tests grouped in folders (group_tests.py): a few test modules import helpers from a test
+# module in another folder (from test_cnn import make_model); every folder is importable.
+for _folder in sorted(Path(__file__).resolve().parent.iterdir()):
+    if _folder.is_dir() and _folder.name not in ("data", "__pycache__") and not _folder.name.startswith("."):
+        if str(_folder) not in sys.path:
+            sys.path.append(str(_folder))

@@ -23,7 +23,7 @@ turns the findings into notes that name the rows and leaves the points out of th
     several points, so each lies near one of its neighbours and none is flagged.
   An interior point moved by more than 2 S, a point moved below -2 S or one moved above
   the largest amount by more than ~100 S is always found; the shared real files give no
-  outlier (tests/test_measured_mutations.py).
+  outlier (tests/parsing/test_measured_mutations.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from invtoolkit.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MEASURED = ROOT / "tests" / "data" / "measured"
 PYGAPS_READS = ("examples_NK_DUT-6_LP_N2_114PKT.aif", "micromeritics_Sample_A.aif", "micromeritics_Sample_C.aif",
                 "micromeritics_Sample_D.aif", "Ar_test_1.aif", "DUT-67_DUT67_1_Garching_EtOH_298K.aif")

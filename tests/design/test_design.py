@@ -172,7 +172,7 @@ def test_design_api_example_runs(tmp_path, capsys):
     import runpy
     from pathlib import Path
 
-    example = Path(__file__).resolve().parents[1] / "examples" / "design_api.py"
+    example = Path(__file__).resolve().parents[2] / "examples" / "design_api.py"
     result = runpy.run_path(str(example))["main"](str(tmp_path / "out"), time_limit=4, shape=(12, 12))
     assert (tmp_path / "out" / "pareto.npy").exists()
     assert "grids simulated by NSGA2" in capsys.readouterr().out

@@ -9,7 +9,7 @@ from gemmi import cif
 
 from invtoolkit.hooks import registry
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_custom_chain_example(capsys):

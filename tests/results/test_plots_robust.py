@@ -20,7 +20,7 @@ from invtoolkit.core.objective import Target
 from invtoolkit.core.population import Population
 from invtoolkit.core.pressure import PressureSchedule
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MEASURED = ROOT / "examples/data/measured/DUT-67_DUT67_1_Garching_MeOH_298K.aif"
 PNG = b"\x89PNG"
 FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

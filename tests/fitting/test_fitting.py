@@ -209,7 +209,7 @@ def test_a_pygaps_point_isotherm_is_fitted_like_its_file():
 
     from invtoolkit.fitting import as_measured, fit_isotherms
 
-    path = Path(__file__).parent / "data" / "measured" / "DUT-67_DUT67_1_Garching_MeOH_298K.aif"
+    path = Path(__file__).parents[1] / "data" / "measured" / "DUT-67_DUT67_1_Garching_MeOH_298K.aif"
     isotherm = pygaps_aif.isotherm_from_aif(str(path))
     mine, theirs = as_measured(path), as_measured(isotherm)
     np.testing.assert_allclose(theirs.pressures, mine.pressures, rtol=1e-9)

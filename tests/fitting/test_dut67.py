@@ -14,7 +14,7 @@ import pytest
 
 from invtoolkit.fitting import fit_isotherms
 
-DATA = Path(__file__).parent / "data" / "measured"
+DATA = Path(__file__).parents[1] / "data" / "measured"
 NAMES = ("MeOH", "EtOH", "hexane", "toluol", "DCM")
 BUDGET = 30_000
 

@@ -156,7 +156,7 @@ def test_held_out_split_draws_what_active_learn_will_and_writes_only_the_rest(tm
     from invtoolkit.learning.active_learning import ActiveLearner
 
     labelled_dataset(tmp_path / "data.zarr", 40, seed=6)
-    script = Path(__file__).resolve().parents[1] / "training" / "held_out_split.py"
+    script = Path(__file__).resolve().parents[2] / "training" / "held_out_split.py"
     monkeypatch.setattr(sys, "argv", [str(script), str(tmp_path / "al"), str(tmp_path / "data.zarr"),
                                       str(tmp_path / "rest.npy"), "--seed", "3", "--eval-count", "6",
                                       "--val-count", "5"])

@@ -14,7 +14,7 @@ from invtoolkit.errors import InputError
 from invtoolkit.hooks import registry
 from invtoolkit.testing import check_optimizer, check_reader, check_sampler, check_simulator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AIF = ROOT / "examples" / "data" / "measured" / "DUT-67_DUT67_1_Garching_MeOH_298K.aif"
 SLOW_SIMULATORS = {"dft-implicit"}  # implicit differentiation: minutes per batch, checked in test_generator
 

@@ -13,7 +13,7 @@ from invtoolkit.parsing.measured import MeasuredIsotherm
 from invtoolkit.core.pressure import PressurePath, PressureSchedule
 from invtoolkit.parsing.targets import read_target
 
-DATA = Path(__file__).parent / "data" / "measured"
+DATA = Path(__file__).parents[1] / "data" / "measured"
 MMHG, TORR = 133.322387415, 101325 / 760
 
 

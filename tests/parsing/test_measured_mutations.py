@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from invtoolkit.errors import InputError
 from invtoolkit.parsing.targets import read_target
 
-DATA = Path(__file__).parent / "data" / "measured"
+DATA = Path(__file__).parents[1] / "data" / "measured"
 FILES = sorted(p.name for p in DATA.glob("*.aif") if not p.name.startswith("DMOF"))  # DMOF: supercritical
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SPIKE = 1e6

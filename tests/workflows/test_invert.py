@@ -15,7 +15,7 @@ from invtoolkit.core.defaults import DEFAULT_CHAIN
 from invtoolkit.errors import InputError
 from invtoolkit.parsing.targets import read_target, readers
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def write_csv(path, rows, header=None):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from invtoolkit.hooks import registry
 from invtoolkit.cli import build_cli, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MEASURED = ROOT / "examples/data/measured/DUT-67_DUT67_1_Garching_MeOH_298K.aif"
 SPEC = ROOT / "examples/specs/issue_example.toml"
 INVERT_FILES = ("best.npy", "ensemble.npy", "best.aif", "report.json", "isotherms.png", "grids.png", "psd.png",
@@ -46,7 +46,7 @@ def test_help(path):
 
 
 def run(args, capsys) -> str:
-    """``invtoolkit ARGS`` in this process (as tests/test_invert.py does): exit 0, stdout."""
+    """``invtoolkit ARGS`` in this process (as tests/workflows/test_invert.py does): exit 0, stdout."""
     with pytest.raises(SystemExit) as exit_info:
         main([str(a) for a in args])
     captured = capsys.readouterr()

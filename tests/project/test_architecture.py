@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORE, PLUGINS, COMMANDS = ROOT / "invtoolkit", ROOT / "plugins", ROOT / "invtoolkit" / "commands"
 MAX_FUNCTION_LINES = 80
 MAX_COMMAND_MODULE_LINES = 150

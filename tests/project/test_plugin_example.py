@@ -19,7 +19,7 @@ from invtoolkit.core.problem import Problem, Target
 from invtoolkit.core.pressure import PressureSchedule
 from invtoolkit.search import TimeLimit
 
-PACKAGE = Path(__file__).resolve().parents[1] / "examples" / "plugin-example"
+PACKAGE = Path(__file__).resolve().parents[2] / "examples" / "plugin-example"
 
 
 def _load_module():
