@@ -127,8 +127,20 @@ def _physical_ranges(ensemble, scales, objective, sol, shape) -> dict:
                                     "how many cells are pores: the isotherm does not determine the porosity")
     surfaces = [d["surface"] for d in ensemble.descriptors]
     return {"widths_nm": ranges, "undetermined": undetermined, "lattice_spacings_nm": spacings,
+            "one_family_note": one_family_note([d["dominant_width"] for d in ensemble.descriptors]),
             "pore_volume_interval_cm3_g": None if None in volume else volume,
             "surface_area_interval_m2_g": _surface_interval(surfaces, volume, spacings)}
+
+
+def one_family_note(dominant_widths) -> str | None:
+    """A warning when every allowed grid has one dominant width: each search run ends in one
+    structure family, so another seed can reach a neighbouring family with a similar score
+    that this run never pooled (docs/what-the-isotherm-determines.md, seed coverage)."""
+    widths = set(int(w) for w in dominant_widths)
+    if len(widths) != 1:
+        return None
+    return (f"every allowed grid has dominant width {widths.pop()} cells: the searches reached one structure "
+            "family; another --seed may reach a neighbouring one with a similar score")
 
 
 def _surface_interval(surfaces, volume, spacings):

@@ -104,5 +104,6 @@ def fit_summary_lines(report: dict) -> list[str]:
                  f"{fmt(width['max'], '.2f')} nm{'' if width['determined'] else ' (undetermined)'}; "
                  f"{ens['count']} allowed grids within +{fmt(fit['tolerance'], '.4f')} of the best score "
                  f"{fmt(fit['score'], '.5f')}; {fit['evaluations']} evaluations{capped}")
-    return lines + [f"note   {n}" for n in (fit["y_notes"] or [])] + \
+    family = ens.get("one_family_note")
+    return lines + [f"note   {n}" for n in (fit["y_notes"] or [])] + ([f"note   {family}"] if family else []) + \
         ([f"note   pore volume: {fit['pore_volume_note']}"] if fit.get("pore_volume_note") else [])

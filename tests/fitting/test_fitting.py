@@ -258,3 +258,10 @@ def test_y_is_undetermined_when_the_allowed_y_cover_most_of_the_searched_range()
     edge = 0.5 + Y_UNDETERMINED_SHARE * 3.0
     assert sol((0.5, edge), (0.5, 3.5)).y_determined == [False]
     assert sol((2.0, 2.0), (2.0, 2.0)).y_determined == [True]  # a given y: nothing to determine
+
+
+def test_one_family_of_allowed_grids_is_said_and_several_are_not():
+    from invtoolkit.fitting.answer import one_family_note
+
+    assert "dominant width 2 cells" in one_family_note([2, 2, 2])
+    assert one_family_note([1, 2, 2]) is None
