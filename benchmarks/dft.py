@@ -175,7 +175,7 @@ def throughput(args, trees, threads_all: int) -> dict:
         for name in SETS:
             for tree in trees.names():
                 for th in sorted({1, threads_all}):
-                    r = run_worker(trees, tree, th, "dft.py",
+                    r = run_worker(trees, tree, th, __file__,
                                    ["--set", name, "--n", str(args.n), "--seed", str(args.seed + 1)])
                     rates.setdefault((name, tree, th), []).append(r["n"] / r["wall"])
                     rates.setdefault((name, tree, th, "cpu"), []).append(r["n"] / r["cpu"])
@@ -226,7 +226,7 @@ def end_to_end(args, trees, threads_all: int) -> None:
                 wall, cpu = run_cli(trees, tree, th, cli)
                 runs.setdefault(("cli", tree, th), []).append(args.e2e / wall)
                 runs.setdefault(("cpu", tree, th), []).append(args.e2e / cpu)
-            r = run_worker(trees, "new", threads_all, "dft.py", ["--set", str(src)])
+            r = run_worker(trees, "new", threads_all, __file__, ["--set", str(src)])
             runs.setdefault(("kernel", "new"), []).append(r["n"] / r["wall"])
             runs.setdefault(("kcpu", "new"), []).append(r["n"] / r["cpu"])
     e2e, one, kern = runs[("cli", "new", threads_all)], runs[("cli", "new", 1)], runs[("kernel", "new")]

@@ -90,7 +90,7 @@ def side_by_side(args) -> None:
     for _ in range(args.repeat):
         for tree in trees.names():
             for th in sorted({1, nall}):
-                r = run_worker(trees, tree, th, "dft3d.py", ["--n", str(args.n), "--seed", str(args.seed)])
+                r = run_worker(trees, tree, th, __file__, ["--n", str(args.n), "--seed", str(args.seed)])
                 rates.setdefault((tree, th), []).append(r["n"] / r["wall"])
     print(f"\n# 16^3 float32, {args.n} random grids per run, subprocesses, grids/s median (min-max)"
           f" of {args.repeat} interleaved runs; machine: {machine()}")
@@ -120,7 +120,7 @@ def end_to_end(args, trees, nall) -> None:
             for th in (1, nall):
                 wall, _cpu = run_cli(trees, "new", th, ["simulate", str(src), "-o", str(dst)])
                 runs.setdefault(th, []).append(args.e2e / wall)
-            r = run_worker(trees, "new", nall, "dft3d.py", ["--grids", str(src)])
+            r = run_worker(trees, "new", nall, __file__, ["--grids", str(src)])
             runs.setdefault("kernel", []).append(r["n"] / r["wall"])
     med = {k: statistics.median(v) for k, v in runs.items()}
     print(f"\n# invtoolkit simulate, {args.e2e} random 16^3 grids, cold interpreter, grids/s")

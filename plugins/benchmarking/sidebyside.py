@@ -24,8 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-# The worker scripts live in the source checkout's benchmarks/ (side-by-side runs need a checkout anyway).
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 class Trees:
@@ -53,8 +51,9 @@ class Trees:
 
 def run_worker(trees: Trees, tree: str, threads: int, script: str, args: list[str]) -> dict:
     """Run ``python script --worker args`` in ``tree`` with ``threads`` numba threads
-    (``script``: a path, or a name in benchmarks/)."""
-    cmd = [sys.executable, str(BENCHMARKS / script), "--worker", *args]
+    (``script``: the benchmark's own path, ``__file__``: the plugin may be installed
+    anywhere, the scripts live in the checkout)."""
+    cmd = [sys.executable, str(Path(script).resolve()), "--worker", *args]
     res = subprocess.run(cmd, env=trees.env(tree, threads), capture_output=True, text=True)
     if res.returncode:
         raise SystemExit(f"worker failed ({tree}, {threads} threads): {res.stderr[-2000:]}")
