@@ -40,26 +40,31 @@ def run_fit(path: Path, seed: int, out: Path, budget: int) -> None:
              dom=[d["dominant_width"] for d in batch_descriptors(fit.table.grids, 2)],
              spacing=scale.lattice_spacing_nm, pv_per_cap=np.nan if per_cap is None else per_cap,
              searched=fit.solutions.searched[0], noise=fit.solutions.noise,
-             slack=fit.objective.volume_slack(1.0))
+             slack=fit.objective.volume_slack(1.0), bound=fit.objective.bounds[1])
 
 
 def summary(d: dict, slack: float) -> dict:
-    """One run under a tolerance rule: its best and its intervals (as solutions.py makes them)."""
+    """One run under a tolerance rule: its best and its intervals, by solutions.py's own
+    pieces (tolerance, widen_volumes) and physical.nm_range."""
+    from invtoolkit.fitting.physical import nm_range
+    from invtoolkit.fitting.solutions import tolerance, widen_volumes
+
     values, scores = d["wide"], d["scores"]
     lo, hi = d["searched"]
     searched = (values >= lo - 1e-9) & (values <= hi + 1e-9)
     masked = np.where(searched[:, None], scores, np.inf)
     best = float(masked.min())
-    limit = best + max(2 * float(d["noise"]), slack * best, 0.002)
+    limit = best + tolerance(best, float(d["noise"]), slack)
     allowed = masked <= limit
     i, j = np.unravel_index(np.argmin(masked), scores.shape)
-    to_pv = d["share"][None] * d["pv_per_cap"]
     leeway = np.clip(limit - scores, 0, None) * d["slack"]  # volume_slack is linear in the gap
-    pv, a = d["vols"] * to_pv, float(d["spacing"])
-    ys, dom = values[allowed.any(axis=1)], d["dom"][allowed.any(axis=0)]
+    low, high = widen_volumes(d["vols"], leeway, float(d["bound"]), d["share"][None] * d["pv_per_cap"])
+    pv, a = d["vols"] * d["share"][None] * d["pv_per_cap"], float(d["spacing"])
+    ys = values[allowed.any(axis=1)]
+    widths = nm_range(d["dom"][allowed.any(axis=0)], [a])
     return {"y": values[i], "pv": pv[i, j], "w": d["dom"][j] * a, "best": best,
-            "y_int": (ys.min(), ys.max()), "w_int": ((dom.min() - 0.5) * a, (dom.max() + 0.5) * a),
-            "pv_int": (((d["vols"] - leeway) * to_pv)[allowed].min(), ((d["vols"] + leeway) * to_pv)[allowed].max())}
+            "y_int": (ys.min(), ys.max()), "w_int": (widths["min"], widths["max"]),
+            "pv_int": (low[allowed].min(), high[allowed].max())}
 
 
 def inside(value, interval) -> bool:

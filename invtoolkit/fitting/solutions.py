@@ -16,7 +16,7 @@ at the first run's y (DUT-67 methanol, seeds 0-2: best scores 0.0047-0.0053, bes
 benchmarks/dut67.py measures it on all five files). The y interval, the pore-volume interval and the
 descriptor ranges are taken over all allowed pairs, so they describe the solutions
 found from every start, not one basin. A pair's volume is not one value either: every
-volume that keeps its score within the tolerance is allowed too (:func:`volume_range`),
+volume that keeps its score within the tolerance is allowed too (:func:`widen_volumes`),
 so the pore-volume interval is never narrower than the data's own leeway.
 """
 
@@ -54,8 +54,9 @@ def data_noise(files) -> float:
     return float(np.mean([branch_noise(m.pressures, m.amounts, m.n_adsorption) for m in files]))
 
 
-def tolerance(best: float, noise: float) -> float:
-    return float(max(NOISE_FACTOR * noise, RELATIVE_SLACK * best, FLOOR))
+def tolerance(best: float, noise: float, slack: float = RELATIVE_SLACK) -> float:
+    """``slack``: the relative slack (benchmarks/fit_coverage.py compares others)."""
+    return float(max(NOISE_FACTOR * noise, slack * best, FLOOR))
 
 
 @dataclass
@@ -89,11 +90,13 @@ def solutions(table, ys: list[float], y_values: list[np.ndarray], noise: float,
     tol = tolerance(best, noise) if given is None else float(given)
     grid_best = np.min([scores.min(axis=0) for scores, _ in profiles], axis=0)
     intervals, lows, highs = [], [], []
+    objective = table.objective
+    share = objective.pore_share(table.grids)[None]
     for (scores, vols), values in zip(profiles, y_values):
         allowed = scores <= best + tol
         ys_ok = values[allowed.any(axis=1)]
         intervals.append((float(ys_ok.min()), float(ys_ok.max())))
-        low, high = volume_range(table, vols, scores, best + tol)
+        low, high = widen_volumes(vols, objective.volume_slack(best + tol - scores), objective.bounds[1], share)
         lows.append(low[allowed])
         highs.append(high[allowed])
     rows = np.flatnonzero(grid_best <= best + tol)
@@ -103,14 +106,11 @@ def solutions(table, ys: list[float], y_values: list[np.ndarray], noise: float,
                      [(float(v.min()), float(v.max())) for v in y_values])
 
 
-def volume_range(table, vols: np.ndarray, scores: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
-    """The pore volumes each (y, grid) pair allows: its fitted volume, widened by as much as
-    keeps its score within ``limit`` (MaterialObjective.volume_slack) and capped by the plateau
-    bound; per-site amounts scale by the grid's pore share. Another run whose best grid
-    differs a little lands inside this, not just beside the fitted values."""
-    objective = table.objective
-    slack = objective.volume_slack(limit - scores)
-    share = objective.pore_share(table.grids)[None]
+def widen_volumes(vols: np.ndarray, slack: np.ndarray, bound: float, share) -> tuple[np.ndarray, np.ndarray]:
+    """The pore volumes each (y, grid) pair allows: its fitted volume, widened by ``slack``
+    (MaterialObjective.volume_slack of its gap to the limit) and capped by the plateau
+    ``bound``; per-site amounts scale by the grid's pore ``share``. Another run whose best
+    grid differs a little lands inside this, not just beside the fitted values."""
     low = np.clip(vols - slack, 0.0, None)
-    high = np.maximum(np.minimum(vols + slack, objective.bounds[1]), vols)
+    high = np.maximum(np.minimum(vols + slack, bound), vols)
     return low * share, high * share
