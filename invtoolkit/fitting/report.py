@@ -18,7 +18,8 @@ from .answer import FileFit, MaterialAnswer, grid_physical
 def file_object(ff: FileFit, target_file) -> dict:
     m, s = ff.measured, ff.scale
     return {"file": str(target_file), "adsorbate": m.fluid.name, "T": m.T, "TC": m.fluid.TC, "y": ff.y,
-            "y_interval": list(ff.y_interval), "y_determined": ff.y_determined, "capacity": ff.capacity, "unit": m.unit, "mae": ff.mae,
+            "y_interval": list(ff.y_interval), "y_determined": ff.y_determined, "capacity": ff.capacity,
+            "unit": m.unit, "mae": ff.mae,
             "relative_mae": ff.relative_mae, "pore_volume_cm3_g": ff.pore_volume,
             "gurvich_volume_cm3_g": ff.gurvich_volume, "plateau_reached": ff.plateau_reached,
             "plateau": ff.plateau_reason, "lattice_spacing_nm": s.lattice_spacing_nm,
@@ -89,8 +90,10 @@ def fit_summary_lines(report: dict) -> list[str]:
     lines = []
     for f in report["fits"]:
         lo, hi = f["y_interval"]
+        undetermined = "" if f.get("y_determined", True) else ", undetermined"
         lines.append(f"fit    {f['adsorbate']} at T = {fmt(f['T'])} K (TC {fmt(f['TC'])} K): y = {fmt(f['y'], '.3g')} "
-                     f"[{fmt(lo, '.3g')}-{fmt(hi, '.3g')}{'' if f.get('y_determined', True) else ', undetermined'}], capacity {fmt(f['capacity'], '.5g', 'undefined')} "
+                     f"[{fmt(lo, '.3g')}-{fmt(hi, '.3g')}{undetermined}], "
+                     f"capacity {fmt(f['capacity'], '.5g', 'undefined')} "
                      f"{f['unit'] or ''}, relative MAE {fmt(f['relative_mae'], '.4f', 'undefined')} over "
                      f"{f['points']} points; lattice spacing {fmt(f['lattice_spacing_nm'], '.3f')} nm")
     fit, ens = report["fit"], report["ensemble"]
