@@ -492,12 +492,7 @@ def augment_torch(x, generator=None, *, per_sample: bool = True, rank: int = 2):
     if not per_sample:
         d, dy, dx = (int(randint(k, (1,))) for k in (group, h, w))
         return torch.roll(_point_torch(x, d), shifts=(dy, dx), dims=(-2, -1))
-    ds = randint(group, (n,))
-    out = torch.empty_like(x)
-    for d in range(group):
-        idx = torch.nonzero(ds == d).flatten()
-        if len(idx):
-            out[idx] = _point_torch(x[idx], d)
+    out = _per_sample_points(x, randint(group, (n,)), group, _point_torch)
     dy, dx = randint(h, (n,)), randint(w, (n,))
     rows = (torch.arange(h, device=dev)[None, :] - dy[:, None]) % h  # (N,H)
     cols = (torch.arange(w, device=dev)[None, :] - dx[:, None]) % w  # (N,W)
@@ -505,6 +500,18 @@ def augment_torch(x, generator=None, *, per_sample: bool = True, rank: int = 2):
     out = torch.gather(out, -2, rows)
     cols = cols.view(n, *([1] * (x.dim() - 3)), 1, w).expand(*x.shape)
     return torch.gather(out, -1, cols)
+
+
+def _per_sample_points(x, elements, group: int, transform):
+    """Sample i transformed by point-group element ``elements[i]`` (batched per element)."""
+    import torch
+
+    out = torch.empty_like(x)
+    for d in range(group):
+        idx = torch.nonzero(elements == d).flatten()
+        if len(idx):
+            out[idx] = transform(x[idx], d)
+    return out
 
 
 def _point_torch(x, d: int):
@@ -543,12 +550,7 @@ def _augment_torch_3d(x, generator, per_sample: bool):
         d = int(randint(group, (1,)))
         shifts = tuple(int(randint(k, (1,))) for k in shape)
         return torch.roll(_point_torch_3d(x, d), shifts=shifts, dims=(-3, -2, -1))
-    ds = randint(group, (n,))
-    out = torch.empty_like(x)
-    for d in range(group):
-        idx = torch.nonzero(ds == d).flatten()
-        if len(idx):
-            out[idx] = _point_torch_3d(x[idx], d)
+    out = _per_sample_points(x, randint(group, (n,)), group, _point_torch_3d)
     for axis, size in zip((-3, -2, -1), shape):  # an independent roll per sample and axis
         shift = randint(size, (n,))
         index = (torch.arange(size, device=dev)[None, :] - shift[:, None]) % size
