@@ -54,6 +54,13 @@ class Aif:
     def row(self, branch, k):
         return self.lines[self.loops[branch][0][k]].split()
 
+    def draw_row(self, data):
+        """(branch, row index, amount column, the row's fields) of a row drawn by hypothesis."""
+        branch = data.draw(st.sampled_from(sorted(self.loops)))
+        rows, col = self.loops[branch]
+        k = data.draw(st.integers(0, len(rows) - 1))
+        return branch, k, col, self.row(branch, k)
+
     def set_row(self, branch, k, values):
         self.lines[self.loops[branch][0][k]] = " ".join(values)
 
@@ -202,10 +209,7 @@ def test_no_uptake_is_refused(tmp_path, name, value):
 @given(name=st.sampled_from(FILES), data=st.data(), sign=st.sampled_from([1.0, -1.0]))
 def test_a_spike_is_named_and_left_out(tmp_path, name, data, sign):
     aif = Aif(name)
-    branch = data.draw(st.sampled_from(sorted(aif.loops)))
-    rows, col = aif.loops[branch]
-    k = data.draw(st.integers(0, len(rows) - 1))
-    values = aif.row(branch, k)
+    branch, k, col, values = aif.draw_row(data)
     original = float(values[col])
     values[col] = repr(sign * SPIKE * original)
     aif.set_row(branch, k, values)
@@ -228,9 +232,7 @@ def test_a_spike_is_named_and_left_out(tmp_path, name, data, sign):
 def test_a_pressure_spike_is_named(tmp_path, name, data):
     """A pressure x 10^6: above p0 (dropped) or out of order (sorted); either way its row is named."""
     aif = Aif(name)
-    branch = data.draw(st.sampled_from(sorted(aif.loops)))
-    k = data.draw(st.integers(0, len(aif.loops[branch][0]) - 1))
-    values = aif.row(branch, k)
+    branch, k, _, values = aif.draw_row(data)
     values[0] = repr(float(values[0]) * SPIKE)
     aif.set_row(branch, k, values)
     got = outcome(aif.write(tmp_path / "x.aif"))
@@ -297,10 +299,7 @@ def test_truncated_files_read_or_are_refused_in_one_line(tmp_path, name, data):
 @given(name=st.sampled_from(FILES), data=st.data(), bad=st.sampled_from(["nan", "NaN", "?", "inf", "-"]))
 def test_nan_is_refused_in_one_line(tmp_path, name, data, bad):
     aif = Aif(name)
-    branch = data.draw(st.sampled_from(sorted(aif.loops)))
-    rows, col = aif.loops[branch]
-    k = data.draw(st.integers(0, len(rows) - 1))
-    values = aif.row(branch, k)
+    branch, k, col, values = aif.draw_row(data)
     values[data.draw(st.sampled_from([0, col]))] = bad
     aif.set_row(branch, k, values)
     got = outcome(aif.write(tmp_path / "x.aif"))
