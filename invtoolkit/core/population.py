@@ -68,16 +68,22 @@ class Population:
             errors = np.concatenate([self.errors, other.errors])
         return Population(np.concatenate([self.grids, other.grids]), errors)
 
-    def unique(self, key=None) -> "Population":
+    def unique(self, key=None, limit: int | None = None) -> "Population":
         """Drop repeated grids (keeping the first); ``key`` maps grids to comparable arrays
-        (e.g. ``invtoolkit.core.symmetry.canonical_keys``: distinct up to torus symmetry)."""
-        keys = key(self.grids) if key is not None and len(self) else self.grids
+        (e.g. ``invtoolkit.core.symmetry.canonical_keys``: distinct up to torus symmetry).
+        ``limit``: the first that many only, keyed in chunks of 4 x limit, so a large archive
+        (a design's holds 10^4-10^5 grids) is not keyed whole."""
+        step = max(len(self), 1) if limit is None else 4 * max(int(limit), 1)
         seen, keep = set(), []
-        for i, g in enumerate(keys):
-            b = np.ascontiguousarray(g).tobytes()
-            if b not in seen:
-                seen.add(b)
-                keep.append(i)
+        for start in range(0, len(self), step):
+            block = self.grids[start:start + step]
+            for i, g in enumerate(key(block) if key is not None else block, start):
+                b = np.ascontiguousarray(g).tobytes()
+                if b not in seen:
+                    seen.add(b)
+                    keep.append(i)
+                    if limit is not None and len(keep) == limit:
+                        return self[np.array(keep, dtype=np.int64)]
         return self[np.array(keep, dtype=np.int64)]
 
     @property

@@ -11,8 +11,8 @@ import numpy as np
 
 from invtoolkit.core.fileio import atomic_path, write_json
 from invtoolkit.core.population import Population
+from invtoolkit.core.symmetry import canonical_keys
 from invtoolkit.design.problem import DesignProblem, values_of, violation
-from invtoolkit.search.chain import distinct
 from invtoolkit.search.chain import verify as verify_population
 from invtoolkit.search.evaluator import constrained_columns
 
@@ -66,7 +66,7 @@ def candidates(problem: DesignProblem, keep: int) -> tuple[Population, Populatio
         return pool, pool[:0]
     front = feasible[NonDominatedSorting().do(f[feasible], only_non_dominated_front=True)]
     front = front[np.lexsort(f[front].T[::-1])]
-    return pool, distinct(pool[front], MAX_FRONT)
+    return pool, pool[front].unique(canonical_keys, limit=MAX_FRONT)
 
 
 def verify(exact: DesignProblem, pop: Population, keep: int) -> tuple[Designs, np.ndarray]:

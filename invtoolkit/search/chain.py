@@ -22,7 +22,7 @@ from invtoolkit.core.problem import Problem, Target
 from invtoolkit.core.termination import MaxEvaluations, Termination, TimeLimit, any_of
 from invtoolkit.core.space import GridSpace, as_space
 
-__all__ = ["Chain", "ChainResult", "DEFAULT_SIMULATOR", "StageReport", "StageSpec", "distinct", "make_evaluator",
+__all__ = ["Chain", "ChainResult", "DEFAULT_SIMULATOR", "StageReport", "StageSpec", "make_evaluator",
            "parse_stages", "verify"]
 _STAGE_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[(.*)\])?\s*$", re.S)
 # Options the chain itself consumes; the rest go to the stage's factory.
@@ -350,26 +350,10 @@ def verification_candidates(pop: Population, keep: int) -> Population:
     ``keep``, so the exact simulator can reorder them), without all-wall grids."""
     if not len(pop):
         return pop
-    pop = pop[pop.grids.reshape(len(pop), -1).any(1)].sorted()
-    return distinct(pop, max(4 * keep, 32))
-
-
-def distinct(pop: Population, limit: int) -> Population:
-    """The first ``limit`` grids of ``pop`` that differ up to torus symmetry (as
-    ``pop.unique(canonical_keys)[:limit]``, in chunks: a design's archive holds 10^4-10^5 grids)."""
     from invtoolkit.core.symmetry import canonical_keys
 
-    seen, out = set(), []
-    for start in range(0, len(pop), 4 * limit):
-        chunk = np.arange(start, min(start + 4 * limit, len(pop)))
-        for i, key in zip(chunk, canonical_keys(pop.grids[chunk])):
-            k = np.ascontiguousarray(key).tobytes()
-            if k not in seen:
-                seen.add(k)
-                out.append(int(i))
-                if len(out) == limit:
-                    return pop[np.array(out, dtype=np.int64)]
-    return pop[np.array(out, dtype=np.int64)]
+    pop = pop[pop.grids.reshape(len(pop), -1).any(1)].sorted()
+    return pop.unique(canonical_keys, limit=max(4 * keep, 32))
 
 
 def make_evaluator(name: str, target: Target, full: bool = False):

@@ -108,3 +108,19 @@ def test_simulator_curve_is_invariant_under_symmetries():
     moved = S.random_transform(np.repeat(grids, 3, 0), rng)
     base_curves = np.repeat(sim.simulate(grids), 3, 0)
     assert np.abs(sim.simulate(moved) - base_curves).max() < 1e-4
+
+
+@pytest.mark.parametrize("limit", [1, 3, 7, 50])
+def test_population_unique_with_a_limit_is_the_first_of_the_whole_dedup(limit):
+    """Keyed in chunks of 4 x limit, the limited dedup keeps exactly the first ``limit``
+    grids the whole dedup keeps (translated copies are dropped across chunk borders)."""
+    from invtoolkit.core.population import Population
+
+    rng = np.random.default_rng(9)
+    base = (rng.random((10, 5, 5)) < 0.5).astype(np.uint8)
+    grids = np.concatenate([base, np.roll(base, 2, axis=-1), np.roll(base[::-1], 1, axis=-2)])
+    pop = Population(grids, np.arange(len(grids), dtype=float))
+    whole = pop.unique(S.canonical_keys)
+    limited = pop.unique(S.canonical_keys, limit=limit)
+    np.testing.assert_array_equal(limited.grids, whole.grids[:limit])
+    assert len(whole) == 10
