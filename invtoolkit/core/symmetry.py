@@ -452,8 +452,10 @@ def _key_rows(grids: np.ndarray) -> np.ndarray:
 
 
 def dedupe(grids: np.ndarray, *, return_index: bool = False):
-    """Keep the first grid of every symmetry class, in input order."""
+    """Keep the first grid of every symmetry class, in input order (an empty batch stays empty)."""
     grids = np.asarray(grids)
+    if not len(grids):
+        return (grids, np.zeros(0, np.int64)) if return_index else grids
     _, first = np.unique(_key_rows(grids), return_index=True)
     first = np.sort(first)
     return (grids[first], first) if return_index else grids[first]

@@ -25,6 +25,7 @@ import numpy as np
 
 from invtoolkit.errors import InputError
 from invtoolkit.core.population import Population
+from invtoolkit.core.symmetry import dedupe
 
 from .objective import MaterialObjective
 from .solutions import Solutions, data_noise, solutions, tolerance
@@ -110,13 +111,6 @@ def adsorbate_groups(files) -> list[list[int]]:
     return list(names.values())
 
 
-def _distinct(grids: np.ndarray) -> np.ndarray:
-    """The first grid of every torus-symmetry class, in pool order."""
-    from invtoolkit.core.symmetry import dedupe
-
-    return dedupe(grids) if len(grids) else grids
-
-
 @dataclass
 class MaterialFit:
     """What the fit found: the table, the allowed solutions and how much work it took."""
@@ -183,7 +177,7 @@ def _scan(runner, objective, groups, ranges, per_run, values=None) -> np.ndarray
         for v in (values[g] if values is not None else y_grid(*ranges[g], SCAN_STEP)):
             result = runner.run(sub, [v] * len(members), per_run, label=f"scan {sub.files[0].fluid.name} y = {v:.3g}")
             found.append(result.population.grids[:SCAN_POOL])
-    return _distinct(np.concatenate(found)) if found else np.zeros((0, *runner.space.shape), np.uint8)
+    return dedupe(np.concatenate(found)) if found else np.zeros((0, *runner.space.shape), np.uint8)
 
 
 def _choose_y(runner, objective, groups, ranges, pool, per_run, *, extend: bool):
@@ -199,7 +193,7 @@ def _choose_y(runner, objective, groups, ranges, pool, per_run, *, extend: bool)
         if wider == ranges:
             return ys, ranges, pool
         new_values = [np.setdiff1d(y_grid(*w, SCAN_STEP), y_grid(*r, SCAN_STEP)) for w, r in zip(wider, ranges)]
-        pool = _distinct(np.concatenate([pool, _scan(runner, objective, groups, wider, per_run, new_values)]))
+        pool = dedupe(np.concatenate([pool, _scan(runner, objective, groups, wider, per_run, new_values)]))
         ranges = wider
     return ys, ranges, pool
 
@@ -231,7 +225,7 @@ def _restarts(runner, objective, groups, ys, ranges, pool, budget: int) -> np.nd
         result = runner.run(objective, per_file(point, groups), left // len(points), population=seeds,
                             label=f"search {r + 1}/{len(points)} at y = {', '.join(f'{y:.3g}' for y in point)}")
         found.append(result.population.grids[:RESTART_POOL])
-    pool = _distinct(np.concatenate(found))
+    pool = dedupe(np.concatenate(found))
     if not len(pool):
         raise InputError("no grid was evaluated: raise --budget (or --time-limit)")
     return pool
