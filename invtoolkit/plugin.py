@@ -27,49 +27,63 @@ The conformance kit a plugin's own tests call is :mod:`invtoolkit.testing`.
 
 from __future__ import annotations
 
-from invtoolkit.core.defaults import DEFAULT_CHAIN, DEFAULT_GRID_SHAPE, DEFAULT_SIMULATOR
-from invtoolkit.core.fileio import torch_save, write_json, write_text
-from invtoolkit.core.objective import CurveMAE, Objective, PointErrors, Target, mae
-from invtoolkit.core.population import Population
-from invtoolkit.core.pressure import ADSORPTION, DESORPTION, PressurePath, PressureSchedule, schedule_for_points
-from invtoolkit.core.problem import Problem
-from invtoolkit.core.progress import progress_bar
-from invtoolkit.core.properties import Property, branch, check_branch, check_rh, uptake_at
-from invtoolkit.core.roles import (Fittable, FineTunable, Generator, Optimizer, Sampler, Saveable, Simulator,
-                                   Surrogate, Trainable, WithUncertainty)
-from invtoolkit.core.space import GridSpace, as_space
-from invtoolkit.core.symmetry import augment_torch, canonical, random_transform
-from invtoolkit.datasets.dataset import Dataset
-from invtoolkit.errors import InputError, InvToolkitError, PluginError
-from invtoolkit.hooks.contracts import SimulatorOptions, accepts
-from invtoolkit.hooks.hookspecs import hookimpl
-from invtoolkit.hooks.options import option
-from invtoolkit.hooks.registry import create
-from invtoolkit.hooks.registry import names as registered_names
-from invtoolkit.learning import modelio
-from invtoolkit.learning.training import (EarlyStopping, History, flush_denormals, load_checkpoint, modules_set,
-                                          plot_learning_curve, plot_lines, save_checkpoint, split_indices,
-                                          warmup_cosine)
-from invtoolkit.parsing.formats import (AIF_ADSORPTIVE_TAGS, AIF_AMOUNT_COLUMNS, AIF_LOADING_UNIT_TAGS,
-                                        AIF_MATERIAL_TAGS, RawIsotherm)
-from invtoolkit.parsing.io import check_grids, require_file
-from invtoolkit.parsing.measured import RELATIVE_UNITS, MeasuredIsotherm, measured_from_raw
-from invtoolkit.parsing.targets import check_amounts, read_target, target_from_points
-from invtoolkit.search import (INVALID, Algorithm, Evaluator, MaxEvaluations, NoTermination, Termination, TimeLimit,
-                               any_of, as_termination, constrained, porosity_guess, random_grids, sampled_grids,
-                               search_space, starting_grids)
-from invtoolkit.search.chain import Chain, make_evaluator
+import importlib
 
-# Names whose modules import torch: loaded on first use, so that listing plugins stays fast.
-_LAZY = {"binary_sigmoid": "invtoolkit.core.binary"}
+# Where each name lives. Resolved on first use (PEP 562) and then kept in this module,
+# so a plugin pays only for what it imports: `invtoolkit simulate` loads the simulator's
+# plugin, which needs a few core modules, not the search, learning and parsing packages
+# (issue 30: start-up).
+_SOURCES = {
+    "invtoolkit.core.defaults": "DEFAULT_CHAIN DEFAULT_GRID_SHAPE DEFAULT_SIMULATOR",
+    "invtoolkit.core.fileio": "torch_save write_json write_text",
+    "invtoolkit.core.objective": "CurveMAE Objective PointErrors Target mae",
+    "invtoolkit.core.population": "Population",
+    "invtoolkit.core.pressure": "ADSORPTION DESORPTION PressurePath PressureSchedule schedule_for_points",
+    "invtoolkit.core.problem": "Problem",
+    "invtoolkit.core.progress": "progress_bar",
+    "invtoolkit.core.properties": "Property branch check_branch check_rh uptake_at",
+    "invtoolkit.core.roles": "Fittable FineTunable Generator Optimizer Sampler Saveable Simulator Surrogate "
+                             "Trainable WithUncertainty",
+    "invtoolkit.core.space": "GridSpace as_space",
+    "invtoolkit.core.symmetry": "augment_torch canonical random_transform",
+    "invtoolkit.core.binary": "binary_sigmoid",  # imports torch
+    "invtoolkit.datasets.dataset": "Dataset",
+    "invtoolkit.errors": "InputError InvToolkitError PluginError",
+    "invtoolkit.hooks.contracts": "SimulatorOptions accepts",
+    "invtoolkit.hooks.hookspecs": "hookimpl",
+    "invtoolkit.hooks.options": "option",
+    "invtoolkit.hooks.registry": "create",
+    "invtoolkit.learning.training": "EarlyStopping History flush_denormals load_checkpoint modules_set "
+                                    "plot_learning_curve plot_lines save_checkpoint split_indices warmup_cosine",
+    "invtoolkit.parsing.formats": "AIF_ADSORPTIVE_TAGS AIF_AMOUNT_COLUMNS AIF_LOADING_UNIT_TAGS AIF_MATERIAL_TAGS "
+                                  "RawIsotherm",
+    "invtoolkit.parsing.io": "check_grids require_file",
+    "invtoolkit.parsing.measured": "RELATIVE_UNITS MeasuredIsotherm measured_from_raw",
+    "invtoolkit.parsing.targets": "check_amounts read_target target_from_points",
+    "invtoolkit.search": "INVALID Algorithm Evaluator MaxEvaluations NoTermination Termination TimeLimit any_of "
+                         "as_termination constrained porosity_guess random_grids sampled_grids search_space "
+                         "starting_grids",
+    "invtoolkit.search.chain": "Chain make_evaluator",
+}
+# name -> (module, attribute); a module itself is (module, None)
+_WHERE = {name: (module, name) for module, names in _SOURCES.items() for name in names.split()}
+_WHERE["registered_names"] = ("invtoolkit.hooks.registry", "names")
+_WHERE["modelio"] = ("invtoolkit.learning.modelio", None)
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+    try:
+        module, attr = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'invtoolkit.plugin' has no attribute '{name}'") from None
+    value = importlib.import_module(module)
+    value = value if attr is None else getattr(value, attr)
+    globals()[name] = value
+    return value
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'invtoolkit.plugin' has no attribute '{name}'")
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
 
 
 __all__ = [

@@ -44,7 +44,7 @@ def simulate_command(grids, output, simulator, normalization, adsorption_only, p
     options = dict(normalization=normalization, adsorption_only=adsorption_only)
     options.update(parse_options(params))
     # precision, device and threads go to a simulator that declares them
-    accepted = {o.name for o in declared_options(registry.registry().entry("simulator", simulator).factory)}
+    accepted = {o.name for o in declared_options(registry.entry("simulator", simulator).factory)}
     options.update({k: v for k, v in (("precision", precision), ("device", device), ("threads", threads))
                     if k in accepted})
     for key, value in (("boundary", boundary), ("reservoir", reservoir)):  # only when given

@@ -152,12 +152,16 @@ class Registry:
         return found
 
     def create(self, role: str, name: str, **options):
-        entry = self.entry(role, name)
-        contracts.check_given(role, name, entry.factory, options)
-        try:
-            return entry.factory(**options)
-        except TypeError as exc:
-            raise PluginError(f"{role} '{name}': bad options {options}: {exc}") from None
+        return instantiate(self.entry(role, name), options)
+
+
+def instantiate(entry: Entry, options: dict):
+    """``entry.factory(**options)`` after the typed contract check of ``options``."""
+    contracts.check_given(entry.role, entry.name, entry.factory, options)
+    try:
+        return entry.factory(**options)
+    except TypeError as exc:
+        raise PluginError(f"{entry.role} '{entry.name}': bad options {options}: {exc}") from None
 
 
 _loaded = False
@@ -178,27 +182,35 @@ def _allowed_names() -> set[str] | None:
     return {name.strip() for name in value.split(",") if name.strip()}
 
 
+def _entry_points() -> list:
+    """The group's entry points that ``INVTOOLKIT_LOAD_PLUGINS`` allows."""
+    allowed = _allowed_names()
+    return [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if allowed is None or ep.name in allowed]
+
+
+def _load(ep) -> None:
+    """Import and register one entry point (once); a failure is recorded, not raised."""
+    if pm.get_plugin(ep.name) is not None or ep.name in plugin_infos:
+        return
+    package = ep.dist.name if ep.dist is not None else "?"
+    try:
+        module = ep.load()
+        pm.register(module, name=ep.name)
+    except Exception as exc:  # a broken plugin must not break the others
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        plugin_infos[ep.name] = PluginInfo(ep.name, package, error=last)
+        return
+    plugin_infos[ep.name] = PluginInfo(ep.name, package)
+
+
 def load_plugins() -> None:
     """Import and register every entry point of the group (once)."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    allowed = _allowed_names()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if allowed is not None and ep.name not in allowed:
-            continue
-        if pm.get_plugin(ep.name) is not None or ep.name in plugin_infos:
-            continue
-        package = ep.dist.name if ep.dist is not None else "?"
-        try:
-            module = ep.load()
-            pm.register(module, name=ep.name)
-        except Exception as exc:  # a broken plugin must not break the others
-            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            plugin_infos[ep.name] = PluginInfo(ep.name, package, error=last)
-            continue
-        plugin_infos[ep.name] = PluginInfo(ep.name, package)
+    for ep in _entry_points():
+        _load(ep)
     invalidate()
 
 
@@ -227,8 +239,13 @@ def registry() -> Registry:
     """The registry built from every registered plugin's hooks."""
     global _registry
     load_plugins()
-    if _registry is not None:
-        return _registry
+    if _registry is None:
+        _registry = _build()
+    return _registry
+
+
+def _build() -> Registry:
+    """A registry of the plugins registered so far (their hooks called now)."""
     reg = Registry()
     for role, hook_name in _HOOK_FOR_ROLE.items():
         hook = getattr(pm.hook, hook_name)
@@ -244,13 +261,31 @@ def registry() -> Registry:
             except Exception as exc:
                 info = plugin_infos.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name, "?"))
                 info.error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
-    _registry = reg
     return reg
 
 
+def entry(role: str, name: str) -> Entry:
+    """The implementation ``name`` of ``role``. Before every plugin is loaded, the entry
+    point called ``name`` is loaded alone first: when it registers ``name`` for ``role``
+    the other plugins are not imported (``invtoolkit simulate`` starts without the
+    search and learning packages). Otherwise, as for every other question, all load.
+
+    The price: a second plugin registering the same name under another entry point is
+    noticed only once everything loads (``invtoolkit plugins`` shows the clash)."""
+    if not _loaded:
+        for ep in _entry_points():
+            if ep.name == name:
+                _load(ep)
+        found = _build().entries.get((role, name))
+        if found is not None:
+            return found
+    return registry().entry(role, name)
+
+
 def create(role: str, name: str, **options):
-    """Instantiate the implementation ``name`` of ``role`` with ``options``."""
-    return registry().create(role, name, **options)
+    """Instantiate the implementation ``name`` of ``role`` with ``options`` (found as
+    :func:`entry` finds it)."""
+    return instantiate(entry(role, name), options)
 
 
 def names(role: str) -> list[str]:

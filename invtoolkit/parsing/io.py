@@ -93,11 +93,13 @@ def check_grids(a, source: str = "grids", *, allow_empty: bool = False, space=No
                          "(at least 3x3)")
     if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
         raise InputError(f"{source}: grids contain NaN or infinite values")
-    if not np.all((a == 0) | (a == 1)):
+    # unsigned: one pass for max <= 1 (no temporaries; `simulate` of 50,000 grids checks twice)
+    binary = (a.size == 0 or a.max() <= 1) if a.dtype.kind in "bu" else np.all((a == 0) | (a == 1))
+    if not binary:
         bad = a[(a != 0) & (a != 1)].flat[0]
         raise InputError(f"{source}: grids must be binary (0 wall, 1 pore), found value {bad}")
     a = np.ascontiguousarray(a, dtype=np.uint8)
-    empty = np.flatnonzero(a.reshape(len(a), -1).sum(1) == 0)
+    empty = np.flatnonzero(~a.reshape(len(a), int(np.prod(a.shape[1:]))).any(1))  # an empty batch too
     if empty.size:
         raise InputError(f"{source}: grid {empty[0]} has no pore cell (all walls)")
     return a

@@ -117,7 +117,9 @@ class LatticeDFT(Simulator):
             choice = "torch" if str(self.device).startswith("cuda") else "numba"
         if choice == "numba":
             try:
-                from invtoolkit_plugins.lattice_dft import _dft_numba
+                from invtoolkit_plugins.lattice_dft import _dft_numba, _jit_start
+
+                _jit_start.init()
             except ImportError:  # numba missing: stay correct, just slower
                 from invtoolkit_plugins.lattice_dft import _dft_reference
 
@@ -160,6 +162,9 @@ class LatticeDFT(Simulator):
         """The dft3d solver (rank 3, or a reservoir boundary of rank 2 or 3)."""
         from invtoolkit_plugins.dft3d import numba3d, reference
         from invtoolkit_plugins.dft3d.boundary import Boundary
+        from invtoolkit_plugins.lattice_dft import _jit_start
+
+        _jit_start.init()
 
         bnd = Boundary("reservoir", self.reservoir) if self.boundary == "reservoir" else Boundary()
         if self.solver == "reference":
