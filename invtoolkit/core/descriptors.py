@@ -26,7 +26,7 @@ from collections import deque
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["pore_widths", "batch_pore_widths", "grid_descriptors", "batch_descriptors", "DESCRIPTOR_NAMES"]
+__all__ = ["pore_widths", "batch_pore_widths", "batch_width_shares", "dominant_widths", "grid_descriptors", "batch_descriptors", "DESCRIPTOR_NAMES"]
 
 # Scalar descriptors (the ones an ensemble summarises by min, max, mean).
 DESCRIPTOR_NAMES = ("porosity", "dominant_width", "mean_width", "max_width", "surface", "n_pores",
@@ -78,6 +78,26 @@ def batch_pore_widths(grids: np.ndarray, rank: int | None = None) -> np.ndarray:
             opened = _dilate_axis(opened, k, ax)
         widths += opened
     return widths
+
+
+def batch_width_shares(grids: np.ndarray, rank: int | None = None) -> np.ndarray:
+    """(N, side + 1): share of each grid's pore cells at each width (column 0 is empty;
+    all zeros for an all-wall grid)."""
+    grids = np.asarray(grids)
+    widths = batch_pore_widths(grids, rank).reshape(len(grids), -1)
+    side = min(grids.shape[1:])
+    counts = np.stack([np.bincount(w, minlength=side + 1)[:side + 1] for w in widths]) if len(grids) else \
+        np.zeros((0, side + 1), np.int64)
+    counts[:, 0] = 0
+    pores = counts.sum(axis=1, keepdims=True)
+    return counts / np.maximum(pores, 1)
+
+
+def dominant_widths(shares: np.ndarray) -> np.ndarray:
+    """The width holding most pore cells per row of :func:`batch_width_shares` (ties: the
+    larger, as ``dominant_width``); 0 for an all-wall grid."""
+    last = shares.shape[1] - 1 - np.argmax(shares[:, ::-1], axis=1)
+    return np.where(shares.max(axis=1) > 0, last, 0)
 
 
 def pore_widths(grid: np.ndarray) -> np.ndarray:

@@ -87,6 +87,7 @@ def make_answer(fit, scales: list[FileScale], keep: int) -> MaterialAnswer:
     physical = _physical_ranges(ensemble, scales, objective, sol, grids.shape[1:])
     summary["descriptors"].update(physical.pop("widths_nm"))
     summary.update(physical)
+    summary["one_family_note"] = one_family_note([d["dominant_width"] for d in ensemble.descriptors], fit.probes)
     return MaterialAnswer(fit, scales, files, population, ensemble, summary, curves, caps, volumes)
 
 
@@ -127,19 +128,23 @@ def _physical_ranges(ensemble, scales, objective, sol, shape) -> dict:
                                     "how many cells are pores: the isotherm does not determine the porosity")
     surfaces = [d["surface"] for d in ensemble.descriptors]
     return {"widths_nm": ranges, "undetermined": undetermined, "lattice_spacings_nm": spacings,
-            "one_family_note": one_family_note([d["dominant_width"] for d in ensemble.descriptors]),
             "pore_volume_interval_cm3_g": None if None in volume else volume,
             "surface_area_interval_m2_g": _surface_interval(surfaces, volume, spacings)}
 
 
-def one_family_note(dominant_widths) -> str | None:
-    """A warning when every allowed grid has one dominant width: each search run ends in one
-    structure family, so another seed can reach a neighbouring family with a similar score
-    that this run never pooled (docs/what-the-isotherm-determines.md, seed coverage)."""
+def one_family_note(dominant_widths, probes=()) -> str | None:
+    """A note when every allowed grid has one dominant width: what the width probes found
+    next to it (fitting.probes), or, where they did not look, a warning that another seed
+    may reach a neighbouring family (docs/what-the-isotherm-determines.md, seed coverage)."""
     widths = set(int(w) for w in dominant_widths)
     if len(widths) != 1:
         return None
-    return (f"every allowed grid has dominant width {widths.pop()} cells: the searches reached one structure "
+    width = widths.pop()
+    rejected = sorted(w for w, ok in probes if not ok and abs(w - width) == 1)
+    if rejected and all(w in rejected for w in (width - 1, width + 1) if w >= 1):
+        return (f"every allowed grid has dominant width {width} cells: runs restricted to "
+                f"{' and '.join(str(w) for w in rejected)} cells found none within the tolerance")
+    return (f"every allowed grid has dominant width {width} cells: the searches reached one structure "
             "family; another --seed may reach a neighbouring one with a similar score")
 
 

@@ -42,10 +42,18 @@ def material_fit(answer: MaterialAnswer, fits: list[dict]) -> dict:
            "lattice_spacing_nm": float(np.mean([s.lattice_spacing_nm for s in answer.scales])),
            "relative_mae": max(f["relative_mae"] for f in fits), "score": fit.solutions.best,
            "tolerance": fit.solutions.tolerance, "noise": fit.solutions.noise, "y_notes": fit.y_notes,
+           "width_probes": width_probes(fit.probes, answer.scales),
            "budget": fit.budget, "evaluations": fit.evaluations, "time_capped": fit.time_capped}
     if len(fits) == 1:  # one file: its numbers are the fit's, as in every single-file report
         out = {**fits[0], **out, "pore_volume_cm3_g": volume}
     return out
+
+
+def width_probes(probes, scales) -> list[dict]:
+    """The fit's width probes (fitting.probes): each width in cells and nm, and whether
+    the family it searched is among the allowed grids."""
+    spacing = float(np.mean([s.lattice_spacing_nm for s in scales]))
+    return [{"dominant_width_cells": int(w), "dominant_width_nm": w * spacing, "allowed": bool(ok)} for w, ok in probes]
 
 
 def grid_rows(answer: MaterialAnswer) -> list[dict]:
@@ -108,5 +116,9 @@ def fit_summary_lines(report: dict) -> list[str]:
                  f"{ens['count']} allowed grids within +{fmt(fit['tolerance'], '.4f')} of the best score "
                  f"{fmt(fit['score'], '.5f')}; {fit['evaluations']} evaluations{capped}")
     family = ens.get("one_family_note")
+    probes = ", ".join(f"{fmt(p['dominant_width_nm'], '.2f')} nm {'allowed' if p['allowed'] else 'not allowed'}"
+                       for p in fit.get("width_probes") or [])
+    if probes:
+        lines.append(f"probes runs restricted to the widths next to the allowed ones: {probes}")
     return lines + [f"note   {n}" for n in (fit["y_notes"] or [])] + ([f"note   {family}"] if family else []) + \
         ([f"note   pore volume: {fit['pore_volume_note']}"] if fit.get("pore_volume_note") else [])

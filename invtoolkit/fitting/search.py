@@ -8,7 +8,10 @@ One procedure for one file and for several files of one material (K >= 1):
    (:mod:`.table`); a best y on the edge of the default range extends it (up to
    ``Y_LIMITS``) and scans there too.
 3. **Restarts.** ``RESTARTS`` chain runs at the best y, from the pool, other seeds.
-4. **Solutions.** The final table gives the fit and every (grid, y) pair the data
+4. **Width probes.** Runs restricted to the pore widths just outside the allowed ones,
+   so that the width range does not depend on which basin the runs fell into
+   (:mod:`.probes`; ``PROBE_SHARE`` of the budget).
+5. **Solutions.** The final table gives the fit and every (grid, y) pair the data
    allow (:mod:`.solutions`).
 
 Every run stops on its share of the evaluation budget, so the same seed gives the same
@@ -28,6 +31,7 @@ from invtoolkit.core.population import Population
 from invtoolkit.core.symmetry import dedupe
 
 from .objective import MaterialObjective
+from .probes import PROBE_SHARE, probe_widths
 from .solutions import Solutions, data_noise, solutions, tolerance
 from .table import ScoreTable, y_grid
 
@@ -125,6 +129,7 @@ class MaterialFit:
     budget: int
     time_capped: bool
     seconds: float
+    probes: list = field(default_factory=list)  # (dominant width, allowed) of each width probe
 
     def file_ys(self, ys=None) -> list[float]:
         return per_file(self.solutions.ys if ys is None else ys, self.groups)
@@ -150,15 +155,25 @@ def fit_material(files, chain, settings: FitSettings, *, space, ratios=None, cap
     pool = _scan(runner, objective, groups, ranges, per_run)
     ys, ranges, pool = _choose_y(runner, objective, groups, ranges, pool, per_run, extend=settings.y_range is None
                                  and settings.y is None)
-    pool = _restarts(runner, objective, groups, ys, ranges, pool, settings.budget)
+    pool = _restarts(runner, objective, groups, ys, ranges, pool, int(settings.budget * (1 - PROBE_SHARE)))
     table = ScoreTable(objective, pool, groups)
     values = [y_grid(lo, hi) for lo, hi in ranges]
+    noise = data_noise(files)
+    probed = probe_widths(_probe_run(runner, groups), table, table.best_ys(ys, values), values, noise,
+                          settings.tolerance, settings.budget - runner.evaluations)
     ys = table.best_ys(ys, values)
-    found = solutions(table, ys, values, data_noise(files), settings.tolerance)
+    found = solutions(table, ys, values, noise, settings.tolerance)
     return MaterialFit(objective, groups, table, found, "given" if settings.y is not None else "fitted",
                        _y_notes(found, ranges, settings),
                        runner.evaluations + runner.table_evaluations + table.evaluations,
-                       int(settings.budget), runner.time_capped, time.monotonic() - runner.started)
+                       int(settings.budget), runner.time_capped, time.monotonic() - runner.started, probed)
+
+
+def _probe_run(runner, groups):
+    """A chain run at one y per group for the width probes: its kept grids."""
+    def run(objective, point, budget, seeds, label):
+        return runner.run(objective, per_file(point, groups), budget, population=seeds, label=label).population.grids
+    return run
 
 
 def _scan_budget(settings: FitSettings, ranges) -> int:

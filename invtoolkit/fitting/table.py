@@ -36,6 +36,16 @@ class ScoreTable:
             self.evaluations += len(self.grids)
         return self._curves[key]
 
+    def add(self, grids: np.ndarray) -> None:
+        """Append grids (callers dedupe); cached curves are extended by simulating only them."""
+        grids = np.asarray(grids, np.uint8)
+        if not len(grids):
+            return
+        self.grids = np.concatenate([self.grids, grids])
+        for (k, y), curves in self._curves.items():
+            self._curves[(k, y)] = np.vstack([curves, np.asarray(self.objective.simulator_for(k, y).simulate(grids))])
+            self.evaluations += len(grids)
+
     def curves(self, ys: list[float]) -> np.ndarray:
         """Every file's curves side by side, file k at its group's y."""
         per_file = {k: ys[g] for g, members in enumerate(self.groups) for k in members}

@@ -190,7 +190,7 @@ def test_same_seed_same_answer_alone_and_under_load():
 
 def test_joint_fit_of_two_adsorbates_shares_one_structure_and_pore_volume():
     water, methanol = synthetic("water", 298.0, 2.0, 5.0), synthetic("methanol", 298.0, 1.5, 3.0)
-    fit = run_fit([water, methanol], budget=5000, ratios=[1.0, 0.6])
+    fit = run_fit([water, methanol], budget=7000, ratios=[1.0, 0.6])  # 5000 before the width probes took 30%
     sol = fit.solutions
     assert len(fit.groups) == 2 and sol.best < 0.02
     best = fit.table.grids[sol.grid_rows[0]]
@@ -265,3 +265,7 @@ def test_one_family_of_allowed_grids_is_said_and_several_are_not():
 
     assert "dominant width 2 cells" in one_family_note([2, 2, 2])
     assert one_family_note([1, 2, 2]) is None
+    probed = one_family_note([2, 2], probes=[(1, False), (3, False)])
+    assert "restricted to 1 and 3 cells found none" in probed
+    assert "another --seed" in one_family_note([2, 2], probes=[(1, False)])  # the wider side was not searched
+    assert "restricted to 2 cells" in one_family_note([1], probes=[(2, False)])  # nothing is narrower than 1
