@@ -3,7 +3,10 @@
 Plugins come from the ``invtoolkit`` entry-point group (built-ins included, through
 this distribution's own entry points). ``INVTOOLKIT_LOAD_PLUGINS`` (comma-separated
 entry-point names; empty string = none) limits which ones load. A plugin that fails
-to import is recorded in :data:`plugin_infos` and the others keep working.
+to import is recorded in :data:`plugin_infos` and the others keep working. Asking for
+one implementation by name (:func:`entry`, :func:`create`) loads the entry point of that
+name first and the rest only when it does not register the name (issue 30: `simulate`
+imports no other plugin); every other question loads them all.
 
 Registration checks the role: a factory that is a class must subclass the role's
 base class in :mod:`invtoolkit.core.roles` (a plain function factory is trusted). A
