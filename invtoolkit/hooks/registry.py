@@ -169,6 +169,8 @@ def instantiate(entry: Entry, options: dict):
 
 _loaded = False
 _registry: Registry | None = None
+_partial: Registry | None = None  # the plugins loaded by name, before all are (see entry)
+_tried: set[str] = set()  # names whose entry point entry() has looked for
 plugin_infos: dict[str, PluginInfo] = {}
 
 
@@ -234,8 +236,8 @@ def unregister_plugin(name: str) -> None:
 
 
 def invalidate() -> None:
-    global _registry
-    _registry = None
+    global _registry, _partial
+    _registry = _partial = None
 
 
 def registry() -> Registry:
@@ -275,11 +277,17 @@ def entry(role: str, name: str) -> Entry:
 
     The price: a second plugin registering the same name under another entry point is
     noticed only once everything loads (``invtoolkit plugins`` shows the clash)."""
+    global _partial
     if not _loaded:
-        for ep in _entry_points():
-            if ep.name == name:
-                _load(ep)
-        found = _build().entries.get((role, name))
+        if name not in _tried:  # scan the entry points once per name
+            _tried.add(name)
+            for ep in _entry_points():
+                if ep.name == name:
+                    _load(ep)
+                    _partial = None
+        if _partial is None:
+            _partial = _build()
+        found = _partial.entries.get((role, name))
         if found is not None:
             return found
     return registry().entry(role, name)

@@ -112,3 +112,18 @@ def test_the_package_still_offers_its_names_and_subpackages():
     """
     assert fresh(code) == {"eager": False, "chain": "invtoolkit.search.chain", "search": "invtoolkit.search",
                            "roles": "invtoolkit.core.roles"}
+
+
+def test_repeated_lookups_by_name_reuse_what_they_loaded():
+    code = """
+        import json
+        from unittest import mock
+        from invtoolkit.hooks import registry
+        first = registry.entry('simulator', 'lattice-dft')
+        with mock.patch.object(registry, "entry_points", side_effect=AssertionError("scanned again")):
+            again = [registry.entry('simulator', 'lattice-dft') for _ in range(3)]
+            made = registry.create('simulator', 'lattice-dft', steps=4)
+        print(json.dumps({"same": all(e is first for e in again), "steps": made.schedule.steps,
+                          "loaded_all": registry._loaded}))
+    """
+    assert fresh(code) == {"same": True, "steps": 4, "loaded_all": False}
