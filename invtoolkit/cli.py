@@ -84,7 +84,8 @@ def main(argv=None) -> None:
             raise
         click.echo(f"Internal error: {type(exc).__name__}: {exc} (set INVTOOLKIT_DEBUG=1 for a traceback)", err=True)
         sys.exit(1)
-    _quick_exit()
+    if argv is None:  # the process's own command line: it ends now (not a caller's main([...]))
+        _quick_exit()
     sys.exit(0)
 
 

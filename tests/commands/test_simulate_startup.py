@@ -59,3 +59,18 @@ def test_simulate_3d_imports_no_learning_search_or_other_plugins(tmp_path):
     assert loaded_heavy(modules) == []
     assert "invtoolkit_plugins.dft3d.numba3d" in modules
     assert np.allclose(curves, LatticeDFT().simulate(grids), atol=1e-12)
+
+
+def test_main_called_with_arguments_leaves_the_callers_garbage_collector_alone(tmp_path):
+    import gc
+
+    from invtoolkit.cli import main
+
+    grids = np.ones((1, 3, 3), np.uint8)
+    np.save(tmp_path / "g.npy", grids)
+    before = gc.get_freeze_count()
+    try:
+        main(["simulate", str(tmp_path / "g.npy"), "-o", str(tmp_path / "c.npy")])
+    except SystemExit as exc:
+        assert exc.code == 0
+    assert gc.get_freeze_count() == before and gc.isenabled()
