@@ -18,7 +18,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("stores", nargs="+", help="DFT-labelled dataset stores (.zarr), any (T, TC, y)")
     ap.add_argument("-o", "--output", required=True)
-    ap.add_argument("--init", default="plugins/models/cnn-fast", help="cnn-fast model directory to start from")
+    ap.add_argument("--init", default="plugins/models/cnn-fast", help="cnn-fast model to start from (FiLM at identity), or a cnn-cond model (a further stage)")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--seed", type=int, default=3211)
     ap.add_argument("--batch-size", type=int, default=256)

@@ -74,14 +74,15 @@ def _epoch(net, opt, data, order, batch_size, step, total_steps, lr):
 
 
 def warm_state(init, net) -> dict:
-    """``net``'s state computing the cnn-fast model in ``init`` exactly (FiLM at identity)."""
+    """``net``'s start from ``init``: a cnn-fast model exactly (FiLM at identity), or a
+    cnn-cond model (a further stage)."""
     from invtoolkit_plugins.cnn_cond.network import from_fast
 
     config, states = modelio.load_model(init)
-    if config.get("plugin") != "cnn-fast":
-        raise InputError(f"{init}: a '{config.get('plugin')}' model, not a cnn-fast model")
+    if config.get("plugin") not in ("cnn-fast", PLUGIN):
+        raise InputError(f"{init}: a '{config.get('plugin')}' model, not a cnn-fast or cnn-cond model")
     try:
-        return from_fast(states[0], net)
+        return states[0] if config["plugin"] == PLUGIN else from_fast(states[0], net)
     except ValueError as exc:
         raise InputError(f"{init}: {exc}") from None
 
@@ -103,7 +104,7 @@ def train_cond(stores, output, *, init, epochs: int = 4, seed: int = 0, batch_si
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     grids_np, curves_np, conds_np, steps = load_cond_stores([str(s) for s in stores])
-    arch = {**modelio.load_model(init)[0]["architecture"], "film_hidden": FILM_HIDDEN, "steps": steps}
+    arch = {"film_hidden": FILM_HIDDEN, **modelio.load_model(init)[0]["architecture"], "steps": steps}
     tr, va = split_indices(len(grids_np), val_n / len(grids_np), seed, val_n)
     g, c, k = (torch.from_numpy(a) for a in (grids_np, curves_np, conds_np))
     torch.manual_seed(seed)

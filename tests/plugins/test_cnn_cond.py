@@ -203,6 +203,22 @@ def test_training_reads_conditions_is_seeded_and_resumes(tmp_path):
     train_cond(stores, tmp_path / "c", **kw)  # resumes
     a, b, c = (torch.load(tmp_path / k / "weights.pt", weights_only=True)["members"][0] for k in "abc")
     assert all(torch.equal(a[k], b[k]) and torch.equal(a[k], c[k]) for k in a)
+    train_cond(stores, tmp_path / "f", **{**kw, "init": tmp_path / "a", "epochs": 1, "lr": 0.0})  # a further stage
+    f = torch.load(tmp_path / "f" / "weights.pt", weights_only=True)["members"][0]
+    assert all(torch.equal(a[k], f[k]) for k in a)  # starts from the cnn-cond model itself
     model = registry.create("surrogate", "cnn-cond", model=tmp_path / "a", threads=1)
     g8 = random_grids(4, shape=(8, 8), seed=1)
     assert model.grid_shape == (8, 8) and model.simulate(g8).shape == (4, 81)
+
+
+def test_shipped_model_tracks_the_dft_off_its_stores_and_on_a_path():
+    from invtoolkit.plugin import GridSpace, create
+
+    g = create("sampler", "families-mixed").sample(48, GridSpace((20, 20)), np.random.default_rng(41))
+    shipped = registry.create("surrogate", "cnn-cond", T=77.0, TC=126.2, y=2.0, threads=1)  # N2, t 0.61
+    truth = registry.create("simulator", "lattice-dft", T=77.0, TC=126.2, y=2.0, threads=1).simulate(g)
+    pred = shipped.simulate(g)
+    assert np.abs(pred - truth).mean() < 0.025  # a trained model (held-out conditions: ~0.01)
+    assert np.abs(pred[:, 40] - truth[:, 40]).max() < 2e-5  # the anchor
+    exact = registry.create("simulator", "lattice-dft", T=77.0, TC=126.2, y=2.0, path=FILE_LIKE).simulate(g)
+    assert np.abs(shipped.with_options(path=FILE_LIKE).simulate(g) - exact).mean() < 0.025
