@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from invtoolkit.hooks import registry
+from invtoolkit.hooks.options import parse_options
 from invtoolkit.parsing.io import read_grids, write_curves
 from invtoolkit.core.roles import WithUncertainty
 
@@ -24,9 +25,12 @@ from invtoolkit.core.roles import WithUncertainty
               help="Also write the ensemble's per-point standard deviation here (.npy/.csv).")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Surrogate option, e.g. for cnn-cond T=298, TC=512.6, y=2 (`invtoolkit plugins --options "
+                   "NAME` lists them). Repeatable.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def predict_command(grids, output, surrogate, model, normalization, adsorption_only, uncertainty, device, threads,
-                    progress):
+                    params, progress):
     """Predict the sorption isotherms of GRIDS with a surrogate (default: the CNN).
 
     Same input and output as 'simulate': GRIDS is a .npy array (H,W) or (N,H,W) of
@@ -35,10 +39,12 @@ def predict_command(grids, output, surrogate, model, normalization, adsorption_o
     surrogate against the exact simulator with 'simulate' when it matters.
 
     \b
-    Example:
+    Examples:
       invtoolkit predict grids.npy -o predicted.csv
+      invtoolkit predict grids.npy --surrogate cnn-cond --param T=298 --param TC=512.6 --param y=2 -o meoh.csv
     """
     options = dict(normalization=normalization, adsorption_only=adsorption_only, device=device, threads=threads)
+    options.update(parse_options(params))
     if model is not None:
         options["model"] = model
     sur = registry.create("surrogate", surrogate, **options)

@@ -127,6 +127,23 @@ def test_simulate_and_predict(tmp_path, grids, capsys):
     assert np.abs(dft - cnn).mean() < 0.1  # the surrogate is a surrogate of this simulator
 
 
+def test_predict_passes_surrogate_options_like_simulate(tmp_path, capsys):
+    """--param reaches the surrogate: cnn-cond at methanol's T/TC and y = 2 tracks the DFT
+    at that condition, and differs from its default (water at y = 1.5) on slit pores."""
+    slits = np.zeros((2, 20, 20), np.uint8)
+    slits[0, :, 3:9] = 1
+    slits[1, :, 3:15] = 1
+    path = tmp_path / "slits.npy"
+    np.save(path, slits)
+    methanol = ["--param", "T=298", "--param", "TC=512.6", "--param", "y=2"]
+    run(["simulate", path, *methanol, "-o", tmp_path / "dft.npy", "--no-progress"], capsys)
+    run(["predict", path, "--surrogate", "cnn-cond", *methanol, "-o", tmp_path / "cond.npy", "--no-progress"], capsys)
+    run(["predict", path, "--surrogate", "cnn-cond", "-o", tmp_path / "water.npy", "--no-progress"], capsys)
+    dft, cond, water = (np.load(tmp_path / f"{n}.npy") for n in ("dft", "cond", "water"))
+    assert np.abs(cond - dft).mean() < 0.03
+    assert np.abs(water - dft).mean() > 3 * np.abs(cond - dft).mean()
+
+
 def test_generate(tmp_path, model_target, capsys):
     run(["generate", "--target", model_target, "-n", 4, "-o", tmp_path], capsys)
     nonempty(tmp_path, ("grids.npy", "predicted.npy", "verified.npy", "report.json", "isotherms.png"))
