@@ -53,7 +53,7 @@ _SOURCES = {
     "invtoolkit.hooks.hookspecs": "hookimpl",
     "invtoolkit.hooks.options": "option",
     "invtoolkit.hooks.registry": "create",
-    "invtoolkit.learning.training": "EarlyStopping History flush_denormals load_checkpoint modules_set "
+    "invtoolkit.learning.training": "EarlyStopping EpochRecord History flush_denormals load_checkpoint modules_set "
                                     "plot_learning_curve plot_lines save_checkpoint split_indices warmup_cosine",
     "invtoolkit.parsing.formats": "AIF_ADSORPTIVE_TAGS AIF_AMOUNT_COLUMNS AIF_LOADING_UNIT_TAGS AIF_MATERIAL_TAGS "
                                   "RawIsotherm",
@@ -104,7 +104,7 @@ __all__ = [
     "MeasuredIsotherm", "measured_from_raw", "RELATIVE_UNITS", "read_target", "target_from_points",
     "check_amounts", "check_grids", "require_file",
     # learning, files, progress
-    "modelio", "Dataset", "EarlyStopping", "History", "flush_denormals", "load_checkpoint", "save_checkpoint",
+    "modelio", "Dataset", "EarlyStopping", "EpochRecord", "History", "flush_denormals", "load_checkpoint", "save_checkpoint",
     "modules_set", "plot_learning_curve", "plot_lines", "split_indices", "warmup_cosine", "augment_torch",
     "binary_sigmoid", "torch_save", "write_json", "write_text", "progress_bar",
 ]

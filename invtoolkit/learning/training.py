@@ -86,6 +86,50 @@ class History:
         return [r[key] for r in self.rows if key in r]
 
 
+@dataclass
+class EpochRecord:
+    """A resumable training run between epochs: the history, the best validation MAE and
+    its weights, the next epoch and optimiser step, all in one checkpoint at ``path``
+    (a run killed mid-epoch resumes after the last finished epoch)."""
+
+    path: Path
+    history: History = field(default_factory=History)
+    best: float = float("inf")
+    best_state: dict | None = None
+    start: int = 0  # the next epoch
+    step: int = 0  # optimiser steps so far (the learning-rate schedule's position)
+
+    def resume(self, net, opt, log) -> "EpochRecord":
+        """Load the checkpoint into ``net``, ``opt`` and this record, if there is one."""
+        if Path(self.path).exists():
+            st = load_checkpoint(self.path)
+            net.load_state_dict(st["model"])
+            opt.load_state_dict(st["optimizer"])
+            self.history.rows, self.best, self.best_state = list(st["history"]), float(st["best"]), st["best_state"]
+            self.start, self.step = int(st["epoch"]) + 1, int(st["step"])
+            log(f"resuming after epoch {self.start} (best val MAE {self.best:.5f})")
+        return self
+
+    def end_epoch(self, net, opt, errors, *, epoch: int, epochs: int, step: int, loss: float, started: float,
+                  log) -> None:
+        """Record epoch ``epoch`` (validation ``errors`` per example), keep the best
+        weights, log a line and write the checkpoint."""
+        import time
+
+        mae, p95 = float(errors.mean()), float(np.quantile(errors, 0.95))
+        if mae < self.best:
+            self.best, self.best_state = mae, {k: v.detach().clone() for k, v in net.state_dict().items()}
+        seconds = time.monotonic() - started
+        self.history.add(epoch=epoch + 1, train_loss=loss, val_mae=mae, val_p95=p95, lr=opt.param_groups[0]["lr"],
+                         seconds=round(seconds, 1))
+        log(f"epoch {epoch + 1}/{epochs}: train {loss:.5f}  val MAE {mae:.5f} (p95 {p95:.5f})  best {self.best:.5f}  "
+            f"{seconds:.0f} s")
+        self.start, self.step = epoch + 1, step
+        save_checkpoint(self.path, {"model": net.state_dict(), "optimizer": opt.state_dict(),
+                                    "history": self.history.rows, "best": self.best, "best_state": self.best_state,
+                                    "epoch": epoch, "step": step})
+
+
 def save_checkpoint(path, state: dict) -> None:
     """Atomic ``torch.save`` (a kill mid-write leaves the previous checkpoint intact)."""
     torch_save(path, state)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from invtoolkit.plugin import (History, InputError, PressureSchedule, flush_denormals, load_checkpoint, modelio,
-                               plot_learning_curve, save_checkpoint, split_indices, warmup_cosine)
+from invtoolkit.plugin import (EpochRecord, InputError, PressureSchedule, flush_denormals, modelio,
+                               plot_learning_curve, split_indices, warmup_cosine)
 
 PLUGIN = "cnn-cond"
 FILM_HIDDEN = 32
@@ -111,41 +111,25 @@ def train_cond(stores, output, *, init, epochs: int = 4, seed: int = 0, batch_si
     net = CondCNN(arch)
     net.load_state_dict(warm_state(init, net))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
-    history, best, best_state, start, step = History(), np.inf, None, 0, 0
-    ckpt = output / "checkpoint.pt"
-    if ckpt.exists():
-        st = load_checkpoint(ckpt)
-        net.load_state_dict(st["model"])
-        opt.load_state_dict(st["optimizer"])
-        history.rows, best, best_state = list(st["history"]), float(st["best"]), st["best_state"]
-        start, step = int(st["epoch"]) + 1, int(st["step"])
-        log(f"resuming after epoch {start} (best val MAE {best:.5f})")
-    stop = epochs if max_epochs_now is None else min(epochs, start + max_epochs_now)
+    run = EpochRecord(output / "checkpoint.pt").resume(net, opt, log)
+    stop = epochs if max_epochs_now is None else min(epochs, run.start + max_epochs_now)
     train, val = (g[tr], c[tr], k[tr]), (g[va], c[va], k[va])
     per_epoch = min(len(tr), int(epoch_rows or len(tr)))
-    for epoch in range(start, stop):
+    for epoch in range(run.start, stop):
         t0 = time.monotonic()
         order = torch.from_numpy(np.random.default_rng([seed, epoch]).permutation(len(tr))[:per_epoch])
-        step, loss = _epoch(net, opt, train, order, batch_size, step, epochs * (per_epoch // batch_size), lr)
+        step, loss = _epoch(net, opt, train, order, batch_size, run.step, epochs * (per_epoch // batch_size), lr)
         net.eval()
-        errs = val_errors(net, *val)
-        mae, p95 = float(errs.mean()), float(np.quantile(errs, 0.95))
-        if mae < best:
-            best, best_state = mae, {n: v.detach().clone() for n, v in net.state_dict().items()}
-        history.add(epoch=epoch + 1, train_loss=loss, val_mae=mae, val_p95=p95, lr=opt.param_groups[0]["lr"],
-                    seconds=round(time.monotonic() - t0, 1))
-        log(f"epoch {epoch + 1}/{epochs}: train {loss:.5f}  val MAE {mae:.5f} (p95 {p95:.5f})  best {best:.5f}  "
-            f"{time.monotonic() - t0:.0f} s")
-        save_checkpoint(ckpt, {"model": net.state_dict(), "optimizer": opt.state_dict(), "history": history.rows,
-                               "best": best, "best_state": best_state, "epoch": epoch, "step": step})
+        run.end_epoch(net, opt, val_errors(net, *val), epoch=epoch, epochs=epochs, step=step, loss=loss, started=t0,
+                      log=log)
     if stop < epochs:
         return None
     recipe = {"stores": len(stores), "epoch_rows": per_epoch, "store_dir": str(Path(stores[0]).parent), "rows": int(len(grids_np)),
               "seed": seed, "epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
-              "n_val": int(len(va)), "val_mae": best, "history": history.rows, "init": str(init),
+              "n_val": int(len(va)), "val_mae": run.best, "history": run.history.rows, "init": str(init),
               "loss": "L1 over the 2*steps+1 loop points (pore)", "command": command, "torch": torch.__version__}
-    save_cond(output, arch, steps, grids_np.shape[1:], recipe, best_state)
-    plot_learning_curve(history, output / "learning_curve.png", title="cnn-cond surrogate")
+    save_cond(output, arch, steps, grids_np.shape[1:], recipe, run.best_state)
+    plot_learning_curve(run.history, output / "learning_curve.png", title="cnn-cond surrogate")
     return recipe
 
 
