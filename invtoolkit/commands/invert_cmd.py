@@ -24,7 +24,7 @@ from invtoolkit.workflows.inversion import MEASURED_CHAIN, MODEL_BUDGET, InvertS
 @click.option("--budget", type=int, default=None, metavar="EVALUATIONS",
               help=f"Work per target, in grids simulated: the search stops there, so the same seed gives the "
                    f"same answer on any machine and load. Default: {MODEL_BUDGET} (model targets), "
-                   f"{MEASURED_BUDGET} (measured files: y scan + restarts; about 40 s on 2 cores).")
+                   f"{MEASURED_BUDGET} (measured files: y scan, restarts and width probes; about 40-70 s on 2 cores).")
 @click.option("--time-limit", type=float, default=None,
               help="Optional wall-clock cap in seconds per target; report.json says (time_capped) if it cut the "
                    "search short, and then the result depends on the machine's speed. Default: no cap.")

@@ -35,7 +35,7 @@ from .probes import PROBE_SHARE, probe_widths
 from .solutions import Solutions, data_noise, solutions, tolerance
 from .table import ScoreTable, y_grid
 
-MEASURED_BUDGET = 120_000  # evaluations: about 40 s on a 2-core VM before the DFT speed-up
+MEASURED_BUDGET = 120_000  # evaluations: about 40-70 s on a 2-core VM (load decides)
 Y_RANGE = (0.5, 3.5)  # default y range (1.5 is water's default)
 Y_LIMITS = (0.2, 6.0)  # how far an edge result may extend the default range
 SCAN_STEP = 0.5
