@@ -241,3 +241,42 @@ def test_dask_interrupt_cancels_the_submitted_targets(tmp_path):
 def invert_tasks(scheduler) -> list:
     """The batch's targets the scheduler still holds (cancelled ones are forgotten)."""
     return [key for key in list(scheduler.tasks) if str(key).startswith("invert-")]
+
+
+def _fit_of(out: Path) -> tuple[bytes, tuple]:
+    fit = json.loads((out / "report.json").read_text())["fit"]
+    return (out / "best.npy").read_bytes(), (fit["y"], fit["capacity"], fit["relative_mae"], fit["y_interval"])
+
+
+def test_a_measured_file_gets_the_same_answer_alone_in_worker_processes_and_on_dask(tmp_path):
+    """Issue 34: the answer depends on the file and the seed only. Two copies of one measured
+    file in a batch (2 worker processes, then a dask cluster) give, byte for byte, the best
+    grid and fit that `invert` gives each alone with the seed the batch derives for it."""
+    from shutil import copyfile
+
+    from invtoolkit.cli import main
+
+    distributed = pytest.importorskip("distributed")
+    source = Path(__file__).resolve().parents[1] / "data/measured/DUT-67_DUT67_1_Garching_MeOH_298K.aif"
+    (tmp_path / "t").mkdir()
+    for name in ("a", "b"):
+        copyfile(source, tmp_path / "t" / f"{name}.aif")
+    common = ["--budget", "1500", "--seed", "7", "--no-progress"]
+
+    def invert(*args):
+        with pytest.raises(SystemExit) as done:
+            main([str(a) for a in args])
+        assert done.value.code == 0
+
+    invert("invert", "--target", tmp_path / "t", "--workers", 2, "-o", tmp_path / "workers", *common)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        invert("invert", "--target", tmp_path / "t", "--scheduler", cluster.scheduler_address,
+               "-o", tmp_path / "dask", *common)
+    for name in ("a", "b"):
+        invert("invert", "--target", tmp_path / "t" / f"{name}.aif", "-o", tmp_path / f"alone-{name}",
+               "--budget", 1500, "--seed", batch.target_seed(7, name), "--no-progress")
+        alone = _fit_of(tmp_path / f"alone-{name}")
+        assert _fit_of(tmp_path / "workers" / name) == alone
+        assert _fit_of(tmp_path / "dask" / name) == alone
+    assert _fit_of(tmp_path / "alone-a") != _fit_of(tmp_path / "alone-b")  # the seeds differ, and so do the searches
