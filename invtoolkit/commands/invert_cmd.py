@@ -58,13 +58,19 @@ from invtoolkit.workflows.inversion import MEASURED_CHAIN, MODEL_BUDGET, InvertS
               help="Ensemble of solutions: distinct grids with error <= best + this (default: 0.002 for model "
               "targets; for measured files the data's own tolerance, max(2 x noise, best, 0.002) on the "
               "relative scale; see docs/what-the-isotherm-determines.md).")
+@click.option("--screen", default=None, metavar="SURROGATE",
+              help="Measured files: start each y-scan run from the best of --screen-candidates sampled grids as "
+                   "predicted by this fluid-conditioned surrogate (cnn-cond) at the file's T, TC, path and that y; "
+                   "the DFT still verifies every answer. Off by default (see docs/surrogate-notes.md for what it buys).")
+@click.option("--screen-candidates", type=int, default=2000, show_default=True, metavar="N",
+              help="Measured files with --screen: grids predicted per scan run (not counted in --budget).")
 @click.option("--workers", type=int, default=None,
               help="Batch: local worker processes (default: all cores); each loads the models once.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Batch: run the targets on a dask.distributed cluster (e.g. tcp://host:8786).")
 def invert_command(target_specs, chain_text, budget, time_limit, seed, normalization, keep, grid_size, steps,
                    output, progress, p0, tc, y_fixed, y_range, capacity, lattice_spacing, log_pressure,
-                   ensemble_tolerance, workers, scheduler, loading_unit):
+                   ensemble_tolerance, screen, screen_candidates, workers, scheduler, loading_unit):
     """Find grids whose simulated isotherm matches TARGET.
 
     Writes OUTPUT/best.npy (K,H,W), OUTPUT/report.json (DFT-verified errors per
@@ -88,7 +94,7 @@ def invert_command(target_specs, chain_text, budget, time_limit, seed, normaliza
         normalization=normalization, keep=keep, grid_size=grid_size,
         steps=steps, progress=progress, p0=p0, tc=tc, y=y_fixed, y_range=tuple(y_range) if y_range else None,
         capacity=capacity, log_pressure=log_pressure, ensemble_tolerance=ensemble_tolerance,
-        loading_unit=loading_unit).check()
+        loading_unit=loading_unit, screen=screen, screen_candidates=screen_candidates).check()
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be >= 1, got {workers}")
     if len(target_specs) > 1 or Path(target_specs[0]).is_file():

@@ -18,6 +18,7 @@ from invtoolkit.errors import InputError
 from .answer import MaterialAnswer, make_answer
 from .physical import file_scale
 from .search import MEASURED_BUDGET, FitSettings, fit_material
+from .starts import Screen
 
 MEASURED_CHAIN = "ga | steepest"
 
@@ -64,13 +65,16 @@ def capacity_ratios(scales, files) -> list[float] | None:
 
 def fit_isotherms(targets, *, chain: str = MEASURED_CHAIN, budget: int = MEASURED_BUDGET, seed: int = 0,
                   y: float | None = None, y_range=None, grid_size: str = "20", lattice_spacing: float | None = None,
-                  keep: int = 8, time_limit: float | None = None, progress: bool = False) -> MaterialAnswer:
-    """Fit one structure (and y per adsorbate, one pore volume) to the isotherms of one material."""
+                  keep: int = 8, time_limit: float | None = None, progress: bool = False,
+                  screen: str | None = None) -> MaterialAnswer:
+    """Fit one structure (and y per adsorbate, one pore volume) to the isotherms of one material;
+    ``screen`` names a fluid-conditioned surrogate (``cnn-cond``) that picks the scan runs' starts."""
     from invtoolkit.core.space import GridSpace
     from invtoolkit.search.chain import Chain
 
     files = [as_measured(t) for t in (targets if isinstance(targets, (list, tuple)) else [targets])]
     settings = FitSettings(budget=budget, time_limit=time_limit, seed=seed, y=y,
-                           y_range=tuple(y_range) if y_range else None, progress=progress)
+                           y_range=tuple(y_range) if y_range else None, progress=progress,
+                           screen=Screen(screen) if screen else None)
     return answer_files(files, Chain.parse(chain), settings, space=GridSpace.parse(grid_size),
                         lattice_spacing=lattice_spacing, keep=keep)

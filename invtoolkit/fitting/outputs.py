@@ -12,6 +12,7 @@ from invtoolkit.core.fileio import write_json
 
 from .api import answer_files
 from .search import MEASURED_BUDGET, FitSettings
+from .starts import Screen
 
 MEASURED_NOTE = ("DFT-only chain: the learned stages (deconv, cnn) were trained for water at 298 K, y = 1.5 "
                  "on the 41/81-point axis, not for this fluid, T, y and these pressures")
@@ -25,7 +26,8 @@ def invert_measured(files, chain, out: Path, *, target_files, seed, settings, ec
             echo(f"  note: {m.source}: {note}", err=True)
     fit_settings = FitSettings(budget=s.budget or MEASURED_BUDGET, time_limit=s.time_limit, seed=seed, y=s.y,
                                y_range=tuple(s.y_range) if s.y_range else None, tolerance=s.ensemble_tolerance,
-                               progress=s.progress, log=lambda line: echo(f"  {line}", err=True))
+                               progress=s.progress, log=lambda line: echo(f"  {line}", err=True),
+                               screen=Screen(s.screen, s.screen_candidates) if s.screen else None)
     answer = answer_files(files, chain, fit_settings, space=s.space(), lattice_spacing=s.lattice_spacing,
                           capacity=s.capacity, keep=s.keep)
     return write_outputs(answer, out, target_files=target_files, chain=chain, seed=seed, settings=s, echo=echo)

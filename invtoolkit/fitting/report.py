@@ -43,7 +43,8 @@ def material_fit(answer: MaterialAnswer, fits: list[dict]) -> dict:
            "relative_mae": max(f["relative_mae"] for f in fits), "score": fit.solutions.best,
            "tolerance": fit.solutions.tolerance, "noise": fit.solutions.noise, "y_notes": fit.y_notes,
            "width_probes": width_probes(fit.probes, answer.scales),
-           "budget": fit.budget, "evaluations": fit.evaluations, "time_capped": fit.time_capped}
+           "budget": fit.budget, "evaluations": fit.evaluations, "time_capped": fit.time_capped,
+           "screen": fit.screen}
     if len(fits) == 1:  # one file: its numbers are the fit's, as in every single-file report
         out = {**fits[0], **out, "pore_volume_cm3_g": volume}
     return out

@@ -58,6 +58,7 @@ class FitSettings:
     y: float | None = None  # fixed y for every file
     y_range: tuple[float, float] | None = None  # None: the default, extended at an edge
     tolerance: float | None = None  # of the solutions' scores; None: from the data (solutions.py)
+    screen: object = None  # a starts.Screen: surrogate-screened starts for the scan runs
     progress: bool = False
     log: object = None
 
@@ -97,6 +98,13 @@ class Runner:
             self.settings.log(f"{label}: score {result.best_error:.5f} ({result.evaluations} evaluations)")
         return result
 
+    def start(self, objective, ys):
+        """Screened starting grids for the next run at ``ys`` (None without a screen)."""
+        if self.settings.screen is None:
+            return None
+        seed = int(np.random.SeedSequence([self.settings.seed, self.runs, 1]).generate_state(1)[0] % 2**31)
+        return self.settings.screen.starts(objective, ys, self.space, seed)
+
     def _cap(self):
         if self.settings.time_limit is None:
             return None
@@ -130,6 +138,7 @@ class MaterialFit:
     time_capped: bool
     seconds: float
     probes: list = field(default_factory=list)  # (dominant width, allowed) of each width probe
+    screen: dict | None = None  # the screened starts (starts.Screen.describe), None without
 
     def file_ys(self, ys=None) -> list[float]:
         return per_file(self.solutions.ys if ys is None else ys, self.groups)
@@ -166,7 +175,8 @@ def fit_material(files, chain, settings: FitSettings, *, space, ratios=None, cap
     return MaterialFit(objective, groups, table, found, "given" if settings.y is not None else "fitted",
                        _y_notes(found, ranges, settings),
                        runner.evaluations + runner.table_evaluations + table.evaluations,
-                       int(settings.budget), runner.time_capped, time.monotonic() - runner.started, probed)
+                       int(settings.budget), runner.time_capped, time.monotonic() - runner.started, probed,
+                       settings.screen.describe() if settings.screen is not None else None)
 
 
 def _probe_run(runner, groups):
@@ -190,7 +200,8 @@ def _scan(runner, objective, groups, ranges, per_run, values=None) -> np.ndarray
         sub = MaterialObjective([objective.files[k] for k in members], objective.ratios[members],
                                 fixed_volume=objective.fixed_volume, bounded=True)
         for v in (values[g] if values is not None else y_grid(*ranges[g], SCAN_STEP)):
-            result = runner.run(sub, [v] * len(members), per_run, label=f"scan {sub.files[0].fluid.name} y = {v:.3g}")
+            result = runner.run(sub, [v] * len(members), per_run, population=runner.start(sub, [v] * len(members)),
+                                label=f"scan {sub.files[0].fluid.name} y = {v:.3g}")
             found.append(result.population.grids[:SCAN_POOL])
     return dedupe(np.concatenate(found)) if found else np.zeros((0, *runner.space.shape), np.uint8)
 

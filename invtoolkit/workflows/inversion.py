@@ -51,6 +51,8 @@ class InvertSettings:
     log_pressure: bool = False
     ensemble_tolerance: float | None = None
     loading_unit: str | None = None  # measured files: the amounts' unit when the file gives none or overrides it
+    screen: str | None = None  # measured files: a fluid-conditioned surrogate that picks the scan runs' starts
+    screen_candidates: int = 2000  # grids it predicts per scan run
 
     def check(self) -> "InvertSettings":
         """One-line errors for values no target can use."""
@@ -67,9 +69,21 @@ class InvertSettings:
         if self.steps < 1:
             raise InputError(f"--steps must be >= 1, got {self.steps}")
         self.space()
+        self._check_screen()
         if self.chain is not None:
             _chain(self.chain)
         return self
+
+    def _check_screen(self) -> None:
+        if self.screen_candidates < 1:
+            raise InputError(f"--screen-candidates must be >= 1, got {self.screen_candidates}")
+        if self.screen is None:
+            return
+        from invtoolkit.hooks import registry
+
+        known = registry.registry().names("surrogate")
+        if self.screen not in known:
+            raise InputError(f"--screen: unknown surrogate '{self.screen}' (installed: {', '.join(known)})")
 
     def space(self):
         from invtoolkit.core.space import GridSpace

@@ -1,0 +1,111 @@
+"""Screened starts for the measured fit (issue 31 part 3), side by side in one run.
+
+For every measured file in ``--data`` and every seed, ``invtoolkit invert`` three ways, one
+after another on an otherwise idle machine:
+
+* ``default``: today's default (``--budget 120000``, no screen);
+* ``half``: half the work (``--budget 60000``), no screen;
+* ``screened half``: half the work, the scan runs started from ``cnn-cond``'s best
+  predictions (``--screen cnn-cond``).
+
+Prints (and writes benchmarks/results/fit_screen.md/json) each file's relative MAE per
+arm, the median per arm, exact evaluations, surrogate predictions, and CPU seconds of each
+run (user + system of the child process: the work, whatever the load). The issue's
+criterion: the screened arm's median relative MAE <= the default's at half the budget.
+
+    python benchmarks/fit_screen.py --data ../shared/isotherms --seeds 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ARMS = {"default": ["--budget", "120000"], "half": ["--budget", "60000"],
+        "screened half": ["--budget", "60000", "--screen", "cnn-cond"]}
+
+
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def invert(path: Path, arm: list[str], seed: int, out: Path) -> dict:
+    cmd = [sys.executable, "-m", "invtoolkit.cli", "invert", "--target", str(path), "-o", str(out),
+           "--seed", str(seed), "--no-progress", *arm]
+    cpu0, t0 = child_cpu(), time.monotonic()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    cpu, wall = child_cpu() - cpu0, time.monotonic() - t0
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["?"])[-1], "cpu_s": cpu}
+    fit = json.loads((out / "report.json").read_text())["fit"]
+    screen = fit.get("screen") or {}
+    return {"rel_mae": fit["relative_mae"], "y": fit.get("y"), "evaluations": fit["evaluations"],
+            "surrogate_evaluations": screen.get("surrogate_evaluations", 0), "skipped": screen.get("skipped", []),
+            "cpu_s": round(cpu, 1), "wall_s": round(wall, 1)}
+
+
+def summary(rows: list[dict]) -> dict:
+    out = {}
+    for arm in ARMS:
+        done = [r[arm] for r in rows if "rel_mae" in r[arm]]
+        out[arm] = {"files": len(done), "median_rel_mae": statistics.median(r["rel_mae"] for r in done) if done else None,
+                    "cpu_s": round(sum(r["cpu_s"] for r in done), 1),
+                    "evaluations": sum(r["evaluations"] for r in done),
+                    "surrogate_evaluations": sum(r["surrogate_evaluations"] for r in done)}
+    return out
+
+
+def markdown(rows: list[dict], summ: dict, meta: dict) -> str:
+    lines = [f"# Screened starts for the measured fit ({meta['machine']}, {meta['date']})", "",
+             "Relative MAE of the fit per file (lower is better); CPU seconds of each whole `invert` run.", "",
+             "| file | seed | " + " | ".join(f"{a} rel MAE | {a} CPU s" for a in ARMS) + " |",
+             "|---|---|" + "---|---|" * len(ARMS)]
+    for r in rows:
+        cells = [f"{r[a]['rel_mae']:.4f} | {r[a]['cpu_s']:.0f}" if "rel_mae" in r[a] else f"error | {r[a]['cpu_s']:.0f}"
+                 for a in ARMS]
+        lines.append(f"| {r['file']} | {r['seed']} | " + " | ".join(cells) + " |")
+    lines += ["", "| arm | files | median rel MAE | exact evaluations | surrogate predictions | CPU s |", "|---|---|---|---|---|---|"]
+    for a, s in summ.items():
+        med = "-" if s["median_rel_mae"] is None else f"{s['median_rel_mae']:.4f}"
+        lines.append(f"| {a} | {s['files']} | {med} | {s['evaluations']} | {s['surrogate_evaluations']} | {s['cpu_s']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, required=True, help="directory of measured files (*.aif)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--files", nargs="*", default=None, help="only these file names")
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    a = ap.parse_args(argv)
+    files = sorted(p for p in a.data.glob("*.aif") if a.files is None or p.name in a.files)
+    meta = {"machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores",
+            "date": time.strftime("%Y-%m-%d"), "command": " ".join(sys.argv)}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in a.seeds:
+            for path in files:
+                row = {"file": path.name, "seed": seed}
+                for k, (arm, flags) in enumerate(ARMS.items()):
+                    row[arm] = invert(path, flags, seed, Path(tmp) / f"{path.stem}_{seed}_{k}")
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    summ = summary(rows)
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / "fit_screen.json").write_text(json.dumps({"meta": meta, "rows": rows, "summary": summ}, indent=1))
+    text = markdown(rows, summ, meta)
+    (a.out / "fit_screen.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
