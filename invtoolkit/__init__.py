@@ -5,7 +5,10 @@ plugin machinery; concrete implementations are plugins found through the
 ``invtoolkit`` entry-point group.
 """
 
+from invtoolkit.core.portable import pin_numba_target
 from invtoolkit.errors import InvToolkitError
+
+pin_numba_target()  # before any numba code compiles: the same bytes on every x86-64 CPU
 
 __version__ = "0.1.0"
 

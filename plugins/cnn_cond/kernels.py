@@ -12,7 +12,7 @@ import functools
 import numba
 import numpy as np
 
-from invtoolkit_plugins.cnn_fast.kernels import head, neighbour_table
+from invtoolkit_plugins.cnn_fast.kernels import exact_order, head, neighbour_table
 
 
 @numba.njit(fastmath=True, boundscheck=False)
@@ -152,17 +152,3 @@ def predict(args: dict, grids: np.ndarray, tops: np.ndarray, uv: np.ndarray) -> 
     out = np.empty((len(grids), 2 * args["steps"] + 1), np.float32)
     head(np.ascontiguousarray(z), tops, args["steps"], out)
     return exact_order(out, args["steps"])
-
-
-def exact_order(out: np.ndarray, steps: int) -> np.ndarray:
-    """The loop order made exact after the fastmath head, whose float32 cumulative sum can
-    step back by an ulp (seen: -1e-7): adsorption non-decreasing, each desorption point
-    between the adsorption at its pressure and the desorption point above. A no-op up to
-    rounding; in place."""
-    s = steps
-    ads = np.maximum.accumulate(out[:, : s + 1], axis=1)
-    out[:, : s + 1] = ads
-    for k in range(s - 1, -1, -1):  # desorption at pressure k/s is column 2s - k, the one above 2s - k - 1
-        j = 2 * s - k
-        out[:, j] = np.minimum(np.maximum(out[:, j], ads[:, k]), out[:, j - 1])
-    return out
