@@ -13,7 +13,8 @@ arm, the median per arm, exact evaluations, surrogate predictions, and CPU secon
 run (user + system of the child process: the work, whatever the load). The issue's
 criterion: the screened arm's median relative MAE <= the default's at half the budget.
 
-    python benchmarks/fit_screen.py --data ../shared/isotherms --seeds 0
+    python benchmarks/fit_screen.py --data ../shared/isotherms --seeds 0 1
+    python benchmarks/fit_screen.py --merge seed0/fit_screen.json seed1/fit_screen.json  # runs made apart
 """
 
 from __future__ import annotations
@@ -57,10 +58,14 @@ def summary(rows: list[dict]) -> dict:
     out = {}
     for arm in ARMS:
         done = [r[arm] for r in rows if "rel_mae" in r[arm]]
+        ratios = [r[arm]["rel_mae"] / r["default"]["rel_mae"] for r in rows
+                  if "rel_mae" in r[arm] and r["default"].get("rel_mae")]
         out[arm] = {"files": len(done), "median_rel_mae": statistics.median(r["rel_mae"] for r in done) if done else None,
                     "cpu_s": round(sum(r["cpu_s"] for r in done), 1),
                     "evaluations": sum(r["evaluations"] for r in done),
-                    "surrogate_evaluations": sum(r["surrogate_evaluations"] for r in done)}
+                    "surrogate_evaluations": sum(r["surrogate_evaluations"] for r in done),
+                    "vs_default": {"median": statistics.median(ratios), "best": min(ratios), "worst": max(ratios),
+                                   "better_5pct": sum(q < 0.95 for q in ratios), "worse_5pct": sum(q > 1.05 for q in ratios)}}
     return out
 
 
@@ -73,38 +78,57 @@ def markdown(rows: list[dict], summ: dict, meta: dict) -> str:
         cells = [f"{r[a]['rel_mae']:.4f} | {r[a]['cpu_s']:.0f}" if "rel_mae" in r[a] else f"error | {r[a]['cpu_s']:.0f}"
                  for a in ARMS]
         lines.append(f"| {r['file']} | {r['seed']} | " + " | ".join(cells) + " |")
-    lines += ["", "| arm | files | median rel MAE | exact evaluations | surrogate predictions | CPU s |", "|---|---|---|---|---|---|"]
+    lines += ["", "Per arm, over every (file, seed) run; 'vs default': each run's relative MAE over the default's "
+              "for the same file and seed (median, best-worst, runs more than 5% better / worse).", "",
+              "| arm | runs | median rel MAE | vs default | better / worse | exact evaluations | surrogate predictions "
+              "| CPU s |", "|---|---|---|---|---|---|---|---|"]
     for a, s in summ.items():
         med = "-" if s["median_rel_mae"] is None else f"{s['median_rel_mae']:.4f}"
-        lines.append(f"| {a} | {s['files']} | {med} | {s['evaluations']} | {s['surrogate_evaluations']} | {s['cpu_s']} |")
+        v = s["vs_default"]
+        lines.append(f"| {a} | {s['files']} | {med} | {v['median']:.3f} ({v['best']:.2f}-{v['worst']:.2f}) | "
+                     f"{v['better_5pct']} / {v['worse_5pct']} | {s['evaluations']} | {s['surrogate_evaluations']} | "
+                     f"{s['cpu_s']} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True, help="directory of measured files (*.aif)")
+    ap.add_argument("--data", type=Path, help="directory of measured files (*.aif)")
+    ap.add_argument("--merge", type=Path, nargs="+", help="no runs: the rows of these fit_screen.json files, one table")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--files", nargs="*", default=None, help="only these file names")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     a = ap.parse_args(argv)
-    files = sorted(p for p in a.data.glob("*.aif") if a.files is None or p.name in a.files)
     meta = {"machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores",
             "date": time.strftime("%Y-%m-%d"), "command": " ".join(sys.argv)}
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in a.seeds:
-            for path in files:
-                row = {"file": path.name, "seed": seed}
-                for k, (arm, flags) in enumerate(ARMS.items()):
-                    row[arm] = invert(path, flags, seed, Path(tmp) / f"{path.stem}_{seed}_{k}")
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+    if a.merge:
+        runs = [json.loads(p.read_text()) for p in a.merge]
+        rows = [r for run in runs for r in run["rows"]]
+        meta = {**runs[0]["meta"], "command": " | ".join(run["meta"]["command"] for run in runs)}
+    elif a.data is None:
+        ap.error("give --data (run the fits) or --merge (tabulate runs made apart)")
+    else:
+        rows = run_all(a.data, a.files, a.seeds)
     summ = summary(rows)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "fit_screen.json").write_text(json.dumps({"meta": meta, "rows": rows, "summary": summ}, indent=1))
     text = markdown(rows, summ, meta)
     (a.out / "fit_screen.md").write_text(text)
     print(text)
+
+
+def run_all(data: Path, names, seeds) -> list[dict]:
+    files = sorted(p for p in data.glob("*.aif") if names is None or p.name in names)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            for path in files:
+                row = {"file": path.name, "seed": seed}
+                for k, (arm, flags) in enumerate(ARMS.items()):
+                    row[arm] = invert(path, flags, seed, Path(tmp) / f"{path.stem}_{seed}_{k}")
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
 
 
 if __name__ == "__main__":
