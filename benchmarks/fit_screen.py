@@ -14,6 +14,7 @@ run (user + system of the child process: the work, whatever the load). The issue
 criterion: the screened arm's median relative MAE <= the default's at half the budget.
 
     python benchmarks/fit_screen.py --data ../shared/isotherms --seeds 0 1
+    python benchmarks/fit_screen.py --data ../shared/isotherms --seeds 0 1 --files --joint 'DUT-67_*.aif'
     python benchmarks/fit_screen.py --merge seed0/fit_screen.json seed1/fit_screen.json  # runs made apart
 """
 
@@ -39,8 +40,10 @@ def child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def invert(path: Path, arm: list[str], seed: int, out: Path) -> dict:
-    cmd = [sys.executable, "-m", "invtoolkit.cli", "invert", "--target", str(path), "-o", str(out),
+def invert(paths: list[Path], arm: list[str], seed: int, out: Path) -> dict:
+    """One ``invert`` of ``paths`` (several: a joint fit); its fit's numbers and CPU seconds."""
+    targets = [a for p in paths for a in ("--target", str(p))]
+    cmd = [sys.executable, "-m", "invtoolkit.cli", "invert", *targets, "-o", str(out),
            "--seed", str(seed), "--no-progress", *arm]
     cpu0, t0 = child_cpu(), time.monotonic()
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -97,6 +100,8 @@ def main(argv=None) -> None:
     ap.add_argument("--merge", type=Path, nargs="+", help="no runs: the rows of these fit_screen.json files, one table")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--files", nargs="*", default=None, help="only these file names")
+    ap.add_argument("--joint", default=None, metavar="GLOB",
+                    help="also fit the files matching GLOB jointly, e.g. 'DUT-67_*.aif' (a row of its own)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     a = ap.parse_args(argv)
     meta = {"machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores",
@@ -108,7 +113,7 @@ def main(argv=None) -> None:
     elif a.data is None:
         ap.error("give --data (run the fits) or --merge (tabulate runs made apart)")
     else:
-        rows = run_all(a.data, a.files, a.seeds)
+        rows = run_all(a.data, a.files, a.seeds, a.joint)
     summ = summary(rows)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "fit_screen.json").write_text(json.dumps({"meta": meta, "rows": rows, "summary": summ}, indent=1))
@@ -117,15 +122,18 @@ def main(argv=None) -> None:
     print(text)
 
 
-def run_all(data: Path, names, seeds) -> list[dict]:
-    files = sorted(p for p in data.glob("*.aif") if names is None or p.name in names)
+def run_all(data: Path, names, seeds, joint=None) -> list[dict]:
+    targets = [[p] for p in sorted(data.glob("*.aif")) if names is None or p.name in names]
+    if joint:
+        targets.append(sorted(data.glob(joint)))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
-            for path in files:
-                row = {"file": path.name, "seed": seed}
+            for n, paths in enumerate(targets):
+                name = paths[0].name if len(paths) == 1 else f"{joint} jointly ({len(paths)} files)"
+                row = {"file": name, "seed": seed}
                 for k, (arm, flags) in enumerate(ARMS.items()):
-                    row[arm] = invert(path, flags, seed, Path(tmp) / f"{path.stem}_{seed}_{k}")
+                    row[arm] = invert(paths, flags, seed, Path(tmp) / f"{n}_{seed}_{k}")
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     return rows
