@@ -52,7 +52,7 @@ def invert(paths: list[Path], arm: list[str], seed: int, out: Path) -> dict:
         return {"error": (done.stderr.strip().splitlines() or ["?"])[-1], "cpu_s": cpu}
     fit = json.loads((out / "report.json").read_text())["fit"]
     screen = fit.get("screen") or {}
-    return {"rel_mae": fit["relative_mae"], "y": fit.get("y"), "evaluations": fit["evaluations"],
+    return {"rel_mae": fit["relative_mae"], "score": fit["score"], "y": fit.get("y"), "evaluations": fit["evaluations"],
             "surrogate_evaluations": screen.get("surrogate_evaluations", 0), "skipped": screen.get("skipped", []),
             "cpu_s": round(cpu, 1), "wall_s": round(wall, 1)}
 
