@@ -58,6 +58,14 @@ def invert(paths: list[Path], arm: list[str], seed: int, out: Path) -> dict:
 
 
 def summary(rows: list[dict]) -> dict:
+    """Per kind of run (single files; joint fits, whose relative MAE is their worst file's),
+    per arm: see :func:`arm_summary`."""
+    kinds = {"single files": [r for r in rows if "jointly" not in r["file"]],
+             "joint fits": [r for r in rows if "jointly" in r["file"]]}
+    return {kind: arm_summary(part) for kind, part in kinds.items() if part}
+
+
+def arm_summary(rows: list[dict]) -> dict:
     out = {}
     for arm in ARMS:
         done = [r[arm] for r in rows if "rel_mae" in r[arm]]
@@ -82,16 +90,22 @@ def markdown(rows: list[dict], summ: dict, meta: dict) -> str:
                  for a in ARMS]
         lines.append(f"| {r['file']} | {r['seed']} | " + " | ".join(cells) + " |")
     lines += ["", "Per arm, over every (file, seed) run; 'vs default': each run's relative MAE over the default's "
-              "for the same file and seed (median, best-worst, runs more than 5% better / worse).", "",
-              "| arm | runs | median rel MAE | vs default | better / worse | exact evaluations | surrogate predictions "
-              "| CPU s |", "|---|---|---|---|---|---|---|---|"]
+              "for the same file and seed (median, best-worst, runs more than 5% better / worse)."]
+    for kind, per_arm in summ.items():
+        lines += ["", f"{kind}:", ""] + arm_table(per_arm)
+    return "\n".join(lines) + "\n"
+
+
+def arm_table(summ: dict) -> list[str]:
+    lines = ["| arm | runs | median rel MAE | vs default | better / worse | exact evaluations | surrogate predictions "
+             "| CPU s |", "|---|---|---|---|---|---|---|---|"]
     for a, s in summ.items():
         med = "-" if s["median_rel_mae"] is None else f"{s['median_rel_mae']:.4f}"
         v = s["vs_default"]
         lines.append(f"| {a} | {s['files']} | {med} | {v['median']:.3f} ({v['best']:.2f}-{v['worst']:.2f}) | "
                      f"{v['better_5pct']} / {v['worse_5pct']} | {s['evaluations']} | {s['surrogate_evaluations']} | "
                      f"{s['cpu_s']} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv=None) -> None:
