@@ -103,6 +103,14 @@ def test_invert_measured_file(tmp_path, capsys):
     assert json.loads((tmp_path / "report.json").read_text())["fit"]["adsorbate"] == "methanol"
 
 
+def test_invert_measured_file_with_screened_starts(tmp_path, capsys):
+    run(["invert", "--target", MEASURED, "--budget", 1500, "--y-range", 1.5, 2.5, "--screen", "cnn-cond",
+         "--screen-candidates", 50, "--no-progress", "-o", tmp_path], capsys)
+    screen = json.loads((tmp_path / "report.json").read_text())["fit"]["screen"]
+    assert screen["surrogate"] == "cnn-cond" and screen["candidates"] == 50
+    assert 0 < screen["surrogate_evaluations"] <= 3 * 50 and screen["skipped"] == []  # y 1.5, 2, 2.5: inside the box
+
+
 def test_invert_batch_with_workers(tmp_path, capsys):
     targets = tmp_path / "targets"
     targets.mkdir()
