@@ -32,7 +32,14 @@ import time
 from pathlib import Path
 
 ARMS = {"default": ["--budget", "120000"], "half": ["--budget", "60000"],
-        "screened half": ["--budget", "60000", "--screen", "cnn-cond"]}
+        "screened half": ["--budget", "60000", "--screen", "cnn-cond"],
+        "screened half, 500": ["--budget", "60000", "--screen", "cnn-cond", "--screen-candidates", "500"]}
+DEFAULT_ARMS = ["default", "half", "screened half"]
+
+
+def arms_in(rows: list[dict]) -> list[str]:
+    """The arms some row holds, in ARMS order."""
+    return [a for a in ARMS if any(a in r for r in rows)]
 
 
 def child_cpu() -> float:
@@ -67,10 +74,10 @@ def summary(rows: list[dict]) -> dict:
 
 def arm_summary(rows: list[dict]) -> dict:
     out = {}
-    for arm in ARMS:
-        done = [r[arm] for r in rows if "rel_mae" in r[arm]]
+    for arm in arms_in(rows):
+        done = [r[arm] for r in rows if "rel_mae" in r.get(arm, {})]
         ratios = [r[arm]["rel_mae"] / r["default"]["rel_mae"] for r in rows
-                  if "rel_mae" in r[arm] and r["default"].get("rel_mae")]
+                  if "rel_mae" in r.get(arm, {}) and r.get("default", {}).get("rel_mae")]
         out[arm] = {"files": len(done), "median_rel_mae": statistics.median(r["rel_mae"] for r in done) if done else None,
                     "cpu_s": round(sum(r["cpu_s"] for r in done), 1),
                     "evaluations": sum(r["evaluations"] for r in done),
@@ -80,14 +87,19 @@ def arm_summary(rows: list[dict]) -> dict:
     return out
 
 
+def cell(run: dict | None) -> str:
+    if run is None:
+        return "- | -"
+    return f"{run['rel_mae']:.4f} | {run['cpu_s']:.0f}" if "rel_mae" in run else f"error | {run['cpu_s']:.0f}"
+
+
 def markdown(rows: list[dict], summ: dict, meta: dict) -> str:
     lines = [f"# Screened starts for the measured fit ({meta['machine']}, {meta['date']})", "",
              "Relative MAE of the fit per file (lower is better); CPU seconds of each whole `invert` run.", "",
-             "| file | seed | " + " | ".join(f"{a} rel MAE | {a} CPU s" for a in ARMS) + " |",
-             "|---|---|" + "---|---|" * len(ARMS)]
+             "| file | seed | " + " | ".join(f"{a} rel MAE | {a} CPU s" for a in arms_in(rows)) + " |",
+             "|---|---|" + "---|---|" * len(arms_in(rows))]
     for r in rows:
-        cells = [f"{r[a]['rel_mae']:.4f} | {r[a]['cpu_s']:.0f}" if "rel_mae" in r[a] else f"error | {r[a]['cpu_s']:.0f}"
-                 for a in ARMS]
+        cells = [cell(r.get(a)) for a in arms_in(rows)]
         lines.append(f"| {r['file']} | {r['seed']} | " + " | ".join(cells) + " |")
     lines += ["", "Per arm, over every (file, seed) run; 'vs default': each run's relative MAE over the default's "
               "for the same file and seed (median, best-worst, runs more than 5% better / worse)."]
@@ -116,18 +128,20 @@ def main(argv=None) -> None:
     ap.add_argument("--files", nargs="*", default=None, help="only these file names")
     ap.add_argument("--joint", default=None, metavar="GLOB",
                     help="also fit the files matching GLOB jointly, e.g. 'DUT-67_*.aif' (a row of its own)")
+    ap.add_argument("--arms", nargs="+", choices=list(ARMS), default=DEFAULT_ARMS,
+                    help="which arms to run (a fit is deterministic: an arm run apart merges with --merge)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     a = ap.parse_args(argv)
     meta = {"machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores",
             "date": time.strftime("%Y-%m-%d"), "command": " ".join(sys.argv)}
     if a.merge:
         runs = [json.loads(p.read_text()) for p in a.merge]
-        rows = [r for run in runs for r in run["rows"]]
+        rows = merged_rows(run["rows"] for run in runs)
         meta = {**runs[0]["meta"], "command": " | ".join(run["meta"]["command"] for run in runs)}
     elif a.data is None:
         ap.error("give --data (run the fits) or --merge (tabulate runs made apart)")
     else:
-        rows = run_all(a.data, a.files, a.seeds, a.joint)
+        rows = run_all(a.data, a.files, a.seeds, a.joint, a.arms)
     summ = summary(rows)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "fit_screen.json").write_text(json.dumps({"meta": meta, "rows": rows, "summary": summ}, indent=1))
@@ -136,7 +150,16 @@ def main(argv=None) -> None:
     print(text)
 
 
-def run_all(data: Path, names, seeds, joint=None) -> list[dict]:
+def merged_rows(runs) -> list[dict]:
+    """Rows of several runs, the arms of one (file, seed) in one row, in first-seen order."""
+    rows: dict[tuple, dict] = {}
+    for run in runs:
+        for r in run:
+            rows.setdefault((r["file"], r["seed"]), {}).update(r)
+    return list(rows.values())
+
+
+def run_all(data: Path, names, seeds, joint=None, arms=DEFAULT_ARMS) -> list[dict]:
     targets = [[p] for p in sorted(data.glob("*.aif")) if names is None or p.name in names]
     if joint:
         targets.append(sorted(data.glob(joint)))
@@ -146,8 +169,8 @@ def run_all(data: Path, names, seeds, joint=None) -> list[dict]:
             for n, paths in enumerate(targets):
                 name = paths[0].name if len(paths) == 1 else f"{joint} jointly ({len(paths)} files)"
                 row = {"file": name, "seed": seed}
-                for k, (arm, flags) in enumerate(ARMS.items()):
-                    row[arm] = invert(paths, flags, seed, Path(tmp) / f"{n}_{seed}_{k}")
+                for k, arm in enumerate(arms):
+                    row[arm] = invert(paths, ARMS[arm], seed, Path(tmp) / f"{n}_{seed}_{k}")
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     return rows
