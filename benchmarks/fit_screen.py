@@ -82,8 +82,9 @@ def arm_summary(rows: list[dict]) -> dict:
                     "cpu_s": round(sum(r["cpu_s"] for r in done), 1),
                     "evaluations": sum(r["evaluations"] for r in done),
                     "surrogate_evaluations": sum(r["surrogate_evaluations"] for r in done),
-                    "vs_default": {"median": statistics.median(ratios), "best": min(ratios), "worst": max(ratios),
-                                   "better_5pct": sum(q < 0.95 for q in ratios), "worse_5pct": sum(q > 1.05 for q in ratios)}}
+                    "vs_default": None if not ratios else {
+                        "median": statistics.median(ratios), "best": min(ratios), "worst": max(ratios),
+                        "better_5pct": sum(q < 0.95 for q in ratios), "worse_5pct": sum(q > 1.05 for q in ratios)}}
     return out
 
 
@@ -114,8 +115,9 @@ def arm_table(summ: dict) -> list[str]:
     for a, s in summ.items():
         med = "-" if s["median_rel_mae"] is None else f"{s['median_rel_mae']:.4f}"
         v = s["vs_default"]
-        lines.append(f"| {a} | {s['files']} | {med} | {v['median']:.3f} ({v['best']:.2f}-{v['worst']:.2f}) | "
-                     f"{v['better_5pct']} / {v['worse_5pct']} | {s['evaluations']} | {s['surrogate_evaluations']} | "
+        versus = "- | -" if v is None else (f"{v['median']:.3f} ({v['best']:.2f}-{v['worst']:.2f}) | "
+                                             f"{v['better_5pct']} / {v['worse_5pct']}")
+        lines.append(f"| {a} | {s['files']} | {med} | {versus} | {s['evaluations']} | {s['surrogate_evaluations']} | "
                      f"{s['cpu_s']} |")
     return lines
 
