@@ -86,7 +86,7 @@ class Runner:
     started: float = field(default_factory=time.monotonic)
 
     def run(self, objective, ys, budget: int, population=None, label: str = ""):
-        seed = int(np.random.SeedSequence([self.settings.seed, self.runs]).generate_state(1)[0] % 2**31)
+        seed = self._seed()
         self.runs += 1
         cap = self._cap()
         result = self.chain.run(objective, budget=max(int(budget), 1), time_limit=cap, seed=seed,
@@ -102,8 +102,11 @@ class Runner:
         """Screened starting grids for the next run at ``ys`` (None without a screen)."""
         if self.settings.screen is None:
             return None
-        seed = int(np.random.SeedSequence([self.settings.seed, self.runs, 1]).generate_state(1)[0] % 2**31)
-        return self.settings.screen.starts(objective, ys, self.space, seed)
+        return self.settings.screen.starts(objective, ys, self.space, self._seed(1))
+
+    def _seed(self, *stream: int) -> int:
+        """The seed of the next run (or of one of its side ``stream``s), from the fit's seed and the run count."""
+        return int(np.random.SeedSequence([self.settings.seed, self.runs, *stream]).generate_state(1)[0] % 2**31)
 
     def _cap(self):
         if self.settings.time_limit is None:
