@@ -9,6 +9,7 @@ import click
 
 from invtoolkit.core.defaults import DEFAULT_CHAIN
 from invtoolkit.fitting.search import MEASURED_BUDGET
+from invtoolkit.fitting.starts import SCREEN_CANDIDATES
 from invtoolkit.workflows.inversion import MEASURED_CHAIN, MODEL_BUDGET, InvertSettings
 
 
@@ -62,7 +63,7 @@ from invtoolkit.workflows.inversion import MEASURED_CHAIN, MODEL_BUDGET, InvertS
               help="Measured files: start each y-scan run from the best of --screen-candidates sampled grids as "
                    "predicted by this fluid-conditioned surrogate (cnn-cond) at the file's T, TC, path and that y; "
                    "the DFT still verifies every answer. Off by default (see docs/surrogate-notes.md for what it buys).")
-@click.option("--screen-candidates", type=int, default=2000, show_default=True, metavar="N",
+@click.option("--screen-candidates", type=int, default=SCREEN_CANDIDATES, show_default=True, metavar="N",
               help="Measured files with --screen: grids predicted per scan run (not counted in --budget).")
 @click.option("--workers", type=int, default=None,
               help="Batch: local worker processes (default: all cores); each loads the models once.")

@@ -27,27 +27,37 @@ SCREEN_CANDIDATES = 2000  # sampled grids predicted per screened run
 SCREEN_KEEP = 64  # best distinct predictions that join the start
 
 
+def check_candidates(n) -> int:
+    """``n`` as a number of grids to predict per run; InputError unless it is >= 1."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"--screen-candidates must be >= 1, got {n}")
+    return int(n)
+
+
 @dataclass
 class Screen:
-    """A named surrogate that proposes starting grids; one loaded model, re-conditioned per run."""
+    """A named surrogate that proposes starting grids; one model, loaded here (an unknown name
+    is an InputError at once), re-conditioned per run."""
 
     surrogate: str
     candidates: int = SCREEN_CANDIDATES
     keep: int = SCREEN_KEEP
     evaluations: int = 0  # surrogate predictions (not budgeted)
     skipped: list[str] = field(default_factory=list)
-    _model: object = None
+    _model: object = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
-        if isinstance(self.candidates, bool) or int(self.candidates) < 1:
-            raise InputError(f"--screen-candidates must be a positive number of grids, got {self.candidates}")
+        from invtoolkit.hooks.registry import create
+
+        self.candidates = check_candidates(self.candidates)
+        self._model = create("surrogate", self.surrogate)
 
     def starts(self, objective, ys, space, seed: int) -> Population | None:
         """The ``keep`` best of ``candidates`` sampled grids by predicted score at ``ys``
         (one y per file), best first; None where the surrogate cannot serve this run."""
         from invtoolkit.search.seeding import sampled_grids
 
-        grids = dedupe(sampled_grids(int(self.candidates), space, np.random.default_rng(seed)))
+        grids = dedupe(sampled_grids(self.candidates, space, np.random.default_rng(seed)))
         try:
             curves = self._predictor(objective, ys)(grids)
         except InputError as e:
@@ -60,17 +70,10 @@ class Screen:
 
     def _predictor(self, objective, ys):
         """grids -> the objective's curves (files side by side), predicted at ``ys``."""
-        sims = [self._loaded().with_options(T=m.T, TC=m.fluid.TC, y=float(y), normalization=m.normalization,
+        sims = [self._model.with_options(T=m.T, TC=m.fluid.TC, y=float(y), normalization=m.normalization,
                                              path=m.simulation_path) for m, y in zip(objective.files, ys)]
         return lambda grids: np.hstack([np.asarray(s.simulate(grids), np.float64) for s in sims])
 
-    def _loaded(self):
-        if self._model is None:
-            from invtoolkit.hooks.registry import create
-
-            self._model = create("surrogate", self.surrogate)
-        return self._model
-
     def describe(self) -> dict:
-        return {"surrogate": self.surrogate, "candidates": int(self.candidates), "keep": int(self.keep),
+        return {"surrogate": self.surrogate, "candidates": self.candidates, "keep": int(self.keep),
                 "surrogate_evaluations": int(self.evaluations), "skipped": list(self.skipped)}

@@ -21,6 +21,7 @@ from invtoolkit.results import report as rep
 from invtoolkit.core.defaults import DEFAULT_CHAIN
 from invtoolkit.errors import InputError
 from invtoolkit.core.fileio import write_json
+from invtoolkit.fitting.starts import SCREEN_CANDIDATES, check_candidates
 
 # Measured isotherms: the learned stages were trained for water at 298 K, y = 1.5 on the
 # 41/81-point axis, so a measured file (any fluid, T, y, pressures) is searched by DFT alone.
@@ -52,7 +53,7 @@ class InvertSettings:
     ensemble_tolerance: float | None = None
     loading_unit: str | None = None  # measured files: the amounts' unit when the file gives none or overrides it
     screen: str | None = None  # measured files: a fluid-conditioned surrogate that picks the scan runs' starts
-    screen_candidates: int = 2000  # grids it predicts per scan run
+    screen_candidates: int = SCREEN_CANDIDATES  # grids it predicts per scan run
 
     def check(self) -> "InvertSettings":
         """One-line errors for values no target can use."""
@@ -75,8 +76,7 @@ class InvertSettings:
         return self
 
     def _check_screen(self) -> None:
-        if self.screen_candidates < 1:
-            raise InputError(f"--screen-candidates must be >= 1, got {self.screen_candidates}")
+        check_candidates(self.screen_candidates)
         if self.screen is None:
             return
         from invtoolkit.hooks import registry

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from invtoolkit.core.space import GridSpace
+from invtoolkit.errors import InputError, InvToolkitError
 from invtoolkit.fitting import FitSettings, MaterialObjective, fit_material
 from invtoolkit.fitting.objective import measured_simulator
 from invtoolkit.fitting.starts import Screen
@@ -54,6 +55,13 @@ def test_the_same_seed_screens_the_same_grids_and_another_seed_others():
     b = Screen("cnn-cond", candidates=200).starts(objective, [2.0], SPACE, seed=1).grids
     c = Screen("cnn-cond", candidates=200).starts(objective, [2.0], SPACE, seed=2).grids
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_an_unknown_surrogate_or_no_candidates_is_an_error_at_once_not_a_silent_skip():
+    with pytest.raises(InvToolkitError, match="unknown surrogate 'nope'"):
+        Screen("nope")
+    with pytest.raises(InputError, match="--screen-candidates must be >= 1, got 0"):
+        Screen("cnn-cond", candidates=0)
 
 
 @pytest.mark.parametrize("y, space, reason", [(5.0, SPACE, "y = 5 is outside the trained range"),
