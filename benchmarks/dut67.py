@@ -19,27 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from invtoolkit_plugins.benchmarking.runs import invert_files
 
 FILES = ["MeOH", "EtOH", "hexane", "toluol", "DCM"]
 PATTERN = "DUT-67_DUT67_1_Garching_{}_298K.aif"
 
 
 def invert(paths: list[Path], out: Path, seed: int, budget: int | None) -> dict:
-    cmd = [sys.executable, "-m", "invtoolkit.cli", "invert", *[a for p in paths for a in ("--target", str(p))],
-           "-o", str(out), "--seed", str(seed), "--no-progress"]
-    if budget:
-        cmd += ["--budget", str(budget)]
-    t0 = time.monotonic()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["?"])[-1], "seconds": time.monotonic() - t0}
-    report = json.loads((out / "report.json").read_text())
-    report["wall_seconds"] = time.monotonic() - t0
-    return report
+    return invert_files(paths, out, ["--seed", str(seed), *(["--budget", str(budget)] if budget else [])])
 
 
 def row(name: str, seed: int, report: dict) -> dict:

@@ -23,13 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from invtoolkit_plugins.benchmarking.runs import invert_files
 
 ARMS = {"default": ["--budget", "120000"], "half": ["--budget", "60000"],
         "screened half": ["--budget", "60000", "--screen", "cnn-cond"],
@@ -42,22 +42,13 @@ def arms_in(rows: list[dict]) -> list[str]:
     return [a for a in ARMS if any(a in r for r in rows)]
 
 
-def child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def invert(paths: list[Path], arm: list[str], seed: int, out: Path) -> dict:
     """One ``invert`` of ``paths`` (several: a joint fit); its fit's numbers and CPU seconds."""
-    targets = [a for p in paths for a in ("--target", str(p))]
-    cmd = [sys.executable, "-m", "invtoolkit.cli", "invert", *targets, "-o", str(out),
-           "--seed", str(seed), "--no-progress", *arm]
-    cpu0, t0 = child_cpu(), time.monotonic()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    cpu, wall = child_cpu() - cpu0, time.monotonic() - t0
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["?"])[-1], "cpu_s": cpu}
-    fit = json.loads((out / "report.json").read_text())["fit"]
+    report = invert_files(paths, out, ["--seed", str(seed), *arm])
+    cpu, wall = report["cpu_seconds"], report["wall_seconds"]
+    if "error" in report:
+        return {"error": report["error"], "cpu_s": cpu}
+    fit = report["fit"]
     screen = fit.get("screen") or {}
     return {"rel_mae": fit["relative_mae"], "score": fit["score"], "y": fit.get("y"), "evaluations": fit["evaluations"],
             "surrogate_evaluations": screen.get("surrogate_evaluations", 0), "skipped": screen.get("skipped", []),

@@ -1,10 +1,15 @@
 """Chain runs the benchmarks share: one chain on one target (DFT-verified MAE), the
-default chain with and without structured seeds, and :class:`Cells`, the resumable JSON
-record of finished runs (a killed benchmark resumes where it stopped)."""
+default chain with and without structured seeds, ``invtoolkit invert`` on measured files as
+a user runs it, and :class:`Cells`, the resumable JSON record of finished runs (a killed
+benchmark resumes where it stopped)."""
 
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from invtoolkit.plugin import DEFAULT_CHAIN, Chain, Population, Target, write_json
@@ -28,6 +33,25 @@ def run_one(chain_text: str, target: dict, seconds: float, seed: int) -> dict:
     best = result.population
     return {"mae": float(best.errors[0]) if len(best) else float("inf"), "seconds": round(result.seconds, 2),
             "ga_evaluations": next((s.evaluations for s in result.stages if s.stage.startswith("ga")), None)}
+
+
+def invert_files(paths: list[Path], out: Path, flags: list[str]) -> dict:
+    """``invtoolkit invert`` of measured ``paths`` (several: a joint fit) with ``flags``, in a
+    child process: its report.json, or {"error": the last line it wrote}; either with
+    "wall_seconds" and "cpu_seconds" (the child's user + system time: the work, whatever the load)."""
+    cmd = [sys.executable, "-m", "invtoolkit.cli", "invert", *[a for p in paths for a in ("--target", str(p))],
+           "-o", str(out), "--no-progress", *flags]
+    cpu0, t0 = _children_cpu(), time.monotonic()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    spent = {"wall_seconds": time.monotonic() - t0, "cpu_seconds": _children_cpu() - cpu0}
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["?"])[-1], **spent}
+    return {**json.loads((out / "report.json").read_text()), **spent}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class Cells:
