@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 
 TARGET = "x86-64-v3"
 # the /proc/cpuinfo flags of x86-64-v3 (AVX2 level; lzcnt is listed as abm)
@@ -54,8 +55,6 @@ def pin_numba_target() -> str | None:
         return None
     os.environ["NUMBA_CPU_NAME"] = TARGET
     os.environ.setdefault("NUMBA_CPU_FEATURES", target_features(flags))
-    import sys
-
     if "numba" in sys.modules:  # imported before invtoolkit: make it read the setting again
         sys.modules["numba"].config.reload_config()
     return TARGET
