@@ -3,6 +3,8 @@
     python training/cond_data.py design [--cells 8] [--seed 3201]        # print the design
     python training/cond_data.py generate DATA --n 20000 [--cells 8]     # one store per (t, y)
     python training/cond_data.py time                                    # lattice-dft on 4 corners
+    python training/cond_data.py dense-design                            # print the dense design (stage c)
+    python training/cond_data.py dense DATA --n 5000                     # its stores, d*.zarr
 
 The (t = T/TC, y) design: t in 0.40-0.80, log y in log 0.5 - log 4, a CELLS x CELLS
 stratified design (one jittered point per cell, seed 3201). Each point is one store of
@@ -14,6 +16,12 @@ Held out (never trained on): 6 points inside the box as far as possible from eve
 (greedy max-min distance in (t, log y) scaled to the unit square), plus the conditions of
 the measured files (DUT-67 vapours at 298 K, N2 77 K, Ar 87 K, n-butane 273 K) at y = 1 and
 y = 2.5, each with its file's own pressure path.
+
+Dense design (stage c): a scrambled Sobol sequence of 256 (t, log y) points over the same
+box (seed 3202), less every point within 0.05 (unit square) of a held-out condition above;
+each kept point j is one store ``dJJJ_t.._y...zarr`` of 5,000 ``families-mixed`` grids,
+sampler seed 4000 + j (no collision with 3300 + k, k < 64, nor the evaluation seed
+20263101).
 """
 
 from __future__ import annotations
@@ -91,6 +99,42 @@ def measured_conditions() -> list[dict]:
     return out
 
 
+DENSE_POINTS, DENSE_SEED, DENSE_SAMPLER_SEED, DENSE_EXCLUDE = 256, 3202, 4000, 0.05
+
+
+def dense_design(points: int = DENSE_POINTS, seed: int = DENSE_SEED, exclude: float = DENSE_EXCLUDE,
+                 cells: int = 8, design_seed: int = 3201) -> dict:
+    """Scrambled Sobol (t, log y) points; those within ``exclude`` (unit-square distance) of
+    a held-out condition of the 8 x 8 design (inside points and measured conditions) are
+    dropped. Returns {"stores": kept rows (k = Sobol index), "dropped": the others}."""
+    from scipy.stats import qmc
+
+    rows = design(cells, design_seed)
+    held = held_out_points(rows) + measured_conditions()
+    hu = np.array([unit(h["t"], h["y"]) for h in held])
+    pts = qmc.Sobol(d=2, scramble=True, seed=seed).random(points)
+    kept, dropped = [], []
+    for j, (u, v) in enumerate(pts):
+        t, y = from_unit(u, v)
+        row = {"k": j, "t": round(float(t), 4), "y": round(float(y), 4)}
+        d = float(np.linalg.norm(hu - np.array(unit(row["t"], row["y"])), axis=1).min())
+        (kept if d >= exclude else dropped).append({**row, "held_out_distance": round(d, 4)})
+    return {"seed": seed, "points": points, "exclude": exclude, "sampler_seed": f"{DENSE_SAMPLER_SEED} + k",
+            "stores": kept, "dropped": dropped}
+
+
+def generate_dense(data, n: int, log=print) -> None:
+    from invtoolkit.datasets.dataset import generate
+
+    for row in dense_design()["stores"]:
+        t0 = time.monotonic()
+        generate(Path(data) / f"d{row['k']:03d}_t{row['t']:.4f}_y{row['y']:.4f}.zarr", n, sampler="families-mixed",
+                 seed=DENSE_SAMPLER_SEED + row["k"],
+                 simulator_options={"T": round(row["t"] * TC_LABEL, 4), "TC": TC_LABEL, "y": row["y"], "threads": 1},
+                 chunk_size=min(n, 10_000), workers=0)
+        log(f"dense store {row['k']}: t {row['t']:.4f} y {row['y']:.4f}  {time.monotonic() - t0:.0f} s", flush=True)
+
+
 def store_path(data, row) -> Path:
     return Path(data) / f"s{row['k']:02d}_t{row['t']:.4f}_y{row['y']:.4f}.zarr"
 
@@ -122,7 +166,7 @@ def time_corners(n: int = 300) -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("action", choices=["design", "generate", "time"])
+    ap.add_argument("action", choices=["design", "generate", "time", "dense-design", "dense"])
     ap.add_argument("data", nargs="?", default="/work/data/cnn_cond")
     ap.add_argument("--n", type=int, default=20_000, help="grids per store")
     ap.add_argument("--cells", type=int, default=8)
@@ -130,6 +174,10 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.action == "time":
         time_corners()
+    elif args.action == "dense-design":
+        print(json.dumps(dense_design(), indent=1))
+    elif args.action == "dense":
+        generate_dense(args.data, args.n)
     elif args.action == "design":
         rows = design(args.cells, args.seed)
         print(json.dumps({"stores": rows, "held_out": held_out_points(rows) + measured_conditions()}, indent=1))
