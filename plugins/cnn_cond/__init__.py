@@ -166,10 +166,28 @@ class CNNCondSurrogate(Surrogate):
                                 torch.from_numpy(self.conditions(len(grids))).to(self.device)).cpu().numpy()
         return self._predict_cpu(grids, tops)
 
+    def turning_shares(self, loops):
+        """phi (N, S) of the turning-point head for this path, torch or numpy like ``loops``;
+        None when the path does not turn below 1 or the model has no head (``turning.py``)."""
+        from invtoolkit_plugins.cnn_cond.paths import needs_head
+
+        if self.net.turn is None or not needs_head(self._maps):
+            return None
+        torch = _torch()
+        from invtoolkit_plugins.cnn_cond.network import normalize_conditions
+
+        x = loops if isinstance(loops, torch.Tensor) else torch.from_numpy(np.asarray(loops, np.float32))
+        uv = normalize_conditions(torch.from_numpy(self.conditions(len(x))).to(x.device, x.dtype))
+        pt = torch.full((len(x),), self._maps["turn"], dtype=x.dtype, device=x.device)
+        if isinstance(loops, torch.Tensor):
+            return self.net.turn(x, uv, pt)
+        with torch.inference_mode():
+            return self.net.turn(x.to(self.device), uv.to(self.device), pt.to(self.device)).cpu().double().numpy()
+
     def _finish(self, loops, porosity, ratio):
         from invtoolkit_plugins.cnn_cond.paths import apply_maps
 
-        out = apply_maps(loops, self._maps, ratio)
+        out = apply_maps(loops, self._maps, ratio, self.turning_shares(loops))
         return out * porosity[:, None] if self.normalization == "site" else out
 
     def simulate(self, grids: np.ndarray, *, progress: bool = False) -> np.ndarray:

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from invtoolkit_plugins.cnn_cond.turning import TurningHead
 from invtoolkit_plugins.cnn_fast.network import FastCNN, iso_kernel, patch_codes
 
 T_RANGE = (0.40, 0.80)
@@ -31,7 +32,8 @@ def normalize_conditions(cond: torch.Tensor) -> torch.Tensor:
 
 
 class CondCNN(FastCNN):
-    """``arch``: the cnn-fast keys plus ``film_hidden`` (width of the FiLM MLP)."""
+    """``arch``: the cnn-fast keys plus ``film_hidden`` (width of the FiLM MLP) and, in
+    models with a turning-point head, ``turning_hidden`` (its width)."""
 
     def __init__(self, arch: dict):
         super().__init__(arch)
@@ -41,6 +43,8 @@ class CondCNN(FastCNN):
         self.film = nn.Sequential(nn.Linear(2, f), nn.Tanh(), nn.Linear(f, f), nn.Tanh(),
                                   nn.Linear(f, 2 * c * self.n_film))
         self.mlp[0] = nn.Linear(2 * e + 4, h)
+        # desorption from a turning point below 1 (turning.py); None in models without one
+        self.turn = TurningHead(int(arch["steps"]), int(arch["turning_hidden"])) if arch.get("turning_hidden") else None
 
     def film_params(self, uv: torch.Tensor) -> torch.Tensor:
         """(N, 2) normalized conditions -> (N, n_film, 2, C): (gamma, beta) per layer."""

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+PT_FULL = 1.0 - 1e-9  # a path turning at or above this is the full loop: no turning head
+
 
 def _snap(x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(x - np.round(x)) < 1e-9, np.round(x), x)  # 0.35 * 40 = 13.99...: grid points exactly
@@ -47,6 +49,22 @@ def _interp(points, steps: int, index, low: np.ndarray) -> np.ndarray:
     return m
 
 
+def node_weights(pressures, steps: int) -> np.ndarray:
+    """(S, P) linear weights of the nodes k/S (k = 0..S-1) at ``pressures`` (clamped to the
+    last node above (S-1)/S)."""
+    x = np.clip(np.asarray(pressures, np.float64) * steps, 0.0, steps - 1.0)
+    w = np.zeros((steps, len(x)))
+    k = np.minimum(np.floor(x).astype(int), steps - 2)
+    w[k, np.arange(len(x))] = 1.0 - (x - k)
+    w[k + 1, np.arange(len(x))] += x - k
+    return w
+
+
+def needs_head(maps: dict) -> bool:
+    """True when the path has desorption points and turns below 1."""
+    return "des" in maps and maps["turn"] < PT_FULL
+
+
 def path_maps(path, steps: int) -> dict:
     """The maps of ``path`` (a PressurePath), on the augmented internal values (L internal +
     one per low point): ads (., n_a); for desorption points des (., n_d) the full-loop
@@ -65,7 +83,8 @@ def path_maps(path, steps: int) -> dict:
             w = d[j] * steps
             des[des_row(1), j] += w
             des[ads_row(1), j] -= w
-        maps.update(des=des, floor=floor, cap=_interp(np.array([p.max()]), steps, ads_row, low))
+        maps.update(des=des, floor=floor, cap=_interp(np.array([p.max()]), steps, ads_row, low),
+                    turn=float(p.max()), phi=node_weights(d, steps))
     return maps
 
 
@@ -86,9 +105,11 @@ def low_ratio(anchor: np.ndarray, maps: dict) -> np.ndarray:
     return np.clip(np.maximum.accumulate(ratio, axis=1), 0.0, 1.0).astype(np.float32)
 
 
-def apply_maps(loops, maps: dict, ratio=None):
+def apply_maps(loops, maps: dict, ratio=None, phi=None):
     """Internal loops (N, L) -> (N, P) on the path; numpy or torch (differentiable).
-    ``ratio`` (N, n_low): see :func:`low_ratio` (None: p S, a line from the empty state)."""
+    ``ratio`` (N, n_low): see :func:`low_ratio` (None: p S, a line from the empty state).
+    ``phi`` (N, S): the share of the capped hysteresis gap kept at the internal desorption
+    nodes (``turning.py``; None: all of it, the old mapping)."""
     n_low = len(maps["low"])
     if ratio is None:
         ratio = np.tile(maps["low"] * maps["steps"], (len(loops), 1))
@@ -97,7 +118,10 @@ def apply_maps(loops, maps: dict, ratio=None):
         ads = aug @ maps["ads"]
         if "des" not in maps:
             return ads
-        des = np.maximum(aug @ maps["floor"], np.minimum(aug @ maps["des"], aug @ maps["cap"]))
+        floor = aug @ maps["floor"]
+        des = np.maximum(floor, np.minimum(aug @ maps["des"], aug @ maps["cap"]))
+        if phi is not None:  # a share of the gap, then non-increasing as the pressure falls
+            des = np.maximum.accumulate((floor + (phi @ maps["phi"]) * (des - floor))[:, ::-1], 1)[:, ::-1]
         return np.concatenate([ads, des], 1)
     import torch
 
@@ -106,5 +130,8 @@ def apply_maps(loops, maps: dict, ratio=None):
     ads = aug @ as_t(maps["ads"])
     if "des" not in maps:
         return ads
-    des = torch.maximum(aug @ as_t(maps["floor"]), torch.minimum(aug @ as_t(maps["des"]), aug @ as_t(maps["cap"])))
+    floor = aug @ as_t(maps["floor"])
+    des = torch.maximum(floor, torch.minimum(aug @ as_t(maps["des"]), aug @ as_t(maps["cap"])))
+    if phi is not None:
+        des = torch.cummax((floor + (phi @ as_t(maps["phi"])) * (des - floor)).flip(1), 1).values.flip(1)
     return torch.cat([ads, des], 1)
