@@ -8,10 +8,11 @@ on (T/TC, log y) (``network.py``); the same exact torus symmetry and loop guaran
 
 Paths: the network predicts the internal 2 x 40-step loop; the requested points are a
 piecewise-linear interpolation of it (``paths.py``), the points below its first step
-shaped by the anchor DFT; desorption from a turning point below 1 is an approximation
-(capped at the adsorption value there).
+shaped by the anchor DFT; desorption from a turning point below 1 keeps a learned share of
+the hysteresis gap (``turning.py``), capped at the adsorption value there.
 
-Training: ``training/cond_data.sh`` and ``training/cond.sh``. Not the default surrogate.
+Training: ``training/cond_data.sh``, ``training/cond.sh`` and ``training/cond_turn.sh``. Not the
+default surrogate.
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ network is exact at 1/S, and still non-decreasing.
 
 Desorption depends on where the path turns. At a turning point of 1 (the internal path)
 the desorption points interpolate the internal desorption branch (exact on the internal
-grid); below 1/S the hysteresis gap D - A at 1/S shrinks linearly to 0 at p = 0. A
-turning point below 1 is an APPROXIMATION: the full-loop desorption value, capped at the
-adsorption value at the turning point (the amount held when the pressure starts to fall)
-and never below the adsorption value at the same pressure. The errors of each path are
-measured in training/cond_eval.py.
+grid); below 1/S the hysteresis gap D - A at 1/S shrinks linearly to 0 at p = 0. Below a
+turning point p_t < 1 the full-loop desorption value is capped at the adsorption value at
+p_t (the amount held when the pressure starts to fall) and never below the adsorption at
+the same pressure; a model with a turning-point head keeps only a learned share of that
+gap (``turning.py``). The errors of each path are measured in training/cond_eval.py.
 """
 
 from __future__ import annotations
