@@ -86,13 +86,18 @@ def test_loop_guarantees_hold_at_any_condition(cond, seed, porosity, t, y):
     assert np.array_equal(des[:, 0], ads[:, 0])
 
 
-@settings(max_examples=12, deadline=None)
-@given(seed=st.integers(0, 10_000), turn=st.floats(0.3, 1.0), n=st.integers(2, 30))
-def test_path_guarantees_hold_on_any_path(cond, seed, turn, n):
+def random_path(seed, turn, n):
+    """n rising points ending at ``turn``, then n // 2 + 1 falling ones below it."""
     rng = np.random.default_rng(seed)
     up = np.sort(rng.uniform(0.0, turn, n))
     up[-1] = turn
-    down = np.sort(rng.uniform(0.0, turn, n // 2 + 1))[::-1]
+    return up, np.sort(rng.uniform(0.0, turn, n // 2 + 1))[::-1]
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), turn=st.floats(0.3, 1.0), n=st.integers(2, 30))
+def test_path_guarantees_hold_on_any_path(cond, seed, turn, n):
+    up, down = random_path(seed, turn, n)
     g = random_grids(3, seed=seed, porosity=0.7)
     out = cond.with_options(path=PressurePath(np.concatenate([up, down]), n)).simulate(g)
     ads, des = out[:, :n], out[:, n:]

@@ -19,7 +19,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cnn import random_grids
-from test_cnn_cond import ARCH, FILE_LIKE, make_cond_model
+from test_cnn_cond import ARCH, FILE_LIKE, make_cond_model, random_path
 
 from invtoolkit.core.pressure import PressurePath
 from invtoolkit.hooks import registry
@@ -68,10 +68,7 @@ def test_paths_turning_at_one_are_unchanged(models):
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000), turn_at=st.floats(0.3, 0.999), n=st.integers(2, 30))
 def test_guarantees_hold_with_the_head_on_any_path(models, seed, turn_at, n):
-    rng = np.random.default_rng(seed)
-    up = np.sort(rng.uniform(0.0, turn_at, n))
-    up[-1] = turn_at
-    down = np.sort(rng.uniform(0.0, turn_at, n // 2 + 1))[::-1]
+    up, down = random_path(seed, turn_at, n)
     path = PressurePath(np.concatenate([up, down]), n)
     g = random_grids(3, seed=seed, porosity=0.7)
     out = models[1].with_options(path=path).simulate(g)
