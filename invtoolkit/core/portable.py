@@ -9,9 +9,11 @@ another ensemble (README example: widths 0.20-1.83 nm instead of 0.20-1.42 nm).
 So the code is named in full, CPU and features, never read off the host: the generic
 x86-64-v3 tuning (AVX2, FMA) with the AVX-512 core (F, CD, BW, DQ, VL) where the CPU has
 it. numba otherwise adds the host's own features to a named CPU, which changes the code
-again. Two families result, each the same bytes on every machine in it: AVX-512 machines
-(the Zen 4 bytes, 1.05-1.2x faster than host code on Sapphire Rapids) and AVX2-only ones
-(docs/measurements.md).
+again. Two families result: AVX-512 machines, the same bytes on Intel and AMD (the Zen 4
+bytes, 1.05-1.2x faster than host code on Sapphire Rapids), and AVX2-only ones, the same
+code but bytes per vendor: LLVM divides with the approximate reciprocal vrcpps plus a
+Newton step, and Intel's and AMD's vrcpps differ in the last bits (AVX-512's vrcp14ps is
+specified exactly). docs/measurements.md.
 
 Applied when invtoolkit is imported, before numba reads its settings; a user's own
 ``NUMBA_CPU_NAME`` wins, and so does a CPU without x86-64-v3 (it keeps the host's code).
