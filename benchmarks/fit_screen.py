@@ -67,16 +67,27 @@ def arm_summary(rows: list[dict]) -> dict:
     out = {}
     for arm in arms_in(rows):
         done = [r[arm] for r in rows if "rel_mae" in r.get(arm, {})]
-        ratios = [r[arm]["rel_mae"] / r["default"]["rel_mae"] for r in rows
+        paired = [(r[arm]["rel_mae"], r["default"]["rel_mae"]) for r in rows
                   if "rel_mae" in r.get(arm, {}) and r.get("default", {}).get("rel_mae")]
+        ratios = [a / d for a, d in paired]
         out[arm] = {"files": len(done), "median_rel_mae": statistics.median(r["rel_mae"] for r in done) if done else None,
                     "cpu_s": round(sum(r["cpu_s"] for r in done), 1),
                     "evaluations": sum(r["evaluations"] for r in done),
                     "surrogate_evaluations": sum(r["surrogate_evaluations"] for r in done),
                     "vs_default": None if not ratios else {
                         "median": statistics.median(ratios), "best": min(ratios), "worst": max(ratios),
+                        "geometric_mean": statistics.geometric_mean(ratios), "wilcoxon_p": wilcoxon_p(paired),
                         "better_5pct": sum(q < 0.95 for q in ratios), "worse_5pct": sum(q > 1.05 for q in ratios)}}
     return out
+
+
+def wilcoxon_p(paired: list[tuple[float, float]]) -> float | None:
+    """Two-sided Wilcoxon signed-rank p of (arm, default) pairs; None where every pair is equal."""
+    from scipy.stats import wilcoxon
+
+    if all(a == d for a, d in paired):
+        return None
+    return float(wilcoxon([a for a, _ in paired], [d for _, d in paired]).pvalue)
 
 
 def cell(run: dict | None) -> str:
@@ -94,20 +105,23 @@ def markdown(rows: list[dict], summ: dict, meta: dict) -> str:
         cells = [cell(r.get(a)) for a in arms_in(rows)]
         lines.append(f"| {r['file']} | {r['seed']} | " + " | ".join(cells) + " |")
     lines += ["", "Per arm, over every (file, seed) run; 'vs default': each run's relative MAE over the default's "
-              "for the same file and seed (median, best-worst, runs more than 5% better / worse)."]
+              "for the same file and seed (median, best-worst; geometric mean and the paired Wilcoxon p; runs more "
+              "than 5% better / worse)."]
     for kind, per_arm in summ.items():
         lines += ["", f"{kind}:", ""] + arm_table(per_arm)
     return "\n".join(lines) + "\n"
 
 
 def arm_table(summ: dict) -> list[str]:
-    lines = ["| arm | runs | median rel MAE | vs default | better / worse | exact evaluations | surrogate predictions "
-             "| CPU s |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| arm | runs | median rel MAE | vs default | geometric mean, Wilcoxon p | better / worse | "
+             "exact evaluations | surrogate predictions | CPU s |", "|---|---|---|---|---|---|---|---|---|"]
     for a, s in summ.items():
         med = "-" if s["median_rel_mae"] is None else f"{s['median_rel_mae']:.4f}"
         v = s["vs_default"]
-        versus = "- | -" if v is None else (f"{v['median']:.3f} ({v['best']:.2f}-{v['worst']:.2f}) | "
-                                             f"{v['better_5pct']} / {v['worse_5pct']}")
+        versus = "- | - | -" if v is None else (
+            f"{v['median']:.3f} ({v['best']:.2f}-{v['worst']:.2f}) | {v['geometric_mean']:.3f}, "
+            f"p = {'-' if v['wilcoxon_p'] is None else format(v['wilcoxon_p'], '.2f')} | "
+            f"{v['better_5pct']} / {v['worse_5pct']}")
         lines.append(f"| {a} | {s['files']} | {med} | {versus} | {s['evaluations']} | {s['surrogate_evaluations']} | "
                      f"{s['cpu_s']} |")
     return lines
