@@ -102,6 +102,16 @@ def measured_conditions() -> list[dict]:
 DENSE_POINTS, DENSE_SEED, DENSE_SAMPLER_SEED, DENSE_EXCLUDE = 256, 3202, 4000, 0.05
 
 
+def held_out_units(held: list[dict]) -> np.ndarray:
+    """(H, 2) the held-out conditions on the unit square."""
+    return np.array([unit(h["t"], h["y"]) for h in held])
+
+
+def held_out_distance(units: np.ndarray, u, v) -> float:
+    """Unit-square distance from (u, v) to the nearest held-out condition (``held_out_units``)."""
+    return float(np.linalg.norm(units - np.array([u, v]), axis=1).min())
+
+
 def dense_design(points: int = DENSE_POINTS, seed: int = DENSE_SEED, exclude: float = DENSE_EXCLUDE,
                  cells: int = 8, design_seed: int = 3201) -> dict:
     """Scrambled Sobol (t, log y) points; those within ``exclude`` (unit-square distance) of
@@ -111,13 +121,13 @@ def dense_design(points: int = DENSE_POINTS, seed: int = DENSE_SEED, exclude: fl
 
     rows = design(cells, design_seed)
     held = held_out_points(rows) + measured_conditions()
-    hu = np.array([unit(h["t"], h["y"]) for h in held])
+    hu = held_out_units(held)
     pts = qmc.Sobol(d=2, scramble=True, seed=seed).random(points)
     kept, dropped = [], []
     for j, (u, v) in enumerate(pts):
         t, y = from_unit(u, v)
         row = {"k": j, "t": round(float(t), 4), "y": round(float(y), 4)}
-        d = float(np.linalg.norm(hu - np.array(unit(row["t"], row["y"])), axis=1).min())
+        d = held_out_distance(hu, *unit(row["t"], row["y"]))
         (kept if d >= exclude else dropped).append({**row, "held_out_distance": round(d, 4)})
     return {"seed": seed, "points": points, "exclude": exclude, "sampler_seed": f"{DENSE_SAMPLER_SEED} + k",
             "stores": kept, "dropped": dropped}

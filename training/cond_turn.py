@@ -26,21 +26,20 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cond_data import TC_LABEL, from_unit, unit  # noqa: E402
+from cond_data import DENSE_EXCLUDE, TC_LABEL, from_unit, held_out_distance, held_out_units  # noqa: E402
 
 STEPS = 40
-EXCLUDE = 0.05
 
 
 def conditions(design: dict, n: int, seed: int) -> np.ndarray:
-    """(n, 3) rows (t, y, p_t), none within EXCLUDE of a held-out (t, y)."""
+    """(n, 3) rows (t, y, p_t), none within DENSE_EXCLUDE of a held-out (t, y)."""
     rng = np.random.default_rng(seed)
-    held = np.array([unit(h["t"], h["y"]) for h in design["held_out"]])
+    held = held_out_units(design["held_out"])
     rows = []
     while len(rows) < n:
         u = rng.uniform(size=2)
         pt = 1.0 - 10.0 ** rng.uniform(np.log10(0.002), np.log10(0.25))
-        if np.linalg.norm(held - u, axis=1).min() >= EXCLUDE:
+        if held_out_distance(held, *u) >= DENSE_EXCLUDE:
             t, y = from_unit(*u)
             rows.append((float(t), float(y), float(pt)))
     return np.array(rows)
