@@ -31,15 +31,20 @@ NEEDS = {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}
 AVX512 = ("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl")  # the x86-64-v4 additions
 
 
-def cpu_flags() -> set[str]:
+def cpuinfo(field: str) -> str:
+    """The value of the first /proc/cpuinfo line starting with ``field`` ('' where none)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                if line.startswith(field):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return ""
+
+
+def cpu_flags() -> set[str]:
+    return set(cpuinfo("flags").split())
 
 
 def target_features(flags: set[str]) -> str:

@@ -31,8 +31,7 @@ X86_64_V3 = portable.NEEDS <= portable.cpu_flags()
 
 
 def cpu_vendor() -> str:
-    with open("/proc/cpuinfo") as f:
-        return next((line.split(":", 1)[1].strip() for line in f if line.startswith("vendor_id")), "unknown")
+    return portable.cpuinfo("vendor_id") or "unknown"
 
 
 def run_python(code: str, **env) -> str:
