@@ -1,0 +1,94 @@
+"""How much could solving each pore cluster on its own save the 2-D kernel? (issue 30)
+
+Pore cells joined only through walls do not interact (a wall's density is 0, its pull a
+constant), so a grid's isotherm is exactly the sum of the isotherms of its periodic pore
+clusters, each solved alone in a grid of its own (same neighbours, same fixed points,
+same branches).  A small cluster then costs only its own box and its own sweeps instead of
+the whole grid's.  This script measures, with one thread, on the benchmark's random grids:
+
+* the kernel on the whole grids;
+* the largest cluster of every grid alone: the floor of any such split (every other
+  cluster free), so ``whole / largest`` is its best possible speed-up;
+* the rest of every grid (the grid minus its largest cluster), and every cluster of size
+  >= 2 in a grid of its own: what a split actually pays;
+* the largest deviation of the summed clusters from the whole grids (the split is exact).
+
+    python benchmarks/dft_clusters.py --n 4000
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numba
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from dft import BETA, SETS, W_FF, Y, default_mus
+from invtoolkit_plugins.lattice_dft import _dft_numba
+
+
+def periodic_clusters(g: np.ndarray):
+    """One grid per pore cluster (periodic 4-connectivity): (clusters, owner grid, size)."""
+    N, H, W = g.shape
+    idx = np.arange(N * H * W).reshape(N, H, W)
+    pore = g.astype(bool)
+    edges = [(idx[pore & np.roll(pore, -1, a)], np.roll(idx, -1, a)[pore & np.roll(pore, -1, a)])
+             for a in (1, 2)]
+    a, b = (np.concatenate(x) for x in zip(*edges))
+    adj = coo_matrix((np.ones(len(a)), (a, b)), shape=(idx.size, idx.size))
+    _, lab = connected_components(adj, directed=False)
+    comp, cid = np.unique(lab[pore.ravel()], return_inverse=True)
+    n, i, j = np.nonzero(pore)
+    out = np.zeros((len(comp), H, W), dtype=np.uint8)
+    out[cid, i, j] = 1
+    owner = np.zeros(len(comp), dtype=np.int64)
+    owner[cid] = n
+    return out, owner, np.bincount(cid)
+
+
+def cpu_seconds(grids, mus) -> tuple[float, np.ndarray]:
+    """CPU time of one solve, and the sums."""
+    c0 = time.process_time()
+    sums = _dft_numba.solve(grids, mus, BETA, W_FF, Y)
+    return time.process_time() - c0, sums
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=4000, help="random 20x20 grids (half pores)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    numba.set_num_threads(1)
+    g, mus = SETS["a:random"](args.n, args.seed), default_mus()
+    _dft_numba.solve(g[:64], mus, BETA, W_FF, Y)                       # JIT warm-up
+    clusters, owner, size = periodic_clusters(g)
+    first = np.lexsort((-size, owner))
+    first = first[np.r_[True, np.diff(owner[first]) != 0]]             # largest per grid
+    rest = g & ~clusters[first]
+    print(f"# {args.n} random 20x20 grids, seed {args.seed}, one thread, best CPU time of"
+          f" {args.repeat} interleaved runs: {len(clusters) / args.n:.1f} clusters per grid,"
+          f" {np.mean(size == 1) * 100:.0f}% of them single cells")
+    rows = {"whole grids": g, "largest cluster alone": clusters[first], "rest of each grid": rest,
+            "clusters >= 2 cells, each alone": clusters[size > 1]}
+    best = dict.fromkeys(rows, float("inf"))
+    for _ in range(args.repeat):              # interleaved: a disturbance hits every arm alike
+        for label, grids in rows.items():
+            best[label] = min(best[label], cpu_seconds(grids, mus)[0])
+    t_whole = best["whole grids"]
+    for label, grids in rows.items():
+        print(f"{label:<34}{len(grids):>8} grids {best[label]:>7.2f} CPU s   whole / this"
+              f" {t_whole / best[label]:.2f}")
+    t, sums = cpu_seconds(clusters, mus)
+    whole = cpu_seconds(g, mus)[1]
+    summed = np.zeros_like(whole)
+    np.add.at(summed, owner, sums)
+    err = (np.abs(summed - whole) / g.reshape(len(g), -1).sum(1)[:, None]).max()
+    print(f"{'every cluster alone':<34}{len(clusters):>8} grids {t:>7.2f} CPU s   whole / this"
+          f" {t_whole / t:.2f}; summed vs whole: max {err:.1e} per pore cell")
+
+
+if __name__ == "__main__":
+    main()
