@@ -11,7 +11,8 @@ the whole grid's.  This script measures, with one thread, on the benchmark's ran
   cluster free), so ``whole / largest`` is its best possible speed-up;
 * the rest of every grid (the grid minus its largest cluster), and every cluster of size
   >= 2 in a grid of its own: what a split actually pays;
-* the largest deviation of the summed clusters from the whole grids (the split is exact).
+* the largest deviation of the summed clusters from the whole grids (the split is exact);
+* the sweeps per grid of each arm, in all and at the first adsorption points (the slow ones).
 
     python benchmarks/dft_clusters.py --n 4000
 """
@@ -22,30 +23,18 @@ import time
 
 import numba
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from dft import BETA, SETS, W_FF, Y, default_mus
+from invtoolkit.core.descriptors import torus_cluster_masks
 from invtoolkit_plugins.lattice_dft import _dft_numba
 
 
 def periodic_clusters(g: np.ndarray):
-    """One grid per pore cluster (periodic 4-connectivity): (clusters, owner grid, size)."""
-    N, H, W = g.shape
-    idx = np.arange(N * H * W).reshape(N, H, W)
-    pore = g.astype(bool)
-    edges = [(idx[pore & np.roll(pore, -1, a)], np.roll(idx, -1, a)[pore & np.roll(pore, -1, a)])
-             for a in (1, 2)]
-    a, b = (np.concatenate(x) for x in zip(*edges))
-    adj = coo_matrix((np.ones(len(a)), (a, b)), shape=(idx.size, idx.size))
-    _, lab = connected_components(adj, directed=False)
-    comp, cid = np.unique(lab[pore.ravel()], return_inverse=True)
-    n, i, j = np.nonzero(pore)
-    out = np.zeros((len(comp), H, W), dtype=np.uint8)
-    out[cid, i, j] = 1
-    owner = np.zeros(len(comp), dtype=np.int64)
-    owner[cid] = n
-    return out, owner, np.bincount(cid)
+    """One grid per pore cluster of every grid (``torus_cluster_masks``): (clusters, owner grid, size)."""
+    masks = [torus_cluster_masks(x) for x in g]
+    owner = np.repeat(np.arange(len(g)), [len(m) for m in masks])
+    clusters = np.concatenate(masks)
+    return clusters, owner, clusters.reshape(len(clusters), -1).sum(1)
 
 
 def cpu_seconds(grids, mus) -> tuple[float, np.ndarray]:
@@ -73,19 +62,21 @@ def main(argv=None) -> None:
           f" {np.mean(size == 1) * 100:.0f}% of them single cells")
     rows = {"whole grids": g, "largest cluster alone": clusters[first], "rest of each grid": rest,
             "clusters >= 2 cells, each alone": clusters[size > 1]}
-    best = dict.fromkeys(rows, float("inf"))
+    best, sums, sweeps = dict.fromkeys(rows, float("inf")), {}, {}
     for _ in range(args.repeat):              # interleaved: a disturbance hits every arm alike
         for label, grids in rows.items():
-            best[label] = min(best[label], cpu_seconds(grids, mus)[0])
+            t, sums[label] = cpu_seconds(grids, mus)
+            best[label] = min(best[label], t)
+            sweeps[label] = _dft_numba.last_stats()["sweeps_per_point"]   # per grid, active lanes
     t_whole = best["whole grids"]
     for label, grids in rows.items():
         print(f"{label:<34}{len(grids):>8} grids {best[label]:>7.2f} CPU s   whole / this"
-              f" {t_whole / best[label]:.2f}")
-    t, sums = cpu_seconds(clusters, mus)
-    whole = cpu_seconds(g, mus)[1]
-    summed = np.zeros_like(whole)
-    np.add.at(summed, owner, sums)
-    err = (np.abs(summed - whole) / g.reshape(len(g), -1).sum(1)[:, None]).max()
+              f" {t_whole / best[label]:.2f}   sweeps per grid {sweeps[label].sum():.0f},"
+              f" points 1-4: {np.round(sweeps[label][1:5]).astype(int).tolist()}")
+    t, alone = cpu_seconds(clusters, mus)
+    summed = np.zeros((len(g), alone.shape[1]))
+    np.add.at(summed, owner, alone)
+    err = (np.abs(summed - sums["whole grids"]) / g.reshape(len(g), -1).sum(1)[:, None]).max()
     print(f"{'every cluster alone':<34}{len(clusters):>8} grids {t:>7.2f} CPU s   whole / this"
           f" {t_whole / t:.2f}; summed vs whole: max {err:.1e} per pore cell")
 

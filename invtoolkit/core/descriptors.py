@@ -26,7 +26,7 @@ from collections import deque
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["pore_widths", "batch_pore_widths", "batch_width_shares", "dominant_widths", "grid_descriptors", "batch_descriptors", "DESCRIPTOR_NAMES"]
+__all__ = ["pore_widths", "batch_pore_widths", "batch_width_shares", "dominant_widths", "torus_cluster_masks", "grid_descriptors", "batch_descriptors", "DESCRIPTOR_NAMES"]
 
 # Scalar descriptors (the ones an ensemble summarises by min, max, mean).
 DESCRIPTOR_NAMES = ("porosity", "dominant_width", "mean_width", "max_width", "surface", "n_pores",
@@ -165,6 +165,14 @@ def _torus_clusters(grid: np.ndarray):
         dims = int(np.linalg.matrix_rank(np.array(windings))) if windings else 0
         clusters.append((members, dims))
     return labels, clusters
+
+
+def torus_cluster_masks(grid: np.ndarray) -> np.ndarray:
+    """One 0/1 mask per pore cluster of ``grid`` on its torus (face neighbours, any rank):
+    (clusters, *grid.shape) uint8; the masks add up to the grid's pores."""
+    labels, clusters = _torus_clusters(grid)
+    masks = [np.isin(labels, members) for members, _ in clusters]
+    return np.array(masks, dtype=np.uint8).reshape(len(masks), *grid.shape)
 
 
 def _connectivity(grid: np.ndarray, n_pore: int) -> dict:

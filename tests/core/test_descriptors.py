@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from invtoolkit.core.descriptors import batch_descriptors, batch_pore_widths, grid_descriptors, pore_widths
+from invtoolkit.core.descriptors import (batch_descriptors, batch_pore_widths, grid_descriptors, pore_widths,
+                                        torus_cluster_masks)
 
 H = 12
 
@@ -133,6 +134,17 @@ def test_n_pores_counts_separate_squares_and_joins_across_the_boundary():
     g[3:5, 0] = 1
     g[3:5, 7] = 1
     assert grid_descriptors(g)["n_pores"] == 1
+
+
+def test_cluster_masks_join_across_the_boundary_and_add_up_to_the_pores():
+    g = square(3, at=(1, 1)) | square(2, at=(7, 7))
+    g[4:6, 0] = g[4:6, H - 1] = 1          # a third pore, in two pieces across the periodic edge
+    masks = torus_cluster_masks(g)
+    assert sorted(m.sum() for m in masks) == [4, 4, 9]
+    assert masks.sum(0).tolist() == g.tolist()
+    edge = masks[[m[4, 0] == 1 for m in masks].index(True)]
+    assert edge[4, H - 1] == edge[5, H - 1] == 1 and edge.sum() == 4
+    assert torus_cluster_masks(np.zeros((4, 4, 4), np.uint8)).shape == (0, 4, 4, 4)
 
 
 def test_invariant_under_roll_and_transpose():

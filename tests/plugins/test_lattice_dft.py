@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from invtoolkit.core.descriptors import torus_cluster_masks
 from invtoolkit.errors import InputError
 from invtoolkit_plugins.lattice_dft import LatticeDFT
 from conftest import square_pore
@@ -96,26 +97,6 @@ def test_invariant_under_torus_symmetries(rng):
     assert np.max(np.abs(curves - curves[0])) < 1e-9
 
 
-def periodic_pore_clusters(g):
-    """One grid per pore cluster of g (4 neighbours, periodic), by flood fill."""
-    H, W = g.shape
-    seen, out = np.zeros_like(g, dtype=bool), []
-    for start in zip(*np.nonzero(g)):
-        if seen[start]:
-            continue
-        part, todo = np.zeros_like(g), [start]
-        seen[start] = True
-        while todo:
-            i, j = todo.pop()
-            part[i, j] = 1
-            for n in (((i + 1) % H, j), ((i - 1) % H, j), (i, (j + 1) % W), (i, (j - 1) % W)):
-                if g[n] and not seen[n]:
-                    seen[n] = True
-                    todo.append(n)
-        out.append(part)
-    return np.array(out)
-
-
 def test_isotherm_is_the_sum_of_its_pore_clusters(rng):
     # pores joined only through walls do not interact (a wall's density is 0), so the
     # amount per site is the sum over the clusters, each simulated alone, on every
@@ -123,7 +104,7 @@ def test_isotherm_is_the_sum_of_its_pore_clusters(rng):
     g = (rng.random((12, 12)) < 0.35).astype(np.uint8)
     g[2:8, 3:9] = 1                       # a pore that condenses late, with a loop
     g[1, :], g[8, :], g[:, 2], g[:, 9] = 0, 0, 0, 0
-    parts = periodic_pore_clusters(g)
+    parts = torus_cluster_masks(g)
     assert len(parts) >= 5 and parts.sum(0).tolist() == g.tolist()
     sim = LatticeDFT(steps=20, normalization="site", precision="float64")
     whole, alone = sim.simulate(g)[0], sim.simulate(parts)
